@@ -1,0 +1,1 @@
+"""The Regiment: a Discord bot that runs an online coaching business's daily discipline."""

@@ -1,0 +1,105 @@
+"""Command line: `python -m bot [run|simulate|migrate|sync|blocks import FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+from loguru import logger
+
+from bot.config import ConfigError, load_settings
+from bot.logs import register_secret, setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The Regiment coaching bot")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the bot (the default)")
+    run.add_argument("--dispatch-only", action="store_true", help="REST-only worker: dispatch jobs, no gateway")
+
+    sim = sub.add_parser("simulate", help="run the scheduler on a virtual clock over a demo roster")
+    sim.add_argument("--days", type=int, default=7)
+    sim.add_argument("--clients", type=int, default=24)
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 3, 26), help="YYYY-MM-DD")
+    sim.add_argument("--roster", type=Path, help="YAML or JSON list of client profiles")
+    sim.add_argument("--down", action="append", default=[], metavar="FROM/TO", help="UTC interval with no process")
+    sim.add_argument("--events", type=Path, help="write one JSON line per job outcome")
+    sim.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    sub.add_parser("sync", help="sync application commands with Discord and exit")
+    blocks = sub.add_parser("blocks", help="training blocks")
+    blocks_sub = blocks.add_subparsers(dest="blocks_command", required=True)
+    imp = blocks_sub.add_parser("import", help="validate and import a block file")
+    imp.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if settings.discord_token is not None:
+        register_secret(settings.discord_token.get_secret_value())
+    setup_logging(settings.log_level if command != "simulate" else "WARNING", settings.log_format)
+
+    try:
+        if command == "simulate":
+            from bot.simulate import SimulationOptions, parse_down, simulate
+
+            options = SimulationOptions(
+                days=args.days,
+                clients=args.clients,
+                seed=args.seed,
+                start=args.start,
+                roster=args.roster,
+                downs=[parse_down(d) for d in args.down],
+                events=args.events,
+                verbose=not args.quiet,
+            )
+            asyncio.run(simulate(options))
+            return 0
+        if command == "migrate":
+            from bot.app import migrate_only
+
+            asyncio.run(migrate_only(settings))
+            return 0
+        if command == "run":
+            from bot.app import run_bot
+
+            asyncio.run(run_bot(settings, dispatch_only=args.dispatch_only))
+            return 0
+        if command == "sync":
+            from bot.app import sync_commands
+
+            asyncio.run(sync_commands(settings))
+            return 0
+        if command == "blocks":
+            from bot.app import import_blocks
+
+            return asyncio.run(import_blocks(settings, args.file))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        logger.exception("fatal error")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

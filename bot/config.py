@@ -1,0 +1,122 @@
+"""Configuration: one pydantic-settings model, read from the environment and `.env`.
+
+Every setting has a comment in `.env.example`. A bad value stops start-up with one message
+that lists every bad field by name and never echoes the values (a misplaced token must not
+end up in a log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ConfigError(RuntimeError):
+    """Start-up refused because of configuration; the message is safe to print."""
+
+
+def _parse_hhmm(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError("must be a time of day as HH:MM, e.g. 05:30") from exc
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    # --- Discord -----------------------------------------------------------------------
+    discord_token: SecretStr | None = None
+    discord_api_base: str | None = None
+    coach_guild_id: int | None = None
+    coach_role_id: int | None = None
+    coach_channel_id: int | None = None
+    alert_channel_id: int | None = None
+    honors_channel_id: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
+
+    # --- Database ----------------------------------------------------------------------
+    database_url: SecretStr | None = None
+    database_pooler: bool = False
+    embedded_db_dir: Path = Path(".regiment-data/pg")
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+    db_command_timeout: float = Field(default=30.0, gt=0)
+
+    # --- Action times (client-local) and the weekly scan (UTC) ----------------------------
+    checkin_prompt_at: dt.time = dt.time(5, 30)
+    checkin_deadline_at: dt.time = dt.time(12, 0)
+    meals_drop_at: dt.time = dt.time(6, 0)
+    cardio_drop_at: dt.time = dt.time(6, 0)
+    training_drop_at: dt.time = dt.time(7, 0)
+    day_deadline_at: dt.time = dt.time(22, 0)
+    flag_scan_weekday: int = Field(default=6, ge=0, le=6)  # Monday=0 … Sunday=6
+    flag_scan_at_utc: dt.time = dt.time(22, 0)
+
+    # --- Scheduling and delivery ---------------------------------------------------------
+    planning_interval_minutes: int = Field(default=60, ge=1, le=240)
+    planning_slack_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    lease_seconds: int = Field(default=120, ge=5, le=3600)
+    claim_batch_size: int = Field(default=50, ge=1, le=1000)
+    dispatch_concurrency: int = Field(default=20, ge=1, le=500)
+    dispatcher_max_sleep_seconds: float = Field(default=30.0, gt=0)
+    retry_first_delay_minutes: float = Field(default=5.0, gt=0)
+    retry_backoff_factor: float = Field(default=2.0, ge=1.0)
+    retry_max: int = Field(default=3, ge=0, le=10)
+    send_rate_per_second: float = Field(default=40.0, gt=0, le=50)
+    dm_open_rate_per_second: float = Field(default=1.0, gt=0, le=10)
+
+    # --- Operations ------------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.text
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    shutdown_grace_seconds: float = Field(default=25.0, gt=0)
+
+    _parse_times = field_validator(
+        "checkin_prompt_at",
+        "checkin_deadline_at",
+        "meals_drop_at",
+        "cardio_drop_at",
+        "training_drop_at",
+        "day_deadline_at",
+        "flag_scan_at_utc",
+        mode="before",
+    )(classmethod(lambda cls, v: _parse_hhmm(v)))
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of TRACE, DEBUG, INFO, SUCCESS, WARNING, ERROR, CRITICAL")
+        return level
+
+    def token(self) -> str:
+        if self.discord_token is None or not self.discord_token.get_secret_value().strip():
+            raise ConfigError("DISCORD_TOKEN is not set: the bot needs it to connect to Discord")
+        return self.discord_token.get_secret_value().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; on failure raise ConfigError naming every bad field (values withheld)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            problems.append(f"  {field.upper()}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(problems)) from None

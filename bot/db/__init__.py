@@ -1,0 +1,1 @@
+"""Database access: the pool, the embedded server for development and tests, migrations."""

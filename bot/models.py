@@ -1,0 +1,118 @@
+"""Rows as models. Every row becomes a model through `from_row`, in one place per aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        return cls.model_validate(dict(row))
+
+
+class Unit(StrEnum):
+    kg = "kg"
+    lb = "lb"
+
+
+class ClientProfile(Row):
+    user_id: int
+    display_name: str = ""
+    timezone: str
+    previous_timezone: str | None = None
+    timezone_effective_from: dt.date | None = None
+    start_date: dt.date
+    paused: bool = False
+    paused_until: dt.date | None = None
+    pause_reason: str | None = None
+    block_id: str | None = None
+    schedule_days: list[int] = [1, 3, 5]
+    day_index: int = 0
+    unit: Unit = Unit.kg
+    dm_channel_id: int | None = None
+    reachable: bool = True
+    unreachable_since: dt.datetime | None = None
+    honors_opt_out: bool = False
+
+    def zone_on(self, local_date: dt.date) -> str:
+        """The zone that governs `local_date`: a change takes effect from its effective date."""
+        if (
+            self.timezone_effective_from is not None
+            and self.previous_timezone is not None
+            and local_date < self.timezone_effective_from
+        ):
+            return self.previous_timezone
+        return self.timezone
+
+    def paused_on(self, local_date: dt.date) -> bool:
+        return self.paused and (self.paused_until is None or local_date < self.paused_until)
+
+    def active_on(self, local_date: dt.date) -> bool:
+        """Started and not paused on that local date (seed: skip silently otherwise)."""
+        return self.start_date <= local_date and not self.paused_on(local_date)
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    sent = "sent"
+    skipped = "skipped"
+    expired = "expired"
+    failed = "failed"
+    dead = "dead"
+
+
+class Job(Row):
+    id: int
+    engine: str
+    action: str
+    user_id: int | None
+    local_date: dt.date
+    seq: int = 0
+    due_at: dt.datetime
+    deadline: dt.datetime | None
+    status: JobStatus
+    attempts: int
+    next_attempt_at: dt.datetime
+    lease_until: dt.datetime | None = None
+    claimed_by: str | None = None
+    last_error: str | None = None
+    manual: bool = False
+    result: dict[str, Any] | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+    @property
+    def key(self) -> str:
+        who = self.user_id if self.user_id is not None else "global"
+        return f"{self.engine}.{self.action}:{who}:{self.local_date.isoformat()}:{self.seq}"
+
+    def nonce(self, part: int = 0) -> str:
+        """Discord message nonce (≤ 25 chars), the same on every retry of this job."""
+        return f"rg{self.id}.{part}"
+
+
+class JobCard(Row):
+    id: int
+    kind: str
+    user_id: int | None
+    dedupe_key: str
+    urgency: int
+    summary: str
+    details: dict[str, Any]
+    status: str
+    opened_at: dt.datetime
+    resolved_by: int | None = None
+    resolved_at: dt.datetime | None = None
+    snoozed_by: int | None = None
+    snoozed_until: dt.date | None = None
+    note: str | None = None

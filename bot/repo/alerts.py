@@ -1,0 +1,33 @@
+"""alerts: the buffer of failures coaches must hear about, posted in batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+ADD = """
+INSERT INTO alerts (kind, job_id, user_id, message, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
+RETURNING id
+"""
+
+TAKE_UNPOSTED = """
+SELECT id, kind, job_id, user_id, message, created_at FROM alerts
+ WHERE posted_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+
+MARK_POSTED = "UPDATE alerts SET posted_at = $2 WHERE id = ANY($1::bigint[])"
+
+
+async def add(
+    conn: asyncpg.Connection,
+    *,
+    kind: str,
+    message: str,
+    now: dt.datetime,
+    job_id: int | None = None,
+    user_id: int | None = None,
+) -> int | None:
+    return await conn.fetchval(ADD, kind, job_id, user_id, message, now)

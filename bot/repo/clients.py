@@ -1,0 +1,87 @@
+"""client_profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from bot.models import ClientProfile
+
+_COLUMNS = (
+    "user_id",
+    "display_name",
+    "timezone",
+    "start_date",
+    "paused",
+    "paused_until",
+    "pause_reason",
+    "block_id",
+    "schedule_days",
+    "day_index",
+    "unit",
+    "dm_channel_id",
+    "honors_opt_out",
+)
+
+GET = "SELECT * FROM client_profiles WHERE user_id = $1"
+GET_MANY = "SELECT * FROM client_profiles WHERE user_id = ANY($1::bigint[])"
+
+SET_DM_CHANNEL = """
+UPDATE client_profiles SET dm_channel_id = $2, updated_at = $3 WHERE user_id = $1
+"""
+
+# Returns the moment the client became unreachable, the same for every job that races here,
+# so the job card keyed on it is raised once per episode.
+MARK_UNREACHABLE = """
+UPDATE client_profiles
+   SET reachable = false, unreachable_since = COALESCE(unreachable_since, $2), updated_at = $2
+ WHERE user_id = $1
+RETURNING unreachable_since
+"""
+
+MARK_REACHABLE = """
+UPDATE client_profiles
+   SET reachable = true, unreachable_since = NULL, updated_at = $2
+ WHERE user_id = $1 AND NOT reachable
+RETURNING user_id
+"""
+
+
+async def get(conn: asyncpg.Connection, user_id: int) -> ClientProfile | None:
+    row = await conn.fetchrow(GET, user_id)
+    return None if row is None else ClientProfile.from_row(row)
+
+
+async def get_many(conn: asyncpg.Connection, user_ids: list[int]) -> dict[int, ClientProfile]:
+    rows = await conn.fetch(GET_MANY, user_ids)
+    return {row["user_id"]: ClientProfile.from_row(row) for row in rows}
+
+
+async def upsert(conn: asyncpg.Connection, profile: ClientProfile, now: dt.datetime) -> None:
+    values: dict[str, Any] = profile.model_dump(include=set(_COLUMNS))
+    values["unit"] = str(profile.unit)
+    cols = ", ".join(_COLUMNS)
+    params = ", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "user_id")
+    n = len(_COLUMNS)
+    await conn.execute(
+        f"INSERT INTO client_profiles ({cols}, created_at, updated_at) VALUES ({params}, ${n + 1}, ${n + 1}) "
+        f"ON CONFLICT (user_id) DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at",
+        *(values[c] for c in _COLUMNS),
+        now,
+    )
+
+
+async def set_dm_channel(conn: asyncpg.Connection, user_id: int, channel_id: int, now: dt.datetime) -> None:
+    await conn.execute(SET_DM_CHANNEL, user_id, channel_id, now)
+
+
+async def mark_unreachable(conn: asyncpg.Connection, user_id: int, now: dt.datetime) -> dt.datetime | None:
+    return await conn.fetchval(MARK_UNREACHABLE, user_id, now)
+
+
+async def mark_reachable(conn: asyncpg.Connection, user_id: int, now: dt.datetime) -> bool:
+    """True when the client was unreachable and is now restored."""
+    return await conn.fetchval(MARK_REACHABLE, user_id, now) is not None

@@ -1,0 +1,170 @@
+"""jobs: planned by the engines' ticks, claimed and finished by dispatchers.
+
+Delivery semantics: a unique key (engine, action, client, local date, seq) makes planning
+idempotent; a claim (`FOR UPDATE SKIP LOCKED` + lease) hands each due job to one worker; the
+outcome is recorded on the same row, fenced by the attempt number so a worker whose lease ran
+out cannot overwrite the outcome of the worker that took over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from bot.models import ClientProfile, Job, JobStatus
+
+# Planning for clients: one statement for a whole window. The caller computed, per distinct
+# zone, the local dates and UTC instants that fall due in the window (the time rules live in
+# Python, in one place); PostgreSQL joins them to every client governed by that zone on that
+# date. `client_filter` is static SQL from the engine (never user input).
+PLAN_CLIENT_JOBS = """
+WITH z AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::date[], $5::timestamptz[], $6::timestamptz[])
+        AS z(tz, action, local_date, due_at, deadline)
+), ins AS (
+    INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at,
+                      created_at, updated_at)
+    SELECT $1, z.action, c.user_id, z.local_date, z.due_at, z.deadline, z.due_at, $7, $7
+      FROM z
+      JOIN client_profiles c
+        ON z.tz = CASE WHEN c.timezone_effective_from IS NOT NULL
+                             AND c.previous_timezone IS NOT NULL
+                             AND z.local_date < c.timezone_effective_from
+                       THEN c.previous_timezone ELSE c.timezone END
+     WHERE c.start_date <= z.local_date
+       AND NOT (c.paused AND (c.paused_until IS NULL OR z.local_date < c.paused_until))
+       AND ($8::bigint IS NULL OR c.user_id = $8)
+       AND {client_filter}
+    ON CONFLICT DO NOTHING
+    RETURNING due_at
+)
+SELECT count(*) AS planned, min(due_at) AS earliest FROM ins
+"""
+
+PLAN_GLOBAL_JOB = """
+INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at,
+                  created_at, updated_at)
+VALUES ($1, $2, NULL, $3, $4, NULL, $4, $5, $5)
+ON CONFLICT DO NOTHING
+RETURNING due_at
+"""
+
+DISTINCT_ZONES = """
+SELECT DISTINCT zone FROM client_profiles c,
+       LATERAL (VALUES (c.timezone), (c.previous_timezone)) AS v(zone)
+ WHERE zone IS NOT NULL AND ($1::bigint IS NULL OR c.user_id = $1)
+"""
+
+CLIENTS_IN_ZONES = """
+SELECT user_id, timezone FROM client_profiles WHERE timezone = ANY($1::text[])
+"""
+
+WATERMARK_GET = "SELECT planned_until FROM planner_watermarks WHERE planner = $1 FOR UPDATE"
+WATERMARK_SET = """
+INSERT INTO planner_watermarks (planner, planned_until) VALUES ($1, $2)
+ON CONFLICT (planner) DO UPDATE SET planned_until = GREATEST(planner_watermarks.planned_until, $2)
+"""
+WATERMARK_PEEK = "SELECT planned_until FROM planner_watermarks WHERE planner = $1"
+
+# Claim due work: pending jobs whose time has come, and running jobs whose lease ran out (their
+# worker died). One round trip returns the jobs with their clients.
+CLAIM = """
+WITH picked AS (
+    SELECT id FROM jobs
+     WHERE (status = 'pending' AND next_attempt_at <= $1)
+        OR (status = 'running' AND lease_until <= $1)
+     ORDER BY next_attempt_at, id
+     LIMIT $3
+     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE jobs j
+       SET status = 'running', attempts = j.attempts + 1, lease_until = $1 + $2::interval,
+           claimed_by = $4, started_at = COALESCE(j.started_at, $1), updated_at = $1
+      FROM picked WHERE j.id = picked.id
+    RETURNING j.*
+)
+SELECT claimed.*, to_jsonb(c) AS client
+  FROM claimed LEFT JOIN client_profiles c ON c.user_id = claimed.user_id
+ ORDER BY claimed.next_attempt_at, claimed.id
+"""
+
+NEXT_WAKEUP = """
+SELECT LEAST(
+    (SELECT min(next_attempt_at) FROM jobs WHERE status = 'pending'),
+    (SELECT min(lease_until) FROM jobs WHERE status = 'running')
+)
+"""
+
+FINISH = """
+UPDATE jobs
+   SET status = $3, result = $4, last_error = $5, finished_at = $6, lease_until = NULL,
+       updated_at = $6
+ WHERE id = $1 AND attempts = $2 AND status = 'running'
+RETURNING id
+"""
+
+RETRY = """
+UPDATE jobs
+   SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL, updated_at = $5
+ WHERE id = $1 AND attempts = $2 AND status = 'running'
+RETURNING id
+"""
+
+RELEASE = """
+UPDATE jobs
+   SET status = 'pending', attempts = attempts - 1, lease_until = NULL, claimed_by = NULL,
+       updated_at = $3
+ WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'running'
+"""
+
+
+def plan_client_jobs_sql(client_filter: str | None) -> str:
+    return PLAN_CLIENT_JOBS.replace("{client_filter}", client_filter or "true")
+
+
+async def claim(
+    conn: asyncpg.Connection, now: dt.datetime, lease: dt.timedelta, limit: int, worker: str
+) -> list[tuple[Job, ClientProfile | None]]:
+    rows = await conn.fetch(CLAIM, now, lease, limit, worker)
+    claimed = []
+    for row in rows:
+        client = row["client"]
+        claimed.append((Job.from_row(row), None if client is None else ClientProfile.model_validate(client)))
+    return claimed
+
+
+async def next_wakeup(conn: asyncpg.Connection) -> dt.datetime | None:
+    return await conn.fetchval(NEXT_WAKEUP)
+
+
+async def finish(
+    conn: asyncpg.Connection,
+    job: Job,
+    status: JobStatus,
+    now: dt.datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record a final outcome; False if this worker no longer holds the job."""
+    return await conn.fetchval(FINISH, job.id, job.attempts, str(status), result, error, now) is not None
+
+
+async def retry_at(
+    conn: asyncpg.Connection, job: Job, when: dt.datetime, error: str, now: dt.datetime
+) -> bool:
+    return await conn.fetchval(RETRY, job.id, job.attempts, when, error, now) is not None
+
+
+async def release(conn: asyncpg.Connection, job_ids: list[int], worker: str, now: dt.datetime) -> None:
+    """Give claims back (shutdown): another worker picks them up at once, not after the lease."""
+    await conn.execute(RELEASE, job_ids, worker, now)
+
+
+async def for_client(conn: asyncpg.Connection, user_id: int, limit: int = 50) -> list[Job]:
+    rows = await conn.fetch(
+        "SELECT * FROM jobs WHERE user_id = $1 ORDER BY due_at DESC, id DESC LIMIT $2", user_id, limit
+    )
+    return [Job.from_row(r) for r in rows]

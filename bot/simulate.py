@@ -1,0 +1,190 @@
+"""`python -m bot simulate`: the real planner, dispatcher and engines on a virtual clock.
+
+It starts a throw-away embedded PostgreSQL, seeds a roster, runs the same Runtime the bot runs
+(only the clock and the transport differ) and prints what each client receives, then a
+summary. `--down FROM/TO` takes the process away over a UTC interval: nothing runs, and the
+restart catches up the way production does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import timezones
+from bot.clock import VirtualClock
+from bot.config import Settings
+from bot.db.embedded import EmbeddedPostgres
+from bot.db.migrations import migrate
+from bot.db.pool import create_pool
+from bot.delivery import ConsoleTransport
+from bot.engine import EngineRegistry
+from bot.models import Job, JobStatus
+from bot.repo import clients as clients_repo
+from bot.roster import RosterEntry, demo_roster, load_roster
+from bot.runtime import Runtime
+
+Printer = Callable[[str], None]
+
+
+@dataclass
+class SimulationOptions:
+    days: int = 7
+    clients: int = 24
+    seed: int = 7
+    start: dt.date = dt.date(2026, 3, 26)  # a week that crosses Europe's spring-forward
+    roster: Path | None = None
+    downs: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    events: Path | None = None
+    verbose: bool = True
+
+
+@dataclass
+class SimulationReport:
+    jobs_by_status: Counter[tuple[str, str, str]]
+    deliveries: int
+    lateness_seconds: list[float]
+    clients: int
+    zones: int
+
+
+def parse_down(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """'2026-03-27T04:00/2026-03-27T09:00' (UTC; a trailing Z or offset is accepted)."""
+    try:
+        left, right = text.split("/", 1)
+        start, end = (_utc(dt.datetime.fromisoformat(p.strip())) for p in (left, right))
+    except ValueError as exc:
+        raise ValueError(f"--down {text!r}: expected FROM/TO as ISO date-times in UTC") from exc
+    if end <= start:
+        raise ValueError(f"--down {text!r}: TO must be after FROM")
+    return start, end
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def build_registry(settings: Settings) -> EngineRegistry:
+    from bot.engines import demo
+
+    return EngineRegistry([demo.build(settings)])
+
+
+async def simulate(options: SimulationOptions, out: Printer = print) -> SimulationReport:
+    settings = Settings(_env_file=None, dispatcher_max_sleep_seconds=6 * 3600)  # type: ignore[call-arg]
+    roster = load_roster(options.roster) if options.roster else demo_roster(
+        options.clients, options.start, options.seed
+    )
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="regiment-sim-")), delete_on_stop=True)
+    dsn = server.start()
+    pool = await create_pool(dsn, min_size=1, max_size=settings.dispatch_concurrency + 4)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        begin = dt.datetime.combine(options.start, dt.time(0), tzinfo=dt.UTC)
+        end = begin + dt.timedelta(days=options.days)
+        async with pool.acquire() as conn:
+            for entry in roster:
+                await clients_repo.upsert(conn, entry.profile(), begin)
+        out(
+            f"Simulating {options.days} day(s) from {options.start} for {len(roster)} clients in "
+            f"{len({e.timezone for e in roster})} zones."
+        )
+        clock = VirtualClock(begin)
+        transport = ConsoleTransport(clock, out, verbose=False)
+        registry = build_registry(settings)
+        lateness: list[float] = []
+        printer = _outcome_printer(roster, out, lateness, options.verbose)
+
+        def new_runtime() -> Runtime:
+            runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim")
+            runtime.dispatcher.listeners.append(printer)
+            runtime.start()
+            return runtime
+
+        runtime = new_runtime()
+        for down_from, down_to in sorted(options.downs):
+            if down_from >= end:
+                break
+            await clock.run_until(max(down_from, clock.now()))
+            await runtime.stop()
+            out(f"-- process down {down_from:%Y-%m-%d %H:%M} → {down_to:%Y-%m-%d %H:%M} UTC --")
+            await clock.run_until(min(down_to, end))
+            runtime = new_runtime()
+        await clock.run_until(end)
+        await runtime.stop()
+
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT * FROM jobs WHERE due_at < $1 ORDER BY due_at, id", end)
+        jobs = [Job.from_row(r) for r in rows]
+        if options.events:
+            _write_events(options.events, jobs)
+        report = SimulationReport(
+            Counter((j.engine, j.action, str(j.status)) for j in jobs),
+            len(transport.messages),
+            lateness,
+            len(roster),
+            len({e.timezone for e in roster}),
+        )
+        _print_summary(report, out)
+        return report
+    finally:
+        await pool.close()
+        server.stop()
+
+
+def _outcome_printer(
+    roster: list[RosterEntry], out: Printer, lateness: list[float], verbose: bool
+) -> Callable[[Job, JobStatus, dt.datetime], None]:
+    by_id = {e.user_id: e for e in roster}
+
+    def on_outcome(job: Job, status: JobStatus, now: dt.datetime) -> None:
+        if status == JobStatus.sent:
+            lateness.append((now - job.due_at).total_seconds())
+        if not verbose:
+            return
+        entry = by_id.get(job.user_id or -1)
+        if entry is None:
+            out(f"[{now:%Y-%m-%d %H:%M} UTC] {job.engine}.{job.action} → {status}")
+            return
+        local = now.astimezone(timezones.parse_timezone(entry.timezone))
+        out(
+            f"[{local:%a %Y-%m-%d %H:%M} {entry.timezone:<19}] {entry.display_name or entry.user_id}: "
+            f"{job.engine}.{job.action} → {status}"
+        )
+
+    return on_outcome
+
+
+def _write_events(path: Path, jobs: list[Job]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for job in jobs:
+            event = {
+                "engine": job.engine,
+                "action": job.action,
+                "user_id": job.user_id,
+                "local_date": job.local_date.isoformat(),
+                "due_at": job.due_at.astimezone(dt.UTC).isoformat(),
+                "finished_at": job.finished_at.astimezone(dt.UTC).isoformat() if job.finished_at else None,
+                "status": str(job.status),
+                "attempts": job.attempts,
+            }
+            handle.write(json.dumps(event) + "\n")
+
+
+def _print_summary(report: SimulationReport, out: Printer) -> None:
+    out("")
+    out(f"Summary: {report.clients} clients in {report.zones} zones, {report.deliveries} DMs delivered.")
+    out(f"{'engine.action':<28}{'status':<10}{'jobs':>6}")
+    for (engine, action, status), count in sorted(report.jobs_by_status.items()):
+        out(f"{engine + '.' + action:<28}{status:<10}{count:>6}")
+    if report.lateness_seconds:
+        late = sorted(report.lateness_seconds)
+        p95 = late[min(len(late) - 1, int(len(late) * 0.95))]
+        out(f"lateness: median {statistics.median(late):.0f}s, p95 {p95:.0f}s, max {late[-1]:.0f}s")

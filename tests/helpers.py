@@ -1,0 +1,73 @@
+"""Test helpers: building clients and runtimes on a virtual clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+import asyncpg
+
+from bot.clock import VirtualClock
+from bot.config import Settings
+from bot.delivery import RecordingTransport, Transport
+from bot.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
+from bot.messages import OutgoingMessage
+from bot.models import ClientProfile, Job
+from bot.repo import clients
+from bot.runtime import Runtime
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
+
+
+def profile(user_id: int, timezone: str, start: dt.date, **extra: object) -> ClientProfile:
+    return ClientProfile(user_id=user_id, timezone=timezone, start_date=start, **extra)  # type: ignore[arg-type]
+
+
+async def add_clients(pool: asyncpg.Pool, profiles: Iterable[ClientProfile], now: dt.datetime) -> None:
+    async with pool.acquire() as conn:
+        for p in profiles:
+            await clients.upsert(conn, p, now)
+
+
+def message_engine(
+    name: str,
+    actions: list[tuple[str, dt.time, ActionKind, dt.time | None]],
+    *,
+    on_run: Callable[[JobContext], None] | None = None,
+) -> Engine:
+    """An engine whose drops DM a one-line message and whose marks just succeed."""
+
+    def make(kind: ActionKind):  # type: ignore[no-untyped-def]
+        async def handler(ctx: JobContext) -> Outcome:
+            if on_run is not None:
+                on_run(ctx)
+            if kind == ActionKind.drop:
+                sent = await ctx.send_dm(OutgoingMessage(content=f"{ctx.job.key}"))
+                return Outcome.done(message_id=sent.message_id)
+            return Outcome.done()
+
+        return handler
+
+    specs = [ActionSpec(name, action, at, kind, deadline) for action, at, kind, deadline in actions]
+    return Engine(name, specs, {action: make(kind) for action, _, kind, _ in actions})
+
+
+def runtime(
+    pool: asyncpg.Pool,
+    clock: VirtualClock,
+    engines: list[Engine],
+    settings: Settings,
+    transport: Transport | None = None,
+    **kwargs: object,
+) -> tuple[Runtime, RecordingTransport]:
+    transport = transport or RecordingTransport(clock)
+    rt = Runtime(pool, clock, EngineRegistry(engines), transport, settings, **kwargs)  # type: ignore[arg-type]
+    return rt, transport  # type: ignore[return-value]
+
+
+async def all_jobs(pool: asyncpg.Pool) -> list[Job]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT * FROM jobs ORDER BY due_at, id")
+    return [Job.from_row(r) for r in rows]
