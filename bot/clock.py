@@ -159,6 +159,10 @@ class VirtualClock:
         """Wait (in real time) until every participant sleeps on the clock."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + self._settle_timeout
+        # Let tasks that were just created (or just woken) run up to their first await: a
+        # participant that has not entered `participant()` yet must not let time jump.
+        for _ in range(3):
+            await asyncio.sleep(0)
         while not self._quiescent():
             self._changed.clear()
             remaining = give_up - loop.time()

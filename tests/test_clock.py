@@ -21,7 +21,10 @@ async def test_sleepers_wake_in_order_at_their_virtual_times() -> None:
             woke.append((name, clock.now()))
             await clock.alarm().sleep_until(when + dt.timedelta(days=365))
 
-    tasks = [asyncio.create_task(sleeper("b", utc(2026, 1, 3))), asyncio.create_task(sleeper("a", utc(2026, 1, 2)))]
+    tasks = [
+        asyncio.create_task(sleeper("b", utc(2026, 1, 3))),
+        asyncio.create_task(sleeper("a", utc(2026, 1, 2))),
+    ]
     await clock.run_until(utc(2026, 1, 5))
     assert woke == [("a", utc(2026, 1, 2)), ("b", utc(2026, 1, 3))]
     assert clock.now() == utc(2026, 1, 5)
