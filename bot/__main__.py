@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the bot (the default)")
-    run.add_argument("--dispatch-only", action="store_true", help="REST-only worker: dispatch jobs, no gateway")
+    run.add_argument(
+        "--dispatch-only", action="store_true", help="REST-only worker: dispatch jobs, no gateway"
+    )
 
     sim = sub.add_parser("simulate", help="run the scheduler on a virtual clock over a demo roster")
     sim.add_argument("--days", type=int, default=7)
@@ -27,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 3, 26), help="YYYY-MM-DD")
     sim.add_argument("--roster", type=Path, help="YAML or JSON list of client profiles")
-    sim.add_argument("--down", action="append", default=[], metavar="FROM/TO", help="UTC interval with no process")
+    sim.add_argument(
+        "--down", action="append", default=[], metavar="FROM/TO", help="UTC interval with no process"
+    )
     sim.add_argument("--events", type=Path, help="write one JSON line per job outcome")
     sim.add_argument("--quiet", action="store_true", help="print only the summary")
 

@@ -26,7 +26,7 @@ from loguru import logger
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
-from bot.engine import ActionKind, EngineRegistry, JobContext, Outcome
+from bot.engine import ActionKind, EngineRegistry, JobContext
 from bot.models import ClientProfile, Job, JobStatus
 from bot.repo import alerts, cards, clients
 from bot.repo import jobs as jobs_repo
@@ -118,7 +118,9 @@ class Dispatcher:
         while not self._stopping:
             now = self.clock.now()
             async with self.pool.acquire() as conn:
-                batch = await jobs_repo.claim(conn, now, lease, self.settings.claim_batch_size, self.worker_id)
+                batch = await jobs_repo.claim(
+                    conn, now, lease, self.settings.claim_batch_size, self.worker_id
+                )
             if not batch:
                 break
             self.stats.claimed += len(batch)
@@ -257,12 +259,12 @@ class Dispatcher:
             except Exception:
                 self._log.exception("outcome listener failed")
 
-    async def drain(self, timeout: float) -> None:
-        """Shutdown: let in-flight jobs finish for up to `timeout` s, then give the rest back."""
+    async def drain(self, grace_seconds: float) -> None:
+        """Shutdown: let in-flight jobs finish for up to `grace_seconds`, then give the rest back."""
         self.stop()
         pending = list(self._in_flight.values())
         if pending:
-            _, still = await asyncio.wait(pending, timeout=timeout)
+            _, still = await asyncio.wait(pending, timeout=grace_seconds)
             ids = [job_id for job_id, task in self._in_flight.items() if task in still]
             for task in still:
                 task.cancel()

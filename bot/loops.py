@@ -48,11 +48,11 @@ class Supervised:
         self.restarts += 1
         self.start()
 
-    async def wait_stopped(self, timeout: float = 30.0) -> None:
+    async def wait_stopped(self, grace_seconds: float = 30.0) -> None:
         self._stopping = True
         if self.task is not None and not self.task.done():
             try:
-                await asyncio.wait_for(asyncio.shield(self.task), timeout=timeout)
+                await asyncio.wait_for(asyncio.shield(self.task), timeout=grace_seconds)
             except TimeoutError:
                 self.task.cancel()
 

@@ -29,7 +29,9 @@ class PlanResult:
     invalid_zones: tuple[str, ...] = ()
 
 
-def scan_instants(spec: ActionSpec, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, dt.datetime]]:
+def scan_instants(
+    spec: ActionSpec, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.date, dt.datetime]]:
     """UTC instants in [start, end) for a weekly global scan (weekday and time in UTC)."""
     assert spec.weekday is not None
     found = []
@@ -99,7 +101,9 @@ class Planner:
             if user_id is not None:
                 continue
             for day, instant in scan_instants(spec, start, end):
-                due = await conn.fetchval(jobs_repo.PLAN_GLOBAL_JOB, spec.engine, spec.action, day, instant, now)
+                due = await conn.fetchval(
+                    jobs_repo.PLAN_GLOBAL_JOB, spec.engine, spec.action, day, instant, now
+                )
                 note(1 if due else 0, due)
 
         client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
@@ -129,7 +133,9 @@ class Planner:
                             if spec.deadline_at is not None
                             else None
                         )
-                        rows_by_filter[client_filter].append((zone_name, spec.action, local_date, due, deadline))
+                        rows_by_filter[client_filter].append(
+                            (zone_name, spec.action, local_date, due, deadline)
+                        )
 
         engine = client_specs[0].engine
         for client_filter, rows in rows_by_filter.items():
@@ -153,7 +159,9 @@ class Planner:
             await self._flag_invalid_zones(conn, invalid, now)
         return PlanResult(planned, earliest, tuple(invalid))
 
-    async def _flag_invalid_zones(self, conn: asyncpg.Connection, invalid: list[str], now: dt.datetime) -> None:
+    async def _flag_invalid_zones(
+        self, conn: asyncpg.Connection, invalid: list[str], now: dt.datetime
+    ) -> None:
         # Seed 000: "Invalid time format → skip user and flag Job Card" — once per client and
         # stored value, not once per tick; every engine's planner hits this, the key dedupes.
         for row in await conn.fetch(jobs_repo.CLIENTS_IN_ZONES, invalid):
@@ -162,7 +170,8 @@ class Planner:
                 kind="invalid_timezone",
                 user_id=row["user_id"],
                 dedupe_key=f"invalid_timezone:{row['user_id']}:{row['timezone']}",
-                summary=f"Timezone {row['timezone']!r} is not valid; this client gets nothing until it is fixed.",
+                summary=f"Timezone {row['timezone']!r} is not valid; this client gets nothing "
+                "until it is fixed.",
                 details={"timezone": row["timezone"]},
                 urgency=1,
                 now=now,

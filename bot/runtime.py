@@ -79,7 +79,9 @@ class Runtime:
         if self._dispatch:
             from bot.loops import Supervised
 
-            self._dispatch_supervisor = Supervised(f"dispatch:{self.dispatcher.worker_id}", self.dispatcher.run)
+            self._dispatch_supervisor = Supervised(
+                f"dispatch:{self.dispatcher.worker_id}", self.dispatcher.run
+            )
             self._dispatch_supervisor.start()
         logger.info(
             "runtime started: {} planner(s){}, dispatcher {}",

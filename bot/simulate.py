@@ -78,8 +78,10 @@ def build_registry(settings: Settings) -> EngineRegistry:
 
 async def simulate(options: SimulationOptions, out: Printer = print) -> SimulationReport:
     settings = Settings(_env_file=None, dispatcher_max_sleep_seconds=6 * 3600)  # type: ignore[call-arg]
-    roster = load_roster(options.roster) if options.roster else demo_roster(
-        options.clients, options.start, options.seed
+    roster = (
+        load_roster(options.roster)
+        if options.roster
+        else demo_roster(options.clients, options.start, options.seed)
     )
     server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="regiment-sim-")), delete_on_stop=True)
     dsn = server.start()

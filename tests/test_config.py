@@ -33,10 +33,16 @@ def test_every_bad_field_is_listed_and_no_value_is_echoed(monkeypatch) -> None:
 
 def test_defaults_match_the_task_table() -> None:
     settings = load_settings(_env_file=None)
-    assert [str(t)[:5] for t in (
-        settings.checkin_prompt_at, settings.meals_drop_at, settings.training_drop_at,
-        settings.checkin_deadline_at, settings.day_deadline_at,
-    )] == ["05:30", "06:00", "07:00", "12:00", "22:00"]
+    assert [
+        str(t)[:5]
+        for t in (
+            settings.checkin_prompt_at,
+            settings.meals_drop_at,
+            settings.training_drop_at,
+            settings.checkin_deadline_at,
+            settings.day_deadline_at,
+        )
+    ] == ["05:30", "06:00", "07:00", "12:00", "22:00"]
     assert settings.flag_scan_weekday == 6 and str(settings.flag_scan_at_utc)[:5] == "22:00"
 
 
@@ -59,8 +65,12 @@ def test_registered_secrets_are_blanked_in_every_log_line() -> None:
 
 def test_token_never_printed_when_start_up_fails() -> None:
     # A real process: token set, nothing else, and the bot cannot reach Discord or a database.
-    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-           "DB_COMMAND_TIMEOUT": "2"}
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": TOKEN,
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "DB_COMMAND_TIMEOUT": "2",
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 
 from helpers import add_clients, all_jobs, message_engine, profile, runtime, utc
 
@@ -156,7 +157,7 @@ async def test_two_transient_failures_then_success(pool, settings) -> None:
     assert job.status == "sent" and job.attempts == 3
     times = [at for user, at in transport.attempts if user == 400]
     assert len(times) == 3
-    assert all(b - a >= dt.timedelta(minutes=5) for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= dt.timedelta(minutes=5) for a, b in itertools.pairwise(times))
     assert len(transport.to_user(400)) == 1
 
 
@@ -209,7 +210,9 @@ async def test_unreachable_client_is_not_retried_and_gets_one_card(pool, setting
     assert sorted(j.status for j in first_day) == ["failed", "failed"]
     assert all(j.attempts == 1 for j in first_day)
     later = [j for j in jobs if j.local_date > DAY]
-    assert later and all(j.status == "skipped" and (j.result or {}).get("reason") == "unreachable" for j in later)
+    assert later and all(
+        j.status == "skipped" and (j.result or {}).get("reason") == "unreachable" for j in later
+    )
     assert len(transport.attempts) == 2
     async with pool.acquire() as conn:
         cards = await conn.fetch("SELECT * FROM job_cards WHERE kind = 'unreachable'")
@@ -252,7 +255,6 @@ async def test_paused_at_dispatch_time_is_skipped_silently(pool, settings) -> No
 
 async def test_doubled_and_late_ticks_plan_nothing_twice(pool, settings) -> None:
     begin = utc(2026, 5, 4)
-    clock = VirtualClock(begin)
     await add_clients(pool, [profile(700 + i, "Asia/Kolkata", DAY) for i in range(5)], begin)
     planner = Planner("t", message_engine("t", PROMPT).actions, dt.timedelta(hours=2))
     first = await planner.tick(pool, utc(2026, 5, 3, 23, 0))

@@ -23,8 +23,14 @@ async def test_two_processes_starting_at_once_apply_each_migration_once(empty_da
 
     async def start() -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "migrate", cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
         return proc.returncode or 0, out.decode()
@@ -60,5 +66,5 @@ async def test_an_edited_applied_migration_refuses_start_up(empty_database_dsn, 
 
 async def test_a_badly_named_file_is_refused(tmp_path) -> None:
     (tmp_path / "add_things.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="add_things.sql"):
+    with pytest.raises(MigrationError, match=r"add_things\.sql"):
         discover(tmp_path)

@@ -21,7 +21,9 @@ def build(settings: Settings, name: str = "demo") -> Engine:
     return Engine(
         name,
         [
-            ActionSpec(name, "prompt", settings.checkin_prompt_at, ActionKind.drop, settings.checkin_deadline_at),
+            ActionSpec(
+                name, "prompt", settings.checkin_prompt_at, ActionKind.drop, settings.checkin_deadline_at
+            ),
             ActionSpec(name, "mark", settings.checkin_deadline_at, ActionKind.mark),
         ],
         {"prompt": prompt, "mark": mark},
