@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot import timezones
 from bot.models import ClientProfile, Unit
 
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -72,6 +73,11 @@ class RosterEntry(BaseModel):
     cardio_plan_id: str | None = None
 
     _days = field_validator("schedule_days", mode="before")(classmethod(lambda cls, v: parse_weekdays(v)))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return timezones.canonical_name(value)  # InvalidTimezone is a ValueError: reported by field
 
     def profile(self) -> ClientProfile:
         return ClientProfile(**self.model_dump(exclude={"meal_plan_id", "cardio_plan_id"}))
