@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     cardio_drop_at: dt.time = dt.time(6, 0)
     training_drop_at: dt.time = dt.time(7, 0)
     day_deadline_at: dt.time = dt.time(22, 0)
+    resume_notice_at: dt.time = dt.time(5, 0)
     flag_scan_weekday: int = Field(default=6, ge=0, le=6)  # Monday=0 … Sunday=6
     flag_scan_at_utc: dt.time = dt.time(22, 0)
 
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
         "cardio_drop_at",
         "training_drop_at",
         "day_deadline_at",
+        "resume_notice_at",
         "flag_scan_at_utc",
         mode="before",
     )(classmethod(lambda cls, v: _parse_hhmm(v)))

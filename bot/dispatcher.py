@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,14 +36,36 @@ from bot.repo import jobs as jobs_repo
 _DB_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError, TimeoutError)
 
 
+# Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)
+_FAILURE_REASONS = {JobStatus.dead: "retries_exhausted", JobStatus.expired: "deadline_passed"}
+
+
 @dataclass
 class DispatchStats:
+    """What this process's dispatcher did, for /metrics."""
+
     claimed: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    # Seconds late of the most recent deliveries (bounded: a rolling window, not history).
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
     last_cycle_at: dt.datetime | None = None
 
-    def count(self, status: JobStatus) -> None:
+    def count(
+        self, job: Job, status: JobStatus, now: dt.datetime, *, delivery: bool, reason: str | None
+    ) -> None:
         self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
+        if status == JobStatus.sent and delivery:
+            self.lateness.append(max(0.0, (now - job.due_at).total_seconds()))
+        if reason is not None:
+            self.failures[reason] = self.failures.get(reason, 0) + 1
+
+    def lateness_quantiles(self) -> dict[str, float]:
+        if not self.lateness:
+            return {}
+        ordered = sorted(self.lateness)
+        pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+        return {"0.5": pick(0.5), "0.95": pick(0.95), "0.99": pick(0.99)}
 
 
 class Dispatcher:
@@ -173,6 +196,7 @@ class Dispatcher:
             outcome = await handler(context)
         except RecipientUnreachable as exc:
             await self._unreachable(job, exc)
+            self.stats.failures["unreachable"] = self.stats.failures.get("unreachable", 0) + 1
         except PermanentDeliveryError as exc:
             log.warning("permanent failure: {}", exc)
             await self._finish(job, JobStatus.failed, error=str(exc))
@@ -251,8 +275,12 @@ class Dispatcher:
             self._recorded(job, JobStatus.failed)
 
     def _recorded(self, job: Job, status: JobStatus) -> None:
-        self.stats.count(status)
         now = self.clock.now()
+        spec = self.registry.spec(job.engine, job.action)
+        reason = _FAILURE_REASONS.get(status)
+        self.stats.count(
+            job, status, now, delivery=spec is not None and spec.kind == ActionKind.drop, reason=reason
+        )
         for listener in self.listeners:
             try:
                 listener(job, status, now)

@@ -34,6 +34,9 @@ class ClientProfile(Row):
     paused_until: dt.date | None = None
     pause_reason: str | None = None
     block_id: str | None = None
+    next_block_id: str | None = None
+    next_block_from: dt.date | None = None
+    next_day_index: int = 0
     schedule_days: list[int] = [1, 3, 5]
     day_index: int = 0
     unit: Unit = Unit.kg
@@ -51,6 +54,13 @@ class ClientProfile(Row):
         ):
             return self.previous_timezone
         return self.timezone
+
+    def block_on(self, local_date: dt.date) -> str | None:
+        """The block in force on `local_date`: a reassignment starts on its effective date."""
+        if self.next_block_id is not None and self.next_block_from is not None:
+            if local_date >= self.next_block_from:
+                return self.next_block_id
+        return self.block_id
 
     def paused_on(self, local_date: dt.date) -> bool:
         return self.paused and (self.paused_until is None or local_date < self.paused_until)

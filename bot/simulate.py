@@ -24,7 +24,7 @@ from bot.db.embedded import EmbeddedPostgres
 from bot.db.migrations import migrate
 from bot.db.pool import create_pool
 from bot.delivery import ConsoleTransport
-from bot.engine import EngineRegistry
+from bot.engines import build_registry
 from bot.models import Job, JobStatus
 from bot.repo import clients as clients_repo
 from bot.roster import RosterEntry, demo_roster, load_roster
@@ -68,12 +68,6 @@ def parse_down(text: str) -> tuple[dt.datetime, dt.datetime]:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import demo
-
-    return EngineRegistry([demo.build(settings)])
 
 
 async def simulate(options: SimulationOptions, out: Printer = print) -> SimulationReport:

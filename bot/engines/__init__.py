@@ -1,1 +1,12 @@
-"""Engine logic that needs no Discord: actions, handlers and the decisions behind them."""
+"""The engines the bot runs. One list, used by the bot, the simulator and the benchmarks."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.engine import EngineRegistry
+
+
+def build_registry(settings: Settings) -> EngineRegistry:
+    from bot.engines import demo, roster
+
+    return EngineRegistry([demo.build(settings), roster.build(settings)])

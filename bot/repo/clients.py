@@ -18,11 +18,16 @@ _COLUMNS = (
     "paused_until",
     "pause_reason",
     "block_id",
+    "next_block_id",
+    "next_block_from",
+    "next_day_index",
     "schedule_days",
     "day_index",
     "unit",
     "dm_channel_id",
     "honors_opt_out",
+    "previous_timezone",
+    "timezone_effective_from",
 )
 
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"
@@ -85,3 +90,48 @@ async def mark_unreachable(conn: asyncpg.Connection, user_id: int, now: dt.datet
 async def mark_reachable(conn: asyncpg.Connection, user_id: int, now: dt.datetime) -> bool:
     """True when the client was unreachable and is now restored."""
     return await conn.fetchval(MARK_REACHABLE, user_id, now) is not None
+
+
+SEARCH = """
+SELECT user_id, display_name, timezone, paused FROM client_profiles
+ WHERE $1 = '' OR display_name ILIKE '%' || $1 || '%' OR user_id::text LIKE $1 || '%'
+ ORDER BY lower(display_name), user_id LIMIT $2
+"""
+
+LIST_ALL = "SELECT * FROM client_profiles ORDER BY lower(display_name), user_id LIMIT $1 OFFSET $2"
+COUNT_ALL = "SELECT count(*) FROM client_profiles"
+
+# Pending jobs of a client from a local date on: dropped when a zone change makes them wrong
+# (the planner then plans them again in the new zone). Manual runs are left alone.
+DROP_PENDING_FROM = """
+DELETE FROM jobs
+ WHERE user_id = $1 AND local_date >= $2 AND status = 'pending' AND attempts = 0 AND NOT manual
+"""
+
+# Clients whose pause ran out on their local date: the resume job finds them with this.
+END_PAUSE = """
+UPDATE client_profiles
+   SET paused = false, paused_until = NULL, pause_reason = NULL, updated_at = $3
+ WHERE user_id = $1 AND paused AND paused_until IS NOT NULL AND paused_until <= $2
+RETURNING user_id
+"""
+
+
+async def search(conn: asyncpg.Connection, text: str, limit: int = 25) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SEARCH, text.strip(), limit))
+
+
+async def list_page(conn: asyncpg.Connection, limit: int, offset: int) -> tuple[list[ClientProfile], int]:
+    rows = await conn.fetch(LIST_ALL, limit, offset)
+    total = await conn.fetchval(COUNT_ALL)
+    return [ClientProfile.from_row(r) for r in rows], int(total)
+
+
+async def drop_pending_from(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> int:
+    result = await conn.execute(DROP_PENDING_FROM, user_id, local_date)
+    return int(result.split()[-1])
+
+
+async def end_pause(conn: asyncpg.Connection, user_id: int, local_date: dt.date, now: dt.datetime) -> bool:
+    """Lift a pause whose until-date has come; False if it was already lifted (or extended)."""
+    return await conn.fetchval(END_PAUSE, user_id, local_date, now) is not None

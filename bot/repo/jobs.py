@@ -168,3 +168,38 @@ async def for_client(conn: asyncpg.Connection, user_id: int, limit: int = 50) ->
         "SELECT * FROM jobs WHERE user_id = $1 ORDER BY due_at DESC, id DESC LIMIT $2", user_id, limit
     )
     return [Job.from_row(r) for r in rows]
+
+
+ANNOTATE = """
+UPDATE jobs SET result = COALESCE(result, '{}'::jsonb) || $5::jsonb
+ WHERE engine = $1 AND action = $2 AND user_id = $3 AND local_date = $4 AND seq = 0
+RETURNING id
+"""
+
+FOR_CLIENT_ON = """
+SELECT * FROM jobs WHERE user_id = $1 AND local_date = $2 ORDER BY due_at, id
+"""
+
+NEXT_FOR_CLIENT = """
+SELECT * FROM jobs WHERE user_id = $1 AND status = 'pending' ORDER BY next_attempt_at, id LIMIT $2
+"""
+
+
+async def annotate(
+    conn: asyncpg.Connection,
+    engine: str,
+    action: str,
+    user_id: int,
+    local_date: dt.date,
+    data: dict[str, Any],
+) -> bool:
+    """Merge `data` into the result of a client's scheduled job; False if there is no such job."""
+    return await conn.fetchval(ANNOTATE, engine, action, user_id, local_date, data) is not None
+
+
+async def for_client_on(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> list[Job]:
+    return [Job.from_row(r) for r in await conn.fetch(FOR_CLIENT_ON, user_id, local_date)]
+
+
+async def next_for_client(conn: asyncpg.Connection, user_id: int, limit: int = 10) -> list[Job]:
+    return [Job.from_row(r) for r in await conn.fetch(NEXT_FOR_CLIENT, user_id, limit)]

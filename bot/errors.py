@@ -1,0 +1,19 @@
+"""Errors that carry words for people.
+
+Domain code raises these with text safe to show; the Discord layer's one error handler shows it
+(and logs anything else with a traceback). Nothing here imports discord.
+"""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """An error whose message is meant for the person who caused it."""
+
+
+class InputError(UserFacingError):
+    """Bad input: every problem found, one per line. Nothing was written."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(f"• {p}" for p in self.problems))
