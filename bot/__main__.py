@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|simulate|migrate|sync|blocks import FILE]`."""
+"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync]`."""
 
 from __future__ import annotations
 
@@ -37,10 +37,6 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("sync", help="sync application commands with Discord and exit")
-    blocks = sub.add_parser("blocks", help="training blocks")
-    blocks_sub = blocks.add_subparsers(dest="blocks_command", required=True)
-    imp = blocks_sub.add_parser("import", help="validate and import a block file")
-    imp.add_argument("file", type=Path)
     return parser
 
 
@@ -80,17 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         if command == "run":
             from bot.app import run_bot
 
-            asyncio.run(run_bot(settings, dispatch_only=args.dispatch_only))
+            asyncio.run(run_bot(settings, dispatch_only=getattr(args, "dispatch_only", False)))
             return 0
         if command == "sync":
             from bot.app import sync_commands
 
             asyncio.run(sync_commands(settings))
             return 0
-        if command == "blocks":
-            from bot.app import import_blocks
-
-            return asyncio.run(import_blocks(settings, args.file))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -99,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception:
+    except Exception as exc:
+        if type(exc).__name__ == "LoginFailure":  # discord.LoginFailure, without importing discord here
+            print(
+                "error: Discord refused DISCORD_TOKEN (401): reset it in the Developer Portal",
+                file=sys.stderr,
+            )
+            return 2
         logger.exception("fatal error")
         return 1
     return 0

@@ -1,11 +1,90 @@
-"""Process entrypoints that need the database (and, later, Discord)."""
+"""Process entrypoints: resources are built here, injected, and closed in reverse order.
+
+`run_bot` is `python -m bot` / `python -m bot run [--dispatch-only]`; SIGTERM and SIGINT stop
+planning, let in-flight jobs finish or hand them back within SHUTDOWN_GRACE_SECONDS, close the
+gateway, the HTTP session and the pool, in that order.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+
+from loguru import logger
+
+from bot.clock import Clock, WallClock
 from bot.config import Settings
 from bot.db.lifecycle import open_database
+from bot.discord_bot import BotMode, Regiment, build_bot
+from bot.health import Health
 
 
 async def migrate_only(settings: Settings) -> None:
     async with open_database(settings):
         pass
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    dispatch_only: bool = False,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    token = settings.token()  # refuse early, before starting a database, without a token
+    clock = clock or WallClock()
+    stop = stop or asyncio.Event()
+    _install_signal_handlers(stop)
+    mode = BotMode.dispatch_only if dispatch_only else BotMode.gateway
+    async with open_database(settings) as pool:
+        bot = build_bot(settings, pool, clock, mode)
+        health = _health(settings, pool, clock, bot, mode)
+        try:
+            if health is not None:
+                port = await health.start(settings.health_port or 0)
+                logger.info("health endpoint on port {}", port)
+            await bot.login(token)  # runs setup_hook: extensions load, the scheduler starts
+            gateway = None if mode == BotMode.dispatch_only else asyncio.create_task(bot.connect())
+            waiter = asyncio.create_task(stop.wait())
+            watched = {waiter} if gateway is None else {waiter, gateway}
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            if gateway is not None and gateway in done and gateway.exception() is not None:
+                raise gateway.exception()  # type: ignore[misc]
+            logger.info("shutting down")
+        finally:
+            await bot.close()  # stops the runtime first (grace period), then the gateway and HTTP
+            if health is not None:
+                await health.stop()
+            logger.info("stopped")
+
+
+def _health(settings: Settings, pool: object, clock: Clock, bot: Regiment, mode: BotMode) -> Health | None:
+    if settings.health_port is None:
+        return None
+
+    def connected() -> bool | None:
+        if mode == BotMode.dispatch_only:
+            return None
+        return bot.is_ready() and not bot.is_closed() and bot.ws is not None and bot.ws.open
+
+    stale = dt.timedelta(seconds=max(120.0, 3 * settings.dispatcher_max_sleep_seconds))
+    return Health(pool, clock, lambda: bot.runtime, connected, stale_after=stale)  # type: ignore[arg-type]
+
+
+async def sync_commands(settings: Settings) -> None:
+    """Log in, push the command tree, log out. No database, no gateway."""
+    bot = build_bot(settings, None, WallClock(), BotMode.sync)
+    try:
+        await bot.login(settings.token())
+        await bot.sync_commands()
+    finally:
+        await bot.close()

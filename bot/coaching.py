@@ -102,8 +102,11 @@ async def _validated_changes(
         if start is not None:
             if today is None and "timezone" in changes:
                 today = timezones.local_date(timezones.parse_timezone(str(changes["timezone"])), now)
-            if today is not None and start < today:
-                problems.append(f"start date: {start} is in the past (it is {today} for the client)")
+            # Without a usable zone, a date before today in the westernmost zone is past anywhere.
+            earliest = today if today is not None else (now - dt.timedelta(hours=12)).date()
+            if start < earliest:
+                where = f"{today} for the client" if today is not None else f"{earliest} everywhere"
+                problems.append(f"start date: {start} is in the past (it is {where})")
             else:
                 changes["start_date"] = start
     if given.block_id is not None and (block := await _block(conn, given.block_id, problems)) is not None:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # --- Discord -----------------------------------------------------------------------
     discord_token: SecretStr | None = None
     discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
     coach_guild_id: int | None = None
     coach_role_id: int | None = None
     coach_channel_id: int | None = None

@@ -6,6 +6,7 @@ so `python -m bot simulate` and the tests need nothing installed but Python.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,11 @@ class EmbeddedPostgres:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         mode = "delete" if self._delete_on_stop else "stop"
-        self._server = pgserver.get_server(str(self.data_dir.resolve()), cleanup_mode=mode)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver then
+            # keeps its lock files under /tmp, which is what we want anyway.
+            warnings.simplefilter("ignore")
+            self._server = pgserver.get_server(str(self.data_dir.resolve()), cleanup_mode=mode)
         logger.info("embedded PostgreSQL running, data in {}", self.data_dir)
         return self.dsn()
 

@@ -31,3 +31,12 @@ async def add(
     user_id: int | None = None,
 ) -> int | None:
     return await conn.fetchval(ADD, kind, job_id, user_id, message, now)
+
+
+async def take_unposted(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Lock a batch of unposted alerts (call inside a transaction; other posters skip them)."""
+    return list(await conn.fetch(TAKE_UNPOSTED, limit))
+
+
+async def mark_posted(conn: asyncpg.Connection, ids: list[int], now: dt.datetime) -> None:
+    await conn.execute(MARK_POSTED, ids, now)

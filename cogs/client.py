@@ -1,0 +1,79 @@
+"""Client commands, used in DMs with the bot: /today, /timezone, /units."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import coaching, render
+from bot.discord_bot import BotMode, Regiment
+from bot.discord_transport import to_discord_embed
+from bot.errors import InputError
+from bot.interactions import reply
+from bot.repo import clients
+from bot.repo import jobs as jobs_repo
+from cogs.coach import zone_autocomplete
+
+dm_only = app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
+
+
+async def _profile(bot: Regiment, user_id: int):  # type: ignore[no-untyped-def]
+    async with bot.pool.acquire() as conn:
+        profile = await clients.get(conn, user_id)
+    if profile is None:
+        raise InputError("You are not a client of The Regiment yet: your coach adds you.")
+    return profile
+
+
+class ClientCommands(commands.Cog):
+    def __init__(self, bot: Regiment) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="today", description="What is due today and what you have done")
+    @dm_only
+    async def today(self, interaction: discord.Interaction) -> None:
+        profile = await _profile(self.bot, interaction.user.id)
+        now = self.bot.clock.now()
+        async with self.bot.pool.acquire() as conn:
+            jobs = await jobs_repo.for_client_on(conn, profile.user_id, coaching.client_today(profile, now))
+        await reply(interaction, embed=to_discord_embed(render.today_card(profile, jobs, now)))
+
+    @app_commands.command(name="timezone", description="Change your timezone (from your next day on)")
+    @app_commands.describe(zone="A city zone such as Europe/London, or an offset such as -03:00")
+    @app_commands.autocomplete(zone=zone_autocomplete)
+    @dm_only
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        await _profile(self.bot, interaction.user.id)
+        now = self.bot.clock.now()
+        async with self.bot.pool.acquire() as conn, conn.transaction():
+            profile, effective = await coaching.change_timezone(
+                conn, user_id=interaction.user.id, zone=zone, now=now
+            )
+        if self.bot.runtime is not None:
+            await self.bot.runtime.plan_client(profile.user_id)
+        await reply(
+            interaction,
+            f"Your timezone is now {profile.timezone}, from {effective:%A %d %B}. Today runs on "
+            f"{profile.previous_timezone} time, so nothing comes twice and nothing is skipped.",
+        )
+
+    @app_commands.command(name="units", description="Weights in kilograms or pounds")
+    @app_commands.choices(
+        unit=[app_commands.Choice(name="kg", value="kg"), app_commands.Choice(name="lb", value="lb")]
+    )
+    @dm_only
+    async def units(self, interaction: discord.Interaction, unit: str) -> None:
+        await _profile(self.bot, interaction.user.id)
+        async with self.bot.pool.acquire() as conn:
+            profile = await coaching.set_unit(
+                conn, user_id=interaction.user.id, unit=unit, now=self.bot.clock.now()
+            )
+        await reply(
+            interaction, f"Weights are shown in {profile.unit} from now on. Your history is unchanged."
+        )
+
+
+async def setup(bot: Regiment) -> None:
+    if bot.mode != BotMode.dispatch_only:
+        await bot.add_cog(ClientCommands(bot))
