@@ -278,3 +278,56 @@ async def test_every_coach_command_refuses_a_non_coach(discord_double, pool, set
         assert result.ephemeral and "Only coaches" in (result.content or "")
     assert await client_rows(pool) == before
     assert ALERT_CHANNEL not in {m.channel_id for m in discord_double.messages}
+
+
+async def test_client_commands_in_dms(discord_double, pool, settings) -> None:
+    clock = VirtualClock(utc(2026, 5, 4, 3))
+    await add_client(pool, discord_double, CLIENT, "Europe/London", MONDAY, clock.now())
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 6))
+        today = await discord_double.slash(CLIENT, "today")
+        assert "check-in prompt — done" in today.embeds[0]["description"]
+
+        stranger = await discord_double.slash(9999, "today")
+        assert "not a client" in (stranger.content or "")
+
+        units = await discord_double.slash(CLIENT, "units", {"unit": "lb"})
+        assert "lb" in (units.content or "")
+
+        before = await client_rows(pool)
+        bad = await discord_double.slash(CLIENT, "timezone", {"zone": "Atlantis/Capital"})
+        assert bad.ephemeral and "Atlantis/Capital" in (bad.content or "") and "IANA" in (bad.content or "")
+        assert await client_rows(pool) == before
+
+        moved = await discord_double.slash(CLIENT, "timezone", {"zone": "asia/tokyo"})
+        # 06:00 UTC is 07:00 in London and 15:00 in Tokyo on Monday: Tuesday is the first day.
+        assert "Asia/Tokyo, from Tuesday 05 May" in (moved.content or "")
+    async with pool.acquire() as conn:
+        after = await clients.get(conn, CLIENT)
+    assert after is not None and str(after.unit) == "lb"
+    assert (after.timezone, after.previous_timezone, after.timezone_effective_from) == (
+        "Asia/Tokyo",
+        "Europe/London",
+        dt.date(2026, 5, 5),
+    )
+
+
+async def test_dead_jobs_reach_the_alert_channel_in_one_batch(discord_double, pool, settings) -> None:
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    for user in (6101, 6102, 6103):
+        await add_client(pool, discord_double, user, "UTC", MONDAY, begin)
+    discord_double.fail_next("POST", r"^/channels/\d+/messages$", 503, times=12)
+    async with running_bot(discord_double, pool, clock, settings):
+        await clock.run_until(utc(2026, 5, 4, 6, 30))
+    jobs = [j for j in await all_jobs(pool) if j.action == "prompt"]
+    assert [j.status for j in jobs] == ["dead"] * 3
+    [posted] = discord_double.channel_messages(ALERT_CHANNEL)
+    assert posted.embeds[0]["title"] == "3 delivery alerts"
+    assert all(
+        f"for {u} on 2026-05-04 gave up after 4 attempts" in posted.embeds[0]["description"]
+        for u in (6101, 6102, 6103)
+    )
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM alerts WHERE posted_at IS NULL") == 0
