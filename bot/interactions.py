@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from loguru import logger
@@ -58,6 +60,22 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         await reply(interaction, text)
     except discord.HTTPException:
         logger.warning("could not tell the user about an error (interaction expired?)")
+
+
+def answers_errors(
+    callback: Callable[[Any, discord.Interaction], Awaitable[None]],
+) -> Callable[[Any, discord.Interaction], Awaitable[None]]:
+    """For component callbacks: discord.py only logs their exceptions (the user would see
+    "This interaction failed"), so route them through `report_error` like commands."""
+
+    @functools.wraps(callback)
+    async def wrapper(self: Any, interaction: discord.Interaction) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    return wrapper
 
 
 ModalHandler = Callable[[discord.Interaction, re.Match[str], dict[str, str]], Awaitable[None]]

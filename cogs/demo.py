@@ -15,7 +15,7 @@ from bot import timezones
 from bot.discord_bot import BotMode, Regiment
 from bot.engines import demo
 from bot.errors import InputError
-from bot.interactions import RoutedModal, reply
+from bot.interactions import RoutedModal, answers_errors, reply
 from bot.repo import clients
 
 _DAY = r"(?P<day>[0-9]{8})"
@@ -80,6 +80,7 @@ class CheckInButton(discord.ui.DynamicItem[discord.ui.Button], template=OPEN_TEM
             return False
         return True
 
+    @answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
         closed = await _closed_message(bot, self.user_id, self.day)
