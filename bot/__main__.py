@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync]`."""
+"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync | blocks import FILE]`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("sync", help="sync application commands with Discord and exit")
+    blocks = sub.add_parser("blocks", help="training blocks")
+    blocks_sub = blocks.add_subparsers(dest="blocks_command", required=True)
+    imp = blocks_sub.add_parser("import", help="validate a block file and import it as a new version")
+    imp.add_argument("file", type=Path)
     return parser
 
 
@@ -78,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
             asyncio.run(run_bot(settings, dispatch_only=getattr(args, "dispatch_only", False)))
             return 0
+        if command == "blocks":
+            from bot.app import import_block_file
+
+            return import_block_file(settings, args.file)
         if command == "sync":
             from bot.app import sync_commands
 

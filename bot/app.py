@@ -11,14 +11,19 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+import sys
+from pathlib import Path
 
 from loguru import logger
 
+from bot.blocks import Block, parse_block
 from bot.clock import Clock, WallClock
 from bot.config import Settings
 from bot.db.lifecycle import open_database
 from bot.discord_bot import BotMode, Regiment, build_bot
+from bot.errors import InputError
 from bot.health import Health
+from bot.repo import blocks as blocks_repo
 
 
 async def migrate_only(settings: Settings) -> None:
@@ -88,3 +93,23 @@ async def sync_commands(settings: Settings) -> None:
         await bot.sync_commands()
     finally:
         await bot.close()
+
+
+def import_block_file(settings: Settings, path: Path) -> int:
+    """`python -m bot blocks import FILE`: every problem is printed and nothing is written."""
+    try:
+        block = parse_block(path.read_text(encoding="utf-8"), path.name)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot read it ({exc})", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s), nothing imported:\n{exc}", file=sys.stderr)
+        return 2
+    version = asyncio.run(_store_block(settings, block))
+    print(f"imported {block.id} ({block.name}) as version {version}: {len(block.days)} day(s)")
+    return 0
+
+
+async def _store_block(settings: Settings, block: Block) -> int:
+    async with open_database(settings) as pool, pool.acquire() as conn, conn.transaction():
+        return await blocks_repo.store(conn, block, WallClock().now(), None)

@@ -32,7 +32,7 @@ from bot.interactions import ModalRouter, report_error
 from bot.repo import cards, clients
 from bot.runtime import Runtime
 
-EXTENSIONS = ("cogs.scheduler", "cogs.coach", "cogs.client", "cogs.demo")
+EXTENSIONS = ("cogs.scheduler", "cogs.coach", "cogs.client", "cogs.demo", "cogs.training")
 
 
 class BotMode(StrEnum):

@@ -126,3 +126,36 @@ class JobCard(Row):
     snoozed_by: int | None = None
     snoozed_until: dt.date | None = None
     note: str | None = None
+
+
+class TrainingSession(Row):
+    id: int
+    user_id: int
+    local_date: dt.date
+    block_id: str
+    block_version: int
+    day_index: int
+    day_title: str
+    exercises: list[dict[str, Any]]
+    messages: list[dict[str, int]] = []
+    delivered_at: dt.datetime | None = None
+    deadline: dt.datetime
+    closed_at: dt.datetime | None = None
+
+
+class TrainingLog(Row):
+    id: int
+    user_id: int
+    timestamp: dt.datetime
+    date: dt.date
+    exercise_id: str
+    exercise_name: str
+    weight_kg: float | None
+    reps: int | None
+    block_id: str
+    day_index: int
+    status: str
+    session_id: int
+    weight_entered: float | None = None
+    unit_entered: Unit | None = None
+    is_pr: bool = False

@@ -75,8 +75,10 @@ async def add_client(
     now: dt.datetime,
     **extra: object,
 ) -> ClientProfile:
-    """A client as onboarding leaves them: with their DM channel already open."""
+    """A client as onboarding leaves them: with their DM channel already open. No training days
+    unless `schedule_days` is given, so tests of other engines see only their own DMs."""
     double.user(user_id)  # make sure the double knows the user
+    extra.setdefault("schedule_days", [])
     profile = ClientProfile(
         user_id=user_id,
         display_name=f"client{user_id}",

@@ -963,6 +963,8 @@ class DiscordDouble:
         for g in guilds:
             self.add_guild(g)
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        # Files a user attached to a slash command (ATTACHMENT options), served at /attachments/.
+        self._uploads: dict[int, tuple[str, bytes]] = {}
         self.dms_closed: set[int] = set()
 
         # Records
@@ -1015,11 +1017,27 @@ class DiscordDouble:
         app.router.add_route("GET", "/", self._ws_handler)
         app.router.add_route("GET", "/resume", self._ws_handler)
         app.router.add_route("*", "/api/v{version:[0-9]+}/{tail:.*}", self._rest_handler)
+        app.router.add_route("GET", "/attachments/{tail:.*}", self._attachment_handler)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.port = self._runner.addresses[0][1]
         return self
+
+    async def _attachment_handler(self, request: web.Request) -> web.StreamResponse:
+        """The CDN: files attached to slash commands and to messages the bot sent."""
+        parts = request.match_info["tail"].split("/")
+        try:
+            attachment_id = int(parts[-2])
+        except (IndexError, ValueError):
+            return web.Response(status=404)
+        if attachment_id in self._uploads:
+            return web.Response(body=self._uploads[attachment_id][1])
+        for message in self.messages:
+            for attachment in message.attachments:
+                if attachment.id == attachment_id:
+                    return web.Response(body=attachment.data)
+        return web.Response(status=404)
 
     async def stop(self) -> None:
         """Close every gateway connection and the server."""
@@ -2661,6 +2679,20 @@ class DiscordDouble:
         command: str,
     ) -> Any:
         otype = d["type"]
+        if otype == 11:  # ATTACHMENT: pass (filename, bytes); the bot downloads it from the CDN
+            filename, data = value
+            attachment_id = self._snowflake()
+            self._uploads[attachment_id] = (filename, bytes(data))
+            url = f"{self.base_url}/attachments/uploads/{attachment_id}/{filename}"
+            resolved.setdefault("attachments", {})[str(attachment_id)] = {
+                "id": str(attachment_id),
+                "filename": filename,
+                "size": len(data),
+                "url": url,
+                "proxy_url": url,
+                "content_type": "application/octet-stream",
+            }
+            return str(attachment_id)
         if otype == 6 or (otype == 9 and int(value) in self.users):
             uid = int(value)
             resolved.setdefault("users", {})[str(uid)] = self._user_json(self.user(uid))
@@ -2815,8 +2847,12 @@ class DiscordDouble:
         values: Sequence[str] | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 - how long the user waits for the bot
         expect_response: bool = True,
+        forged: bool = False,
     ) -> InteractionResult:
-        """Click a button (or pick ``values`` in a select) on a message the bot sent."""
+        """Click a button (or pick ``values`` in a select) on a message the bot sent.
+
+        ``forged=True`` skips the checks Discord's client would make (whose DM it is), to send
+        what a crafted request could: the bot must refuse it itself."""
         record = message if isinstance(message, MessageRecord) else self.message(message)
         record = self._messages_by_id[record.message_id]
         if record.deleted:
@@ -2833,7 +2869,7 @@ class DiscordDouble:
             raise DoubleUsageError(
                 f"message {record.message_id} is ephemeral for user {record.interaction_user_id}"
             )
-        if record.user_id is not None and record.user_id != user_id:
+        if record.user_id is not None and record.user_id != user_id and not forged:
             raise DoubleUsageError(f"message {record.message_id} is in the DM of user {record.user_id}")
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp["type"]}
         if "id" in comp:

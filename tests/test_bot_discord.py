@@ -26,6 +26,7 @@ from bot.engines import demo
 from bot.repo import clients
 
 MONDAY = dt.date(2026, 5, 4)
+CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress"}
 
 
 async def client_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -42,10 +43,10 @@ async def test_sync_then_a_coach_onboards_and_a_non_coach_is_refused(discord_dou
     clock = VirtualClock(utc(2026, 5, 4, 15))
     async with running_bot(discord_double, pool, clock, settings) as bot:
         coach_count, global_count = await bot.sync_commands()
-        assert coach_count >= 5 and global_count == 3
+        assert coach_count >= 6 and global_count == 5
         guild_names = {c["name"] for c in discord_double.commands(GUILD)}
         assert {"client", "pause", "resume", "reassign", "sync"} <= guild_names
-        assert {c["name"] for c in discord_double.commands(None)} == {"today", "timezone", "units"}
+        assert {c["name"] for c in discord_double.commands(None)} == CLIENT_COMMANDS
 
         new_client = 5001
         await discord_double.add_member(GUILD, new_client)

@@ -54,7 +54,13 @@ async def test_sync_from_the_command_line(discord_double, database_dsn) -> None:
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, out.decode()
     assert {c["name"] for c in discord_double.commands(GUILD)} >= {"client", "pause", "resume", "reassign"}
-    assert {c["name"] for c in discord_double.commands(None)} == {"today", "timezone", "units"}
+    assert {c["name"] for c in discord_double.commands(None)} == {
+        "today",
+        "timezone",
+        "units",
+        "history",
+        "progress",
+    }
     assert discord_double.identify_count == 0  # syncing never opens a gateway connection
     assert TOKEN not in out.decode()
 

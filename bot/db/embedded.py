@@ -12,6 +12,10 @@ from typing import Any
 
 from loguru import logger
 
+# platformdirs (used by pgserver) warns when XDG_RUNTIME_DIR is unset, as in containers and CI;
+# pgserver then keeps its lock files under /tmp, which is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in `data_dir`; stopped by `stop()`."""
@@ -26,11 +30,7 @@ class EmbeddedPostgres:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         mode = "delete" if self._delete_on_stop else "stop"
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver then
-            # keeps its lock files under /tmp, which is what we want anyway.
-            warnings.simplefilter("ignore")
-            self._server = pgserver.get_server(str(self.data_dir.resolve()), cleanup_mode=mode)
+        self._server = pgserver.get_server(str(self.data_dir.resolve()), cleanup_mode=mode)
         logger.info("embedded PostgreSQL running, data in {}", self.data_dir)
         return self.dsn()
 

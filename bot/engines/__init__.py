@@ -7,6 +7,6 @@ from bot.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import demo, roster
+    from bot.engines import demo, roster, training
 
-    return EngineRegistry([demo.build(settings), roster.build(settings)])
+    return EngineRegistry([demo.build(settings), roster.build(settings), training.build(settings)])

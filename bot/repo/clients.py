@@ -31,6 +31,15 @@ _COLUMNS = (
 )
 
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"
+GET_FOR_UPDATE = "SELECT * FROM client_profiles WHERE user_id = $1 FOR UPDATE"
+
+START_NEXT_BLOCK = """
+UPDATE client_profiles
+   SET block_id = $2, day_index = $3, next_block_id = NULL, next_block_from = NULL, next_day_index = 0
+ WHERE user_id = $1
+"""
+
+SET_DAY_INDEX = "UPDATE client_profiles SET day_index = $2 WHERE user_id = $1"
 GET_MANY = "SELECT * FROM client_profiles WHERE user_id = ANY($1::bigint[])"
 
 SET_DM_CHANNEL = """
@@ -54,8 +63,8 @@ RETURNING user_id
 """
 
 
-async def get(conn: asyncpg.Connection, user_id: int) -> ClientProfile | None:
-    row = await conn.fetchrow(GET, user_id)
+async def get(conn: asyncpg.Connection, user_id: int, *, lock: bool = False) -> ClientProfile | None:
+    row = await conn.fetchrow(GET_FOR_UPDATE if lock else GET, user_id)
     return None if row is None else ClientProfile.from_row(row)
 
 

@@ -203,3 +203,24 @@ async def for_client_on(conn: asyncpg.Connection, user_id: int, local_date: dt.d
 
 async def next_for_client(conn: asyncpg.Connection, user_id: int, limit: int = 10) -> list[Job]:
     return [Job.from_row(r) for r in await conn.fetch(NEXT_FOR_CLIENT, user_id, limit)]
+
+
+ENSURE = """
+INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at,
+                  created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, NULL, $5, $6, $6)
+ON CONFLICT DO NOTHING
+"""
+
+
+async def ensure(
+    conn: asyncpg.Connection,
+    engine: str,
+    action: str,
+    user_id: int,
+    local_date: dt.date,
+    due_at: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Make sure a follow-up job exists (e.g. the close of a session that was delivered)."""
+    await conn.execute(ENSURE, engine, action, user_id, local_date, due_at, now)
