@@ -16,19 +16,18 @@ from bot import timezones
 from bot.errors import InputError
 from bot.models import ClientProfile, Unit
 from bot.repo import blocks, cards, clients
+from bot.repo import jobs as jobs_repo
 from bot.roster import parse_weekdays
 
 
 def client_today(profile: ClientProfile, now: dt.datetime) -> dt.date:
     """The client's local date now (in the zone that governs today)."""
-    zone = profile.timezone
     try:
-        tz = timezones.parse_timezone(zone)
+        today = timezones.local_date(timezones.parse_timezone(profile.timezone), now)
+        if profile.zone_on(today) != profile.timezone:
+            return timezones.local_date(timezones.parse_timezone(profile.zone_on(today)), now)
     except timezones.InvalidTimezone:
         return now.date()
-    today = timezones.local_date(tz, now)
-    if profile.zone_on(today) != zone:
-        return timezones.local_date(timezones.parse_timezone(profile.zone_on(today)), now)
     return today
 
 
@@ -165,7 +164,9 @@ async def edit(
 
 
 async def require_client(conn: asyncpg.Connection, user_id: int) -> ClientProfile:
-    profile = await clients.get(conn, user_id)
+    """The client, row-locked until the caller's transaction ends, so concurrent changes (a
+    coach, the client, the dispatcher advancing day_index) never overwrite one another."""
+    profile = await clients.get(conn, user_id, lock=True)
     if profile is None:
         raise InputError("that person is not a client yet: add them with /client add")
     return profile
@@ -195,6 +196,7 @@ async def resume(conn: asyncpg.Connection, *, user_id: int, now: dt.datetime) ->
         raise InputError(f"{profile.display_name or user_id} is not paused")
     updated = profile.model_copy(update={"paused": False, "paused_until": None, "pause_reason": None})
     await clients.upsert(conn, updated, now)
+    await clients.drop_pending_end_pause(conn, user_id)  # no "welcome back" after a manual resume
     return updated
 
 
@@ -241,26 +243,43 @@ def timezone_effective_date(old_zone: str, new_zone: str, now: dt.datetime) -> d
 async def change_timezone(
     conn: asyncpg.Connection, *, user_id: int, zone: str, now: dt.datetime
 ) -> tuple[ClientProfile, dt.date]:
+    """Move a client to another zone from the first local day not yet begun in either zone.
+
+    Call inside a transaction: it waits for a planning tick in progress (so none re-plans the
+    old zone underneath) and drops the pending jobs the new zone re-plans."""
+    await conn.execute(jobs_repo.WATERMARKS_SHARE)
     profile = await require_client(conn, user_id)
     problems: list[str] = []
     new_zone = _zone(zone, problems)
     if new_zone is None:
         raise InputError(problems)
     if new_zone == profile.timezone:
-        raise InputError(f"your timezone is already {new_zone}")
-    old_zone = profile.timezone if timezones.is_valid(profile.timezone) else new_zone
-    effective = timezone_effective_date(old_zone, new_zone, now)
-    # Days before `effective` stay in the zone that governs them now.
-    previous = profile.zone_on(effective - dt.timedelta(days=1))
-    updated = profile.model_copy(
-        update={"timezone": new_zone, "previous_timezone": previous, "timezone_effective_from": effective}
-    )
-    await clients.upsert(conn, updated, now)
-    await clients.drop_pending_from(conn, user_id, effective)
+        raise InputError(f"the timezone is already {new_zone}")
     if not timezones.is_valid(profile.timezone):
+        # Nothing was ever planned in an invalid zone: the new one applies at once.
+        updated = profile.model_copy(
+            update={"timezone": new_zone, "previous_timezone": None, "timezone_effective_from": None}
+        )
+        await clients.upsert(conn, updated, now)
         await cards.resolve_by_key(
             conn, f"invalid_timezone:{user_id}:{profile.timezone}", now, note="zone fixed"
         )
+        return updated, timezones.local_date(timezones.parse_timezone(new_zone), now)
+    pending = profile.timezone_effective_from
+    if pending is not None and pending > client_today(profile, now):
+        raise InputError(
+            f"the change to {profile.timezone} takes effect on {pending}; change it again from that day on"
+        )
+    effective = timezone_effective_date(profile.timezone, new_zone, now)
+    updated = profile.model_copy(
+        update={
+            "timezone": new_zone,
+            "previous_timezone": profile.timezone,
+            "timezone_effective_from": effective,
+        }
+    )
+    await clients.upsert(conn, updated, now)
+    await clients.drop_pending_from(conn, user_id, effective)
     return updated, effective
 
 

@@ -93,11 +93,12 @@ class RegimentMixin:
         await report_error(interaction, error)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Modal submits first: they must be answered within 3 s.
+        await self.modal_router.dispatch(interaction)
         # Any interaction proves the client can be reached again (seed: "restored the next time
         # the client interacts"). One cheap UPDATE that matches nothing in the usual case.
         if self.mode != BotMode.sync and interaction.user is not None:
             await self._restore_reachability(interaction)
-        await self.modal_router.dispatch(interaction)
 
     async def _restore_reachability(self, interaction: discord.Interaction) -> None:
         now = self.clock.now()
@@ -107,10 +108,13 @@ class RegimentMixin:
                     await cards.resolve_open_of_kind(
                         conn, interaction.user.id, "unreachable", now, note="client used the bot again"
                     )
-                    if interaction.guild_id is None and interaction.channel_id is not None:
-                        await clients.set_dm_channel(conn, interaction.user.id, interaction.channel_id, now)
+                    channel = interaction.channel
+                    if isinstance(channel, discord.DMChannel | discord.PartialMessageable) and (
+                        getattr(channel, "type", None) == discord.ChannelType.private
+                    ):
+                        await clients.set_dm_channel(conn, interaction.user.id, channel.id, now)
                     logger.info("client {} is reachable again", interaction.user.id)
-        except (asyncpg.PostgresError, OSError) as exc:
+        except Exception as exc:  # never let bookkeeping break the interaction itself
             logger.warning("could not check reachability of {}: {}", interaction.user.id, exc)
 
     async def sync_commands(self) -> tuple[int, int]:

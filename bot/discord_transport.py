@@ -22,6 +22,7 @@ from bot.messages import Button, ButtonStyle, Embed, OutgoingMessage, SentMessag
 from bot.ratelimit import TokenBucket
 
 UNREACHABLE_CODES = {50007, 50278, 10013}  # DMs closed, no mutual guild, unknown user
+STALE_CHANNEL_CODES = {10003, 50001}  # unknown channel, missing access: the cached DM channel is gone
 
 _STYLES = {
     ButtonStyle.primary: discord.ButtonStyle.primary,
@@ -87,6 +88,10 @@ def classify(exc: BaseException) -> Exception:
     return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
 
 
+class _StaleChannel(Exception):
+    """The cached DM channel id no longer works."""
+
+
 class DiscordTransport:
     def __init__(self, client: discord.Client, *, send_rate: float, dm_open_rate: float) -> None:
         self.client = client
@@ -106,11 +111,22 @@ class DiscordTransport:
     ) -> SentMessage:
         if channel_id is None:
             channel_id = await self.open_dm(user_id)
+        try:
+            return await self._send(channel_id, message, nonce)
+        except _StaleChannel:
+            # The cached channel is gone: open the DM again (the caller stores the new id).
+            return await self._send(await self.open_dm(user_id), message, nonce)
+
+    async def _send(self, channel_id: int, message: OutgoingMessage, nonce: str) -> SentMessage:
         channel = self.client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
         await self.sends.acquire()
         try:
             sent = await channel.send(nonce=nonce, **message_kwargs(message))  # type: ignore[arg-type]
-        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        except discord.HTTPException as exc:
+            if exc.code in STALE_CHANNEL_CODES:
+                raise _StaleChannel from exc
+            raise classify(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
         return SentMessage(channel_id, sent.id)
 

@@ -37,7 +37,11 @@ _DB_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, Connectio
 
 
 # Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)
-_FAILURE_REASONS = {JobStatus.dead: "retries_exhausted", JobStatus.expired: "deadline_passed"}
+_FAILURE_REASONS = {
+    JobStatus.dead: "retries_exhausted",
+    JobStatus.expired: "deadline_passed",
+    JobStatus.failed: "permanent",
+}
 
 
 @dataclass
@@ -101,8 +105,11 @@ class Dispatcher:
         with self.clock.participant():
             while not self._stopping:
                 try:
-                    await self.dispatch_due()
+                    ran = await self.dispatch_due()
                     wake_at = await self._next_wakeup()
+                    if ran == 0 and wake_at <= self.clock.now():
+                        # Due work exists but another worker holds it (SKIP LOCKED): don't spin.
+                        wake_at = self.clock.now() + dt.timedelta(seconds=1)
                 except _DB_ERRORS as exc:
                     self._log.warning("dispatcher lost the database ({}); retrying shortly", exc)
                     wake_at = self.clock.now() + dt.timedelta(seconds=5)
@@ -146,14 +153,36 @@ class Dispatcher:
                 )
             if not batch:
                 break
+            if self._stopping:  # shutdown began while we claimed: hand the batch straight back
+                async with self.pool.acquire() as conn:
+                    await jobs_repo.release(
+                        conn, [job.id for job, _ in batch], self.worker_id, self.clock.now()
+                    )
+                break
             self.stats.claimed += len(batch)
             tasks = [asyncio.create_task(self._run_guarded(job, client)) for job, client in batch]
             for (job, _), task in zip(batch, tasks, strict=True):
                 self._in_flight[job.id] = task
-            await asyncio.gather(*tasks, return_exceptions=True)
+            heartbeat = asyncio.create_task(self._keep_claims([job.id for job, _ in batch], lease))  # noqa: RUF006 - awaited below
+            try:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
             total += len(batch)
         self.stats.last_cycle_at = self.clock.now()
         return total
+
+    async def _keep_claims(self, job_ids: list[int], lease: dt.timedelta) -> None:
+        """Renew the batch's lease every third of it while the batch runs. Real time on purpose:
+        leases guard against real workers dying, and this task must not hold the virtual clock."""
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                async with self.pool.acquire() as conn:
+                    await jobs_repo.renew(conn, job_ids, self.worker_id, self.clock.now() + lease)
+            except _DB_ERRORS as exc:
+                self._log.warning("could not renew claims ({}); they may be retried elsewhere", exc)
 
     async def _run_guarded(self, job: Job, client: ClientProfile | None) -> None:
         try:
@@ -176,8 +205,9 @@ class Dispatcher:
         if spec is None or handler is None:
             await self._finish(job, JobStatus.failed, error=f"no handler for {job.engine}.{job.action}")
             return
-        if spec.kind == ActionKind.drop and job.deadline is not None and now >= job.deadline:
-            await self._finish(job, JobStatus.expired, error="deadline passed before it could be sent")
+        if job.attempts > self.settings.retry_max + 1:
+            # Its workers kept dying mid-run (each reclaim counts): stop here, and say so.
+            await self._give_up(job, "its worker stopped before recording an outcome, every time")
             return
         if job.user_id is not None:
             if client is None:
@@ -190,20 +220,21 @@ class Dispatcher:
             if spec.kind == ActionKind.drop and not client.reachable:
                 await self._finish(job, JobStatus.skipped, result={"reason": "unreachable"})
                 return
+        # After the client checks: a paused client's drop is skipped, not "expired".
+        if spec.kind == ActionKind.drop and job.deadline is not None and now >= job.deadline:
+            await self._finish(job, JobStatus.expired, error="deadline passed before it could be sent")
+            return
 
         context = JobContext(job, client, self.pool, self.clock, self.transport, self.settings)
         try:
             outcome = await handler(context)
         except RecipientUnreachable as exc:
             await self._unreachable(job, exc)
-            self.stats.failures["unreachable"] = self.stats.failures.get("unreachable", 0) + 1
         except PermanentDeliveryError as exc:
             log.warning("permanent failure: {}", exc)
-            await self._finish(job, JobStatus.failed, error=str(exc))
+            await self._failed(job, str(exc))
         except TransientDeliveryError as exc:
             await self._transient(job, f"delivery: {exc}")
-        except _DB_ERRORS:
-            raise
         except Exception as exc:
             # Seed 000: "Engine run failure → log error, add to retry queue".
             log.exception("handler failed")
@@ -238,21 +269,37 @@ class Dispatcher:
                 await jobs_repo.retry_at(conn, job, when, error, now)
             self._log.info("{}: attempt {} failed ({}); retry at {}", job.key, job.attempts, error, when)
             return
+        await self._give_up(job, error)
+
+    async def _give_up(self, job: Job, error: str) -> None:
+        """`dead`, with exactly one alert for the coaches (seed: retry 3x → escalate)."""
+        message = (
+            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} "
+            f"gave up after {job.attempts} attempts: {error}"
+        )
+        await self._finish_with_alert(job, JobStatus.dead, "job_dead", error, message)
+        self._log.error("{}: dead after {} attempts: {}", job.key, job.attempts, error)
+
+    async def _failed(self, job: Job, error: str) -> None:
+        """A permanent failure (a payload Discord refused, a missing channel): no retry can help,
+        so a coach must hear about it rather than the delivery vanishing."""
+        message = (
+            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} failed: {error}"
+        )
+        await self._finish_with_alert(job, JobStatus.failed, "job_failed", error, message)
+
+    async def _finish_with_alert(
+        self, job: Job, status: JobStatus, kind: str, error: str, message: str
+    ) -> None:
+        now = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
-            recorded = await jobs_repo.finish(conn, job, JobStatus.dead, now, error=error)
+            recorded = await jobs_repo.finish(conn, job, status, now, error=error)
             if recorded:
                 await alerts.add(
-                    conn,
-                    kind="job_dead",
-                    job_id=job.id,
-                    user_id=job.user_id,
-                    message=f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on "
-                    f"{job.local_date} gave up after {job.attempts} attempts: {error}",
-                    now=now,
+                    conn, kind=kind, job_id=job.id, user_id=job.user_id, message=message, now=now
                 )
         if recorded:
-            self._recorded(job, JobStatus.dead)
-        self._log.error("{}: dead after {} attempts: {}", job.key, job.attempts, error)
+            self._recorded(job, status)
 
     async def _unreachable(self, job: Job, exc: RecipientUnreachable) -> None:
         now = self.clock.now()
@@ -272,12 +319,12 @@ class Dispatcher:
                     now=now,
                 )
         if recorded:
-            self._recorded(job, JobStatus.failed)
+            self._recorded(job, JobStatus.failed, reason="unreachable")
 
-    def _recorded(self, job: Job, status: JobStatus) -> None:
+    def _recorded(self, job: Job, status: JobStatus, *, reason: str | None = None) -> None:
         now = self.clock.now()
         spec = self.registry.spec(job.engine, job.action)
-        reason = _FAILURE_REASONS.get(status)
+        reason = reason or _FAILURE_REASONS.get(status)
         self.stats.count(
             job, status, now, delivery=spec is not None and spec.kind == ActionKind.drop, reason=reason
         )

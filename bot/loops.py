@@ -44,9 +44,17 @@ class Supervised:
     def _on_done(self, task: asyncio.Task[None]) -> None:
         if self._stopping or task.cancelled() or task.exception() is None:
             return
-        logger.bind(loop=self.name).opt(exception=task.exception()).error("ended unexpectedly; restarting")
         self.restarts += 1
-        self.start()
+        # Back off (1 s, 2 s, … 60 s) so a loop that dies at once cannot spin.
+        delay = min(60.0, 2.0 ** min(self.restarts - 1, 6))
+        logger.bind(loop=self.name).opt(exception=task.exception()).error(
+            "ended unexpectedly; restarting in {:.0f}s", delay
+        )
+        asyncio.get_running_loop().call_later(delay, self._restart)
+
+    def _restart(self) -> None:
+        if not self._stopping:
+            self.start()
 
     async def wait_stopped(self, grace_seconds: float = 30.0) -> None:
         self._stopping = True

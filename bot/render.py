@@ -87,13 +87,12 @@ def roster_page(
 ) -> Embed:
     lines = []
     for p in profiles:
-        lines.append(
-            f"**{p.display_name or p.user_id}** — {p.timezone} — {status_line(p, client_today(p, now))}"
-        )
+        status = status_line(p, client_today(p, now))[:120]  # a long pause reason must not overflow
+        lines.append(f"**{p.display_name or p.user_id}** — {p.timezone} — {status}")
     pages = max(1, -(-total // per_page))
     return Embed(
         title=f"Clients ({total})",
-        description="\n".join(lines) or "No clients yet: add one with /client add.",
+        description=("\n".join(lines) or "No clients yet: add one with /client add.")[:4096],
         footer=f"page {page} of {pages}",
     )
 

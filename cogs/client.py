@@ -65,7 +65,7 @@ class ClientCommands(commands.Cog):
     @dm_only
     async def units(self, interaction: discord.Interaction, unit: str) -> None:
         await _profile(self.bot, interaction.user.id)
-        async with self.bot.pool.acquire() as conn:
+        async with self.bot.pool.acquire() as conn, conn.transaction():
             profile = await coaching.set_unit(
                 conn, user_id=interaction.user.id, unit=unit, now=self.bot.clock.now()
             )

@@ -29,7 +29,8 @@ def is_coach(interaction: discord.Interaction) -> bool:
     member = interaction.user
     allowed = (
         isinstance(member, discord.Member)
-        and (settings.coach_guild_id is None or interaction.guild_id == settings.coach_guild_id)
+        and settings.coach_guild_id is not None
+        and interaction.guild_id == settings.coach_guild_id
         and (
             member.guild_permissions.administrator
             or (
@@ -46,10 +47,21 @@ def is_coach(interaction: discord.Interaction) -> bool:
 coach_only = app_commands.check(is_coach)
 
 
+def is_coach_quietly(interaction: discord.Interaction) -> bool:
+    """Autocomplete runs without the command's checks (discord.py): a non-coach typing a coach
+    command must not see the roster, so suggestions are checked too."""
+    try:
+        return is_coach(interaction)
+    except app_commands.CheckFailure:
+        return False
+
+
 async def client_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
+    if not is_coach_quietly(interaction):
+        return []
     async with bot.pool.acquire() as conn:
         rows = await clients.search(conn, current)
     return [
@@ -68,6 +80,8 @@ async def block_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
+    if not is_coach_quietly(interaction):
+        return []
     async with bot.pool.acquire() as conn:
         found = await blocks.search(conn, current)
     return [app_commands.Choice(name=b, value=b) for b in found]
@@ -237,6 +251,7 @@ class Coach(commands.Cog):
         until: str | None = None,
         reason: str | None = None,
     ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the DM below may wait
         now = self.bot.clock.now()
         user_id = client_id(client)
         async with self.bot.pool.acquire() as conn, conn.transaction():
@@ -311,7 +326,6 @@ async def setup(bot: Regiment) -> None:
         return  # no gateway: no interactions reach this process
     guild = bot.coach_guild
     if guild is None:
-        logger.warning("COACH_GUILD_ID is not set: coach commands are registered globally (guild-only)")
-        await bot.add_cog(cog)
-    else:
-        await bot.add_cog(cog, guild=guild)
+        logger.warning("COACH_GUILD_ID is not set: coach commands are not registered")
+        return
+    await bot.add_cog(cog, guild=guild)

@@ -31,7 +31,7 @@ from bot.repo import blocks as blocks_repo
 from bot.repo import clients
 from bot.repo import training as training_repo
 from bot.workout import LOG_ID, MODAL_ID
-from cogs.coach import client_autocomplete, client_id, coach_only
+from cogs.coach import client_autocomplete, client_id, coach_only, is_coach_quietly
 
 _USER = r"(?P<user>[0-9]{1,20})"
 _DAY = r"(?P<day>[0-9]{8})"
@@ -161,9 +161,11 @@ async def exercise_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
     namespace_client = getattr(interaction.namespace, "client", None)
-    user_id = (
-        int(namespace_client) if namespace_client and str(namespace_client).isdigit() else interaction.user.id
-    )
+    user_id = interaction.user.id
+    if namespace_client and str(namespace_client).isdigit():
+        if not is_coach_quietly(interaction):  # only coaches look at another client's lifts
+            return []
+        user_id = int(namespace_client)
     async with bot.pool.acquire() as conn:
         rows = await training_repo.exercises_logged(conn, user_id, current)
     return [app_commands.Choice(name=r["name"][:100], value=r["exercise_id"]) for r in rows]
@@ -264,8 +266,8 @@ async def setup(bot: Regiment) -> None:
         bot.add_dynamic_items(LogSetButton)
         bot.modal_router.add(MODAL_TEMPLATE, on_log_submit)
     await bot.add_cog(TrainingClient(bot))
-    guild = bot.coach_guild
-    await bot.add_cog(TrainingCoach(bot), **({"guild": guild} if guild else {}))
+    if bot.coach_guild is not None:
+        await bot.add_cog(TrainingCoach(bot), guild=bot.coach_guild)
 
 
 async def teardown(bot: Regiment) -> None:

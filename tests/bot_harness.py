@@ -79,12 +79,12 @@ async def add_client(
     unless `schedule_days` is given, so tests of other engines see only their own DMs."""
     double.user(user_id)  # make sure the double knows the user
     extra.setdefault("schedule_days", [])
+    extra.setdefault("dm_channel_id", double.dm_channel_id(user_id))
     profile = ClientProfile(
         user_id=user_id,
         display_name=f"client{user_id}",
         timezone=zone,
         start_date=start,
-        dm_channel_id=double.dm_channel_id(user_id),
         **extra,  # type: ignore[arg-type]
     )
     async with pool.acquire() as conn:

@@ -4,6 +4,7 @@ Discord's limits (the `discord_double` fixture checks at teardown)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 
@@ -32,6 +33,18 @@ CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress"}
 async def client_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
     async with pool.acquire() as conn:
         return [dict(r) for r in await conn.fetch("SELECT * FROM client_profiles ORDER BY user_id")]
+
+
+async def wait_for_db(pool, query: str, *args: object, within: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within
+    while True:
+        async with pool.acquire() as conn:
+            if await conn.fetchval(query, *args):
+                return
+        if loop.time() > give_up:
+            raise AssertionError(f"never true: {query}")
+        await asyncio.sleep(0.02)
 
 
 async def card_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -137,8 +150,8 @@ async def test_closed_dms_make_the_client_unreachable_until_they_interact(
         discord_double.set_dms_open(CLIENT, True)
         today = await discord_double.slash(CLIENT, "today")
         assert today.response_type == 4 and today.embeds
-        async with pool.acquire() as conn:
-            assert (await clients.get(conn, CLIENT)).reachable is True  # type: ignore[union-attr]
+        # The restore runs beside the command (on_interaction), so give it a moment.
+        await wait_for_db(pool, "SELECT reachable FROM client_profiles WHERE user_id = $1", CLIENT)
         assert [c["status"] for c in await card_rows(pool)] == ["resolved"]
         await clock.run_until(utc(2026, 5, 6, 11))
     assert len(discord_double.dms_to(CLIENT)) == 1  # Wednesday's prompt
@@ -253,11 +266,13 @@ async def test_pause_until_a_date_then_resume_and_tell_the_client(discord_double
         bad = await discord_double.slash(
             COACH, "pause", {"client": str(CLIENT), "until": "2026-05-01"}, guild_id=GUILD
         )
-        assert "not after today" in (bad.content or "")
+        [bad_answer] = await bad.wait_followups(1)  # /pause defers: it may wait to DM the client
+        assert "not after today" in bad_answer.content
         paused = await discord_double.slash(
             COACH, "pause", {"client": str(CLIENT), "until": "2026-05-07", "reason": "travel"}, guild_id=GUILD
         )
-        assert "paused until 2026-05-07" in (paused.content or "")
+        [answer] = await paused.wait_followups(1)
+        assert "paused until 2026-05-07" in answer.content
         await clock.run_until(utc(2026, 5, 8, 12))
     dms = discord_double.dms_to(CLIENT)
     titles = [dm.embeds[0]["title"] for dm in dms]
@@ -332,3 +347,35 @@ async def test_dead_jobs_reach_the_alert_channel_in_one_batch(discord_double, po
     )
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM alerts WHERE posted_at IS NULL") == 0
+
+
+async def test_non_coaches_get_no_roster_suggestions(discord_double, pool, settings) -> None:
+    clock = VirtualClock(utc(2026, 5, 4, 8))
+    await add_client(pool, discord_double, 5555, "UTC", MONDAY, clock.now())
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        typed = {"client": "client"}
+        assert await discord_double.autocomplete(CLIENT, "client show", typed, guild_id=GUILD) == []
+        coach = await discord_double.autocomplete(COACH, "client show", typed, guild_id=GUILD)
+        assert [c["value"] for c in coach] == ["5555"]
+
+
+async def test_a_stale_dm_channel_is_reopened_and_a_refused_payload_alerts(
+    discord_double, pool, settings
+) -> None:
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, dm_channel_id=999_999_999)
+    await add_client(pool, discord_double, 6201, "UTC", MONDAY, begin)
+    discord_double.fail_next(
+        "POST", rf"^/channels/{discord_double.dm_channel_id(6201)}/messages$", 400, 50035
+    )
+    async with running_bot(discord_double, pool, clock, settings):
+        await clock.run_until(utc(2026, 5, 4, 6))
+    assert len(discord_double.dms_to(CLIENT)) == 1
+    async with pool.acquire() as conn:
+        assert (await clients.get(conn, CLIENT)).dm_channel_id == discord_double.dm_channel_id(CLIENT)  # type: ignore[union-attr]
+    failed = [j for j in await all_jobs(pool) if j.user_id == 6201 and j.action == "prompt"]
+    assert failed[0].status == "failed" and failed[0].attempts == 1
+    [posted] = discord_double.channel_messages(ALERT_CHANNEL)
+    assert "for 6201 on 2026-05-04 failed" in posted.embeds[0]["description"]

@@ -74,3 +74,25 @@ def test_next_boundary_is_strictly_after_now() -> None:
     assert next_boundary(utc(2026, 1, 1, 5, 0), hour) == utc(2026, 1, 1, 6, 0)
     assert next_boundary(utc(2026, 1, 1, 5, 59), hour) == utc(2026, 1, 1, 6, 0)
     assert next_boundary(utc(2026, 1, 1, 23, 30), hour) == utc(2026, 1, 2, 0, 0)
+
+
+async def test_a_supervised_task_that_dies_is_restarted_after_a_backoff() -> None:
+    from bot.loops import Supervised
+
+    starts: list[float] = []
+    loop = asyncio.get_running_loop()
+    restarted = asyncio.Event()
+
+    async def flaky() -> None:
+        starts.append(loop.time())
+        if len(starts) == 1:
+            raise RuntimeError("died")
+        restarted.set()
+        await asyncio.sleep(3600)
+
+    supervised = Supervised("flaky", flaky)
+    supervised.start()
+    await asyncio.wait_for(restarted.wait(), timeout=5)
+    assert supervised.restarts == 1
+    assert starts[1] - starts[0] >= 0.95  # one second of backoff, not a spin
+    await supervised.wait_stopped(0.1)

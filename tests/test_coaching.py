@@ -192,3 +192,61 @@ async def test_a_pause_with_an_until_date_ends_by_itself_and_tells_the_client(po
     assert after is not None and not after.paused and after.paused_until is None
     missed_days = [j.local_date for j in await all_jobs(pool) if j.engine == "t"]
     assert dt.date(2026, 5, 5) not in missed_days and dt.date(2026, 5, 6) not in missed_days
+
+
+async def test_a_second_timezone_change_waits_for_the_first_and_an_invalid_zone_is_fixed_at_once(
+    pool,
+) -> None:
+    await add_clients(pool, [profile(1, "America/Los_Angeles", dt.date(2026, 5, 1))], NOW)
+    await add_clients(pool, [profile(2, "Mars/Base", dt.date(2026, 5, 1))], NOW)
+    async with pool.acquire() as conn, conn.transaction():
+        await coaching.change_timezone(conn, user_id=1, zone="Europe/London", now=NOW)
+    before = await snapshot(pool)
+    async with pool.acquire() as conn:
+        with pytest.raises(InputError, match="takes effect on 2026-05-05"):
+            async with conn.transaction():
+                await coaching.change_timezone(conn, user_id=1, zone="Asia/Tokyo", now=NOW)
+    assert await snapshot(pool) == before
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO job_cards (kind, user_id, dedupe_key, summary, opened_at) "
+            "VALUES ('invalid_timezone', 2, 'invalid_timezone:2:Mars/Base', 'bad zone', $1)",
+            NOW,
+        )
+        fixed, effective = await coaching.change_timezone(conn, user_id=2, zone="UTC", now=NOW)
+        card = await conn.fetchval("SELECT status FROM job_cards WHERE user_id = 2")
+    assert (fixed.timezone, fixed.previous_timezone, fixed.timezone_effective_from) == ("UTC", None, None)
+    assert effective == dt.date(2026, 5, 4) and card == "resolved"
+    assert coaching.client_today(fixed, NOW) == dt.date(2026, 5, 4)
+
+
+async def test_planning_one_client_waits_for_a_tick_in_progress(pool) -> None:
+    """A client added while a tick is planning must not fall between the tick and plan_client."""
+    import asyncio
+
+    from helpers import message_engine
+
+    from bot.planner import Planner
+
+    prompt = [("prompt", dt.time(5, 30), ActionKind.drop, dt.time(12, 0))]
+    planner = Planner("t", message_engine("t", prompt).actions, dt.timedelta(hours=2))
+    await planner.tick(pool, utc(2026, 5, 4, 1))  # watermark 03:00
+    async with pool.acquire() as tick_conn:
+        tx = tick_conn.transaction()
+        await tx.start()
+        # A tick in progress: it holds the watermark and has not seen the new client.
+        await tick_conn.fetchval(
+            "SELECT planned_until FROM planner_watermarks WHERE planner = 't' FOR UPDATE"
+        )
+        await add_clients(pool, [profile(42, "UTC", dt.date(2026, 5, 4))], utc(2026, 5, 4, 4))
+        waiting = asyncio.create_task(planner.plan_client(pool, 42, utc(2026, 5, 4, 4)))
+        await asyncio.sleep(0.2)
+        assert not waiting.done(), "plan_client must wait for the tick"
+        await tick_conn.execute(
+            "UPDATE planner_watermarks SET planned_until = $1 WHERE planner = 't'", utc(2026, 5, 4, 6)
+        )
+        await tx.commit()
+    result = await waiting
+    assert result.planned == 1  # the 05:30 prompt, inside the window the tick just claimed
+    [job] = await all_jobs(pool)
+    assert (job.user_id, job.due_at) == (42, utc(2026, 5, 4, 5, 30))

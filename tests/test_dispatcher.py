@@ -14,6 +14,7 @@ from bot.delivery import RecipientUnreachable, RecordingTransport, TransientDeli
 from bot.dispatcher import Dispatcher
 from bot.engine import ActionKind, EngineRegistry, JobContext
 from bot.planner import Planner
+from bot.repo import jobs as jobs_repo
 
 PROMPT = [("prompt", dt.time(5, 30), ActionKind.drop, dt.time(12, 0))]
 DAY = dt.date(2026, 5, 4)  # a Monday, no DST change anywhere in these zones
@@ -262,3 +263,69 @@ async def test_doubled_and_late_ticks_plan_nothing_twice(pool, settings) -> None
     late = await planner.tick(pool, utc(2026, 5, 4, 2, 0))
     assert first.planned == 5 and again.planned == 0 and late.planned == 0
     assert len(await all_jobs(pool)) == 5
+
+
+async def test_a_paused_clients_late_drop_is_skipped_not_expired(pool, settings) -> None:
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(800, "UTC", DAY, paused=True, paused_until=dt.date(2026, 5, 5))], begin)
+    # Planned as if before the pause, then run after the deadline (the process was down).
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at, "
+            "created_at, updated_at) VALUES ('t', 'prompt', 800, $1, $2, $3, $2, $2, $2)",
+            DAY, utc(2026, 5, 4, 5, 30), utc(2026, 5, 4, 12),
+        )  # fmt: skip
+    clock._now = utc(2026, 5, 4, 13)
+    rt, transport = runtime(pool, clock, [message_engine("t", PROMPT)], settings)
+    assert await rt.dispatcher.dispatch_due() == 1
+    [job] = await all_jobs(pool)
+    assert job.status == "skipped" and job.result == {"reason": "paused"}
+    assert transport.messages == []
+
+
+async def test_a_job_whose_workers_keep_dying_is_given_up_with_one_alert(pool, settings) -> None:
+    begin = utc(2026, 5, 4, 6)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(801, "UTC", DAY)], begin)
+    async with pool.acquire() as conn:
+        # Claimed four times already, by workers that died before recording anything.
+        await conn.execute(
+            "INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at, "
+            "status, attempts, lease_until, claimed_by, created_at, updated_at) "
+            "VALUES ('t', 'mark', 801, $1, $2, NULL, $2, 'running', 4, $2, 'gone', $2, $2)",
+            DAY, utc(2026, 5, 4, 5),
+        )  # fmt: skip
+    rt, _ = runtime(
+        pool, clock, [message_engine("t", [("mark", dt.time(5), ActionKind.mark, None)])], settings
+    )
+    assert await rt.dispatcher.dispatch_due() == 1
+    [job] = await all_jobs(pool)
+    assert job.status == "dead" and job.attempts == 5
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM alerts WHERE job_id = $1", job.id) == 1
+
+
+async def test_claims_taken_while_stopping_are_handed_back_at_once(pool, settings) -> None:
+    begin = utc(2026, 5, 4, 6)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(802 + i, "UTC", DAY) for i in range(3)], begin)
+    planner = Planner("t", message_engine("t", PROMPT).actions, dt.timedelta(hours=2))
+    await planner.tick(pool, utc(2026, 5, 4, 5))
+    dispatcher = Dispatcher(
+        pool, clock, EngineRegistry([message_engine("t", PROMPT)]), RecordingTransport(clock), settings
+    )
+    original_claim = jobs_repo.claim
+
+    async def claim_then_sigterm(*args, **kwargs):  # type: ignore[no-untyped-def]
+        claimed = await original_claim(*args, **kwargs)
+        dispatcher.stop()  # SIGTERM lands while the claim query is in flight
+        return claimed
+
+    jobs_repo.claim = claim_then_sigterm  # type: ignore[assignment]
+    try:
+        assert await dispatcher.dispatch_due() == 0
+    finally:
+        jobs_repo.claim = original_claim  # type: ignore[assignment]
+    jobs = await all_jobs(pool)
+    assert [(j.status, j.attempts, j.claimed_by) for j in jobs] == [("pending", 0, None)] * 3

@@ -5,7 +5,6 @@ catches up after downtime like every other action."""
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.delivery import TransientDeliveryError
 from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
 from bot.messages import Embed, OutgoingMessage
 from bot.repo import clients
@@ -27,26 +26,17 @@ def welcome_back(display_name: str) -> OutgoingMessage:
 
 
 async def end_pause(ctx: JobContext) -> Outcome:
+    """Lift the pause first (the client's state must not hang on Discord), then tell them; a
+    retry after a failed message finds the pause lifted and sends the same message again."""
     client = ctx.client
     assert client is not None
     day = ctx.job.local_date
-    if not (client.paused and client.paused_until is not None and client.paused_until <= day):
-        return Outcome.skipped("pause already lifted or extended")
-    try:
-        sent = await ctx.send_dm(welcome_back(client.display_name))
-    except TransientDeliveryError:
-        raise  # retried: the pause is lifted when the message goes through (or the job dies)
-    except Exception:
-        await _lift(ctx)  # the client cannot be told, but the pause still ends
-        raise
-    await _lift(ctx)
-    return Outcome.done(message_id=sent.message_id)
-
-
-async def _lift(ctx: JobContext) -> None:
-    assert ctx.client is not None
+    if client.paused and (client.paused_until is None or client.paused_until > day):
+        return Outcome.skipped("pause extended")
     async with ctx.pool.acquire() as conn:
-        await clients.end_pause(conn, ctx.client.user_id, ctx.job.local_date, ctx.now())
+        await clients.end_pause(conn, client.user_id, day, ctx.now())
+    sent = await ctx.send_dm(welcome_back(client.display_name))
+    return Outcome.done(message_id=sent.message_id)
 
 
 def build(settings: Settings) -> Engine:

@@ -117,6 +117,10 @@ DELETE FROM jobs
  WHERE user_id = $1 AND local_date >= $2 AND status = 'pending' AND attempts = 0 AND NOT manual
 """
 
+DROP_PENDING_END_PAUSE = """
+DELETE FROM jobs WHERE user_id = $1 AND engine = 'roster' AND action = 'end_pause' AND status = 'pending'
+"""
+
 # Clients whose pause ran out on their local date: the resume job finds them with this.
 END_PAUSE = """
 UPDATE client_profiles
@@ -139,6 +143,10 @@ async def list_page(conn: asyncpg.Connection, limit: int, offset: int) -> tuple[
 async def drop_pending_from(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> int:
     result = await conn.execute(DROP_PENDING_FROM, user_id, local_date)
     return int(result.split()[-1])
+
+
+async def drop_pending_end_pause(conn: asyncpg.Connection, user_id: int) -> None:
+    await conn.execute(DROP_PENDING_END_PAUSE, user_id)
 
 
 async def end_pause(conn: asyncpg.Connection, user_id: int, local_date: dt.date, now: dt.datetime) -> bool:

@@ -66,7 +66,11 @@ WATERMARK_SET = """
 INSERT INTO planner_watermarks (planner, planned_until) VALUES ($1, $2)
 ON CONFLICT (planner) DO UPDATE SET planned_until = GREATEST(planner_watermarks.planned_until, $2)
 """
-WATERMARK_PEEK = "SELECT planned_until FROM planner_watermarks WHERE planner = $1"
+# FOR SHARE: wait for a tick that is planning right now, then see how far it got. (A plain read
+# would see the old watermark while that tick's INSERT missed a client added meanwhile.)
+WATERMARK_PEEK = "SELECT planned_until FROM planner_watermarks WHERE planner = $1 FOR SHARE"
+# Held by a timezone change, so no tick re-plans the old zone under it.
+WATERMARKS_SHARE = "SELECT planner FROM planner_watermarks FOR SHARE"
 
 # Claim due work: pending jobs whose time has come, and running jobs whose lease ran out (their
 # worker died). One round trip returns the jobs with their clients.
@@ -97,19 +101,28 @@ SELECT LEAST(
 )
 """
 
+# Outcomes are fenced by the claim (worker and attempt): a worker whose lease ran out, or whose
+# claim was released at shutdown, cannot overwrite what the worker that took over recorded.
 FINISH = """
 UPDATE jobs
    SET status = $3, result = $4, last_error = $5, finished_at = $6, lease_until = NULL,
        updated_at = $6
- WHERE id = $1 AND attempts = $2 AND status = 'running'
+ WHERE id = $1 AND attempts = $2 AND claimed_by = $7 AND status = 'running'
 RETURNING id
 """
 
 RETRY = """
 UPDATE jobs
    SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL, updated_at = $5
- WHERE id = $1 AND attempts = $2 AND status = 'running'
+ WHERE id = $1 AND attempts = $2 AND claimed_by = $6 AND status = 'running'
 RETURNING id
+"""
+
+# A batch still being worked on keeps its claim: a slow send (pacing, Discord's own retries)
+# must not let the lease run out and another worker send it too.
+RENEW = """
+UPDATE jobs SET lease_until = $3
+ WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'running'
 """
 
 RELEASE = """
@@ -149,13 +162,20 @@ async def finish(
     error: str | None = None,
 ) -> bool:
     """Record a final outcome; False if this worker no longer holds the job."""
-    return await conn.fetchval(FINISH, job.id, job.attempts, str(status), result, error, now) is not None
+    return (
+        await conn.fetchval(FINISH, job.id, job.attempts, str(status), result, error, now, job.claimed_by)
+        is not None
+    )
 
 
 async def retry_at(
     conn: asyncpg.Connection, job: Job, when: dt.datetime, error: str, now: dt.datetime
 ) -> bool:
-    return await conn.fetchval(RETRY, job.id, job.attempts, when, error, now) is not None
+    return await conn.fetchval(RETRY, job.id, job.attempts, when, error, now, job.claimed_by) is not None
+
+
+async def renew(conn: asyncpg.Connection, job_ids: list[int], worker: str, lease_until: dt.datetime) -> None:
+    await conn.execute(RENEW, job_ids, worker, lease_until)
 
 
 async def release(conn: asyncpg.Connection, job_ids: list[int], worker: str, now: dt.datetime) -> None:
