@@ -120,6 +120,7 @@ def demo_roster(count: int, start: dt.date, seed: int) -> list[RosterEntry]:
                 paused=(i % 10 == 9),
                 schedule_days=rng.choice(schedules),
                 unit=Unit.lb if i % 3 == 0 else Unit.kg,
+                block_id=("steel_block_A", "upper_lower_4", None)[i % 3],
             )
         )
     return entries

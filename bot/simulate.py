@@ -17,7 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
+
 from bot import timezones
+from bot.blocks import parse_block
 from bot.clock import VirtualClock
 from bot.config import Settings
 from bot.db.embedded import EmbeddedPostgres
@@ -26,9 +29,11 @@ from bot.db.pool import create_pool
 from bot.delivery import ConsoleTransport
 from bot.engines import build_registry
 from bot.models import Job, JobStatus
+from bot.repo import blocks as blocks_repo
 from bot.repo import clients as clients_repo
 from bot.roster import RosterEntry, demo_roster, load_roster
 from bot.runtime import Runtime
+from bot.sim_clients import SimulatedClients
 
 Printer = Callable[[str], None]
 
@@ -52,6 +57,25 @@ class SimulationReport:
     lateness_seconds: list[float]
     clients: int
     zones: int
+    training: dict[str, int] = field(default_factory=dict)
+    behaviour: dict[str, int] = field(default_factory=dict)
+
+
+_TRAINING_SUMMARY = """
+SELECT (SELECT count(*) FROM training_sessions
+         WHERE delivered_at IS NOT NULL AND local_date >= $1 AND local_date < $2) AS sessions,
+       count(*) FILTER (WHERE status = 'logged') AS logged,
+       count(*) FILTER (WHERE status = 'missed') AS missed,
+       count(*) FILTER (WHERE is_pr) AS prs
+  FROM training_logs WHERE date >= $1 AND date < $2
+"""
+EXAMPLE_BLOCKS = Path(__file__).resolve().parents[1] / "examples"
+
+
+async def _import_example_blocks(conn: asyncpg.Connection, now: dt.datetime) -> None:
+    """The demo roster trains on the example blocks (when the source tree is at hand)."""
+    for path in sorted(EXAMPLE_BLOCKS.glob("*.y*ml")) + sorted(EXAMPLE_BLOCKS.glob("*.json")):
+        await blocks_repo.store(conn, parse_block(path.read_text(encoding="utf-8"), path.name), now, None)
 
 
 def parse_down(text: str) -> tuple[dt.datetime, dt.datetime]:
@@ -86,6 +110,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         begin = dt.datetime.combine(options.start, dt.time(0), tzinfo=dt.UTC)
         end = begin + dt.timedelta(days=options.days)
         async with pool.acquire() as conn:
+            await _import_example_blocks(conn, begin)
             for entry in roster:
                 await clients_repo.upsert(conn, entry.profile(), begin)
         out(
@@ -97,10 +122,12 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         registry = build_registry(settings)
         lateness: list[float] = []
         printer = _outcome_printer(roster, out, lateness, options.verbose)
+        people = SimulatedClients(pool, clock, settings, options.seed, out, options.verbose)
 
         def new_runtime() -> Runtime:
             runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim")
             runtime.dispatcher.listeners.append(printer)
+            runtime.dispatcher.listeners.append(people.on_outcome)
             runtime.start()
             return runtime
 
@@ -115,18 +142,23 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             runtime = new_runtime()
         await clock.run_until(end)
         await runtime.stop()
+        await people.settle()
 
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT * FROM jobs WHERE due_at < $1 ORDER BY due_at, id", end)
         jobs = [Job.from_row(r) for r in rows]
         if options.events:
             _write_events(options.events, jobs)
+        async with pool.acquire() as conn:
+            training_counts = await conn.fetchrow(_TRAINING_SUMMARY, options.start, end.date())
         report = SimulationReport(
             Counter((j.engine, j.action, str(j.status)) for j in jobs),
             len(transport.messages),
             lateness,
             len(roster),
             len({e.timezone for e in roster}),
+            dict(training_counts) if training_counts else {},
+            dict(people.counts),
         )
         _print_summary(report, out)
         return report
@@ -184,3 +216,11 @@ def _print_summary(report: SimulationReport, out: Printer) -> None:
         late = sorted(report.lateness_seconds)
         p95 = late[min(len(late) - 1, int(len(late) * 0.95))]
         out(f"lateness: median {statistics.median(late):.0f}s, p95 {p95:.0f}s, max {late[-1]:.0f}s")
+    if report.training:
+        t = report.training
+        out(
+            f"training: {t['sessions']} sessions delivered, {t['logged']} top sets logged, "
+            f"{t['missed']} missed, {t['prs']} PRs"
+        )
+    if report.behaviour:
+        out("clients: " + ", ".join(f"{n} {what}" for what, n in sorted(report.behaviour.items())))

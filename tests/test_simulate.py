@@ -54,6 +54,7 @@ def test_simulate_with_roster_downtime_and_events(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Simulating 3 day(s) from 2026-03-26 for 3 clients in 3 zones" in proc.stdout
     assert "process down 2026-03-27 09:00" in proc.stdout
+    assert "training: " in proc.stdout and "sessions delivered" in proc.stdout
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert lines and all(
         set(e) == {"engine", "action", "user_id", "local_date", "due_at", "finished_at", "status", "attempts"}
@@ -103,3 +104,14 @@ def test_roster_with_an_invalid_timezone_is_refused_by_name(tmp_path: Path) -> N
 def test_bad_down_interval_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="--down"):
         parse_down(text)
+
+
+def test_the_demo_roster_trains_logs_misses_and_sets_prs() -> None:
+    proc = run_cli("--days", "14", "--clients", "12", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("training: "))
+    numbers = [int(word) for word in line.replace(",", " ").split() if word.isdigit()]
+    sessions, logged, missed, prs = numbers
+    assert sessions > 20 and logged > missed > 0 and prs > 0, line
+    behaviour = next(x for x in proc.stdout.splitlines() if x.startswith("clients: "))
+    assert "bad inputs refused" in behaviour
