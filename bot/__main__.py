@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync | blocks import FILE]`."""
+"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync |
+blocks import FILE | plans import FILE]`."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     blocks_sub = blocks.add_subparsers(dest="blocks_command", required=True)
     imp = blocks_sub.add_parser("import", help="validate a block file and import it as a new version")
     imp.add_argument("file", type=Path)
+    plans = sub.add_parser("plans", help="meal plans and cardio prescriptions")
+    plans_sub = plans.add_subparsers(dest="plans_command", required=True)
+    plan_import = plans_sub.add_parser("import", help="validate a plan file and import it as a new version")
+    plan_import.add_argument("file", type=Path)
+    plan_import.add_argument("--assign", type=int, action="append", default=[], metavar="USER_ID")
     return parser
 
 
@@ -86,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.app import import_block_file
 
             return import_block_file(settings, args.file)
+        if command == "plans":
+            from bot.app import import_plan_file
+
+            return import_plan_file(settings, args.file, args.assign)
         if command == "sync":
             from bot.app import sync_commands
 

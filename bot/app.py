@@ -23,7 +23,10 @@ from bot.db.lifecycle import open_database
 from bot.discord_bot import BotMode, Regiment, build_bot
 from bot.errors import InputError
 from bot.health import Health
+from bot.plans import Plan, parse_plan
 from bot.repo import blocks as blocks_repo
+from bot.repo import clients as clients_repo
+from bot.repo import plans as plans_repo
 
 
 async def migrate_only(settings: Settings) -> None:
@@ -113,3 +116,35 @@ def import_block_file(settings: Settings, path: Path) -> int:
 async def _store_block(settings: Settings, block: Block) -> int:
     async with open_database(settings) as pool, pool.acquire() as conn, conn.transaction():
         return await blocks_repo.store(conn, block, WallClock().now(), None)
+
+
+def import_plan_file(settings: Settings, path: Path, assign: list[int]) -> int:
+    """`python -m bot plans import FILE [--assign USER_ID …]`: all or nothing."""
+    try:
+        plan = parse_plan(path.read_text(encoding="utf-8"), path.name)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot read it ({exc})", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s), nothing imported:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        version = asyncio.run(_store_plan(settings, plan, assign))
+    except InputError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {plan.kind} plan {plan.id} ({plan.name}) as version {version}")
+    return 0
+
+
+async def _store_plan(settings: Settings, plan: Plan, assign: list[int]) -> int:
+    column = "meal_plan_id" if plan.kind == "meals" else "cardio_plan_id"
+    async with open_database(settings) as pool, pool.acquire() as conn, conn.transaction():
+        now = WallClock().now()
+        version = await plans_repo.store(conn, plan, now, None)
+        for user_id in assign:
+            profile = await clients_repo.get(conn, user_id, lock=True)
+            if profile is None:
+                raise InputError(f"{user_id} is not a client: nothing was imported")
+            await clients_repo.upsert(conn, profile.model_copy(update={column: plan.id}), now)
+        return version

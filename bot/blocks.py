@@ -17,14 +17,12 @@ days:                      # in order; clients cycle through them on their train
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.errors import InputError
+from bot.validation import load_document, parse_model
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 MAX_EXERCISES_PER_DAY = 25
@@ -87,35 +85,9 @@ class Block(BaseModel):
     days: Annotated[list[TrainingDay], Field(min_length=1, max_length=14)]
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "file"
-
-
-def _message(error: dict[str, Any]) -> str:
-    if error["type"] == "missing":
-        return "required"
-    if error["type"] == "extra_forbidden":
-        return "unknown field (check the spelling)"
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
 def parse_block(text: str, filename: str = "block.yaml") -> Block:
     """Parse and validate a block file; InputError lists every problem with its location."""
-    try:
-        data = json.loads(text) if filename.lower().endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if filename.lower().endswith(".json") else "YAML"
-        raise InputError(f"{filename}: not valid {kind}: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{filename}: a block file is a mapping with id, name and days")
-    try:
-        return Block.model_validate(data)
-    except ValidationError as exc:
-        problems = [f"{_location(e['loc'])}: {_message(dict(e))}" for e in exc.errors(include_url=False)]
-        raise InputError(problems) from None
+    return parse_model(Block, load_document(text, filename))
 
 
 DEFAULT_BLOCK = Block(

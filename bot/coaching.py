@@ -17,6 +17,7 @@ from bot.errors import InputError
 from bot.models import ClientProfile, Unit
 from bot.repo import blocks, cards, clients
 from bot.repo import jobs as jobs_repo
+from bot.repo import plans as plans_repo
 from bot.roster import parse_weekdays
 
 
@@ -84,6 +85,19 @@ class ClientInput:
     block_id: str | None = None
     schedule_days: str | None = None
     unit: str | None = None
+    meal_plan_id: str | None = None
+    cardio_plan_id: str | None = None
+
+
+async def _plan(conn: asyncpg.Connection, kind: str, plan_id: str, problems: list[str]) -> str | bool | None:
+    """The plan id to store, None to clear it ("none"), or False with a problem."""
+    plan_id = plan_id.strip()
+    if plan_id.lower() == "none":
+        return None
+    if not await plans_repo.exists(conn, kind, plan_id):
+        problems.append(f"{kind} plan: no {kind} plan {plan_id!r} has been imported")
+        return False
+    return plan_id
 
 
 async def _validated_changes(
@@ -114,6 +128,12 @@ async def _validated_changes(
         changes["schedule_days"] = days
     if given.unit is not None and (unit := _unit(given.unit, problems)) is not None:
         changes["unit"] = unit
+    for kind, given_id, column in (
+        ("meals", given.meal_plan_id, "meal_plan_id"),
+        ("cardio", given.cardio_plan_id, "cardio_plan_id"),
+    ):
+        if given_id is not None and (plan := await _plan(conn, kind, given_id, problems)) is not False:
+            changes[column] = plan
     return changes
 
 

@@ -32,7 +32,16 @@ from bot.interactions import ModalRouter, report_error
 from bot.repo import cards, clients
 from bot.runtime import Runtime
 
-EXTENSIONS = ("cogs.scheduler", "cogs.coach", "cogs.client", "cogs.demo", "cogs.training")
+EXTENSIONS = (
+    "cogs.scheduler",
+    "cogs.coach",
+    "cogs.client",
+    "cogs.checkin",
+    "cogs.meals",
+    "cogs.cardio",
+    "cogs.training",
+    "cogs.plans",
+)
 
 
 class BotMode(StrEnum):

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Awaitable, Callable
@@ -149,3 +150,56 @@ class RoutedModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         return None
+
+
+def parse_day(text: str) -> dt.date:
+    """The yyyymmdd day carried in a custom_id."""
+    return dt.datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a date, no time involved
+
+
+class OwnedButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!)"):  # type: ignore[type-arg]
+    """A persistent button that belongs to one client on one day. Subclasses give a template
+    with `user` and `day` groups (and `index` where there is one) and implement `handle`.
+
+    Only that client may use it (anyone else gets an ephemeral refusal: discord.py would send
+    nothing), and whatever `handle` raises is answered through `report_error`."""
+
+    refusal = "This belongs to someone else: you can only answer your own."
+
+    def __init__(self, custom_id: str, user_id: int, day: dt.date, index: int | None = None) -> None:
+        super().__init__(discord.ui.Button(label="…", custom_id=custom_id))
+        self.user_id, self.day, self.index = user_id, day, index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> OwnedButton:
+        index = match.groupdict().get("index")
+        return cls(match.string, int(match["user"]), parse_day(match["day"]), int(index) if index else None)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.user_id:
+            await reply(interaction, self.refusal)
+            return False
+        return True
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.handle(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+def owned_modal(handler: ModalHandler) -> ModalHandler:
+    """For modal routes whose custom_id carries `user`: refuse anyone else before `handler`."""
+
+    @functools.wraps(handler)
+    async def wrapper(interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]) -> None:
+        if interaction.user.id != int(match["user"]):
+            raise UserFacingError(OwnedButton.refusal)
+        await handler(interaction, match, values)
+
+    return wrapper

@@ -44,6 +44,8 @@ class ClientProfile(Row):
     reachable: bool = True
     unreachable_since: dt.datetime | None = None
     honors_opt_out: bool = False
+    meal_plan_id: str | None = None
+    cardio_plan_id: str | None = None
 
     def zone_on(self, local_date: dt.date) -> str:
         """The zone that governs `local_date`: a change takes effect from its effective date."""
@@ -159,3 +161,17 @@ class TrainingLog(Row):
     weight_entered: float | None = None
     unit_entered: Unit | None = None
     is_pr: bool = False
+
+
+class DailyDrop(Row):
+    """What the check-in, meals or cardio engine sent a client on one local date."""
+
+    id: int
+    user_id: int
+    local_date: dt.date
+    engine: str
+    content: dict[str, Any]
+    messages: list[dict[str, int]] = []
+    deadline: dt.datetime
+    delivered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None

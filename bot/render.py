@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from bot import timezones
 from bot.coaching import client_today
@@ -11,8 +13,14 @@ from bot.models import ClientProfile, Job
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ACTION_LABELS = {
-    "demo.prompt": "check-in prompt",
-    "demo.mark": "check-in closes",
+    "checkin.drop": "check-in",
+    "checkin.close": "check-in closes",
+    "meals.drop": "meals",
+    "meals.close": "meals close",
+    "cardio.drop": "cardio",
+    "cardio.close": "cardio closes",
+    "training.drop": "workout",
+    "training.close": "workout closes",
     "roster.end_pause": "pause ends",
 }
 
@@ -97,21 +105,41 @@ def roster_page(
     )
 
 
-def today_card(profile: ClientProfile, jobs: list[Job], now: dt.datetime) -> Embed:
+def done_lines(status: Mapping[str, Any]) -> list[str]:
+    """What a client has done on a day, one line per engine that had something for them."""
+    lines = []
+    checkin = status["checkin"]
+    if checkin is not None:
+        lines.append(f"check-in: {dict(partial='half done', logged='done ✅', missed='missed ❌')[checkin]}")
+    if status["meals_due"]:
+        lines.append(f"meals: {status['meals_done']}/{status['meals_due']} answered")
+    if status["cardio_due"]:
+        lines.append(f"cardio: {dict(logged='done ✅', missed='missed ❌').get(status['cardio'], 'to do')}")
+    if status["training_due"]:
+        lines.append(f"training: {status['training_done']}/{status['training_due']} top sets logged")
+    return lines
+
+
+def today_card(profile: ClientProfile, jobs: list[Job], status: Mapping[str, Any], now: dt.datetime) -> Embed:
     today = client_today(profile, now)
     if not profile.active_on(today):
         why = "you are paused" if profile.paused_on(today) else f"your plan starts {profile.start_date}"
         return Embed(title=f"Today, {today:%A %d %B}", description=f"Nothing today: {why}.")
-    lines = []
+    schedule = []
     for job in jobs:
+        if job.action != "drop":
+            continue
         when = local_time(job.due_at, profile.zone_on(job.local_date)).split()[-1]
         state = {"pending": "coming up", "running": "on its way", "sent": "done"}.get(
             str(job.status), str(job.status)
         )
-        note = " ✅ answered" if job.result and job.result.get("note") else ""
-        lines.append(f"`{when}` {label(job)} — {state}{note}")
-    return Embed(
-        title=f"Today, {today:%A %d %B}",
-        description="\n".join(lines)
-        or "Nothing is planned yet for today; drops are planned a few hours ahead.",
-    )
+        schedule.append(f"`{when}` {label(job)} — {state}")
+    fields = [
+        EmbedField(
+            "Schedule", "\n".join(schedule) or "Nothing planned yet; drops are planned a few hours ahead."
+        )
+    ]
+    done = done_lines(status)
+    if done:
+        fields.append(EmbedField("Logged so far", "\n".join(done)))
+    return Embed(title=f"Today, {today:%A %d %B}", fields=tuple(fields))

@@ -80,7 +80,7 @@ class RosterEntry(BaseModel):
         return timezones.canonical_name(value)  # InvalidTimezone is a ValueError: reported by field
 
     def profile(self) -> ClientProfile:
-        return ClientProfile(**self.model_dump(exclude={"meal_plan_id", "cardio_plan_id"}))
+        return ClientProfile(**self.model_dump())
 
 
 class RosterError(ValueError):
@@ -121,6 +121,8 @@ def demo_roster(count: int, start: dt.date, seed: int) -> list[RosterEntry]:
                 schedule_days=rng.choice(schedules),
                 unit=Unit.lb if i % 3 == 0 else Unit.kg,
                 block_id=("steel_block_A", "upper_lower_4", None)[i % 3],
+                meal_plan_id="cut_2200" if i % 4 != 3 else None,
+                cardio_plan_id="zone2_base" if i % 5 != 4 else None,
             )
         )
     return entries

@@ -1,6 +1,7 @@
 """Simulated clients for `python -m bot simulate`: people who answer most prompts, some late, some
 never, and sometimes type nonsense first. They act through the same functions the Discord
-handlers call (bot.engines.training.log_top_set, bot.engines.demo.record_note), on the virtual
+handlers call (bot.engines.training.log_top_set, checkin.record, meals.answer, cardio.log_cardio),
+on the virtual
 clock, so the simulator exercises validation, corrections, PRs and missed-marking for real.
 """
 
@@ -10,13 +11,13 @@ import asyncio
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.engines import demo, training
+from bot.engines import cardio, checkin, meals, training
 from bot.errors import InputError
 from bot.models import Job, JobStatus, Unit
 from bot.repo import clients as clients_repo
@@ -47,8 +48,12 @@ class SimulatedClients:
             return
         if (job.engine, job.action) == (training.NAME, "drop"):
             self._spawn(self._train(job.user_id, job.local_date, now))
-        elif (job.engine, job.action) == (demo.NAME, "prompt"):
+        elif (job.engine, job.action) == (checkin.NAME, "drop"):
             self._spawn(self._check_in(job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (meals.NAME, "drop"):
+            self._spawn(self._meals(job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (cardio.NAME, "drop"):
+            self._spawn(self._cardio(job.user_id, job.local_date, now))
 
     def _spawn(self, coroutine: object) -> None:
         # Enter the clock's participants now, synchronously, so virtual time cannot jump past
@@ -119,24 +124,68 @@ class SimulatedClients:
         if logged.log.is_pr:
             self.counts["PRs"] += 1
 
+    async def _attempt(self, what: str, action: Callable[[], Awaitable[object]]) -> bool:
+        """Run one client action; a refusal (bad input, too late) is counted, not raised."""
+        try:
+            await action()
+        except InputError as exc:
+            self.counts[f"{what} refused"] += 1
+            if self.verbose:
+                self.out(f"    {what} refused: {exc.problems[0]}")
+            return False
+        return True
+
     async def _check_in(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
         if self.rng.random() > self.reliability(user_id):
             return
         await self._later(now, 5, 7 * 60)  # some answer after the noon deadline: refused
-        note = self.rng.choice(("Slept well", "Tired, 6h sleep", "Sore legs", "Feeling strong"))
-        closes = self.settings.checkin_deadline_at
-        async with self.pool.acquire() as conn:
-            profile = await clients_repo.get(conn, user_id)
-            if profile is None:
-                return
-            from bot import timezones
+        feel = {k: str(self.rng.randint(1, 5)) for k in checkin.RATINGS}
+        if self.rng.random() < 0.05:
+            feel["energy"] = "7"  # a typo the form would never send, but a crafted one might
+        body = {
+            "bodyweight": f"{self.rng.uniform(60, 95):.1f}",
+            "sleep": self.rng.choice(("7.5", "6", "8", "30")),
+        }
+        for part, values in (("feel", feel), ("body", body)):
+            await self._attempt(
+                "check-in",
+                lambda part=part, values=values: checkin.record(  # type: ignore[misc]
+                    self.pool, self.clock, user_id=user_id, day=day, part=part, values=values
+                ),
+            )
 
-            deadline = timezones.due_instant(timezones.parse_timezone(profile.zone_on(day)), day, closes)
-            if self.clock.now() >= deadline:
-                self.counts["check-ins too late"] += 1
-                return
-            if await demo.record_note(conn, user_id, day, note, self.clock.now()):
-                self.counts["check-ins answered"] += 1
+    async def _meals(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        async with self.pool.acquire() as conn:
+            from bot.repo import daily as daily_repo
+
+            drop = await daily_repo.get(conn, user_id, day, meals.NAME)
+        if drop is None:
+            return
+        for index, _ in enumerate(drop.content["meals"]):
+            if self.rng.random() > self.reliability(user_id):
+                continue
+            await self._later(now, 20, 4 * 60)  # meals come through the day; a few answers land late
+            now = self.clock.now()
+            followed = self.rng.random() < 0.85
+            if await self._attempt(
+                "meal answer",
+                lambda index=index, followed=followed: meals.answer(  # type: ignore[misc]
+                    self.pool, self.clock, user_id=user_id, day=day, index=index, followed=followed,
+                    note="" if followed else "ate out",
+                ),
+            ):  # fmt: skip
+                self.counts["meals answered"] += 1
+
+    async def _cardio(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        if self.rng.random() > self.reliability(user_id):
+            return
+        await self._later(now, 60, 15 * 60)
+        values = {"amount": self.rng.choice(("35", "40", "9000", "12000", "-1")), "avg_hr": ""}
+        if await self._attempt(
+            "cardio log",
+            lambda: cardio.log_cardio(self.pool, self.clock, user_id=user_id, day=day, values=values),
+        ):
+            self.counts["cardio logged"] += 1
 
     async def settle(self) -> None:
         """Wait for simulated clients still acting (at the end of the run)."""

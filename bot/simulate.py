@@ -29,8 +29,10 @@ from bot.db.pool import create_pool
 from bot.delivery import ConsoleTransport
 from bot.engines import build_registry
 from bot.models import Job, JobStatus
+from bot.plans import parse_plan
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients as clients_repo
+from bot.repo import plans as plans_repo
 from bot.roster import RosterEntry, demo_roster, load_roster
 from bot.runtime import Runtime
 from bot.sim_clients import SimulatedClients
@@ -59,7 +61,18 @@ class SimulationReport:
     zones: int
     training: dict[str, int] = field(default_factory=dict)
     behaviour: dict[str, int] = field(default_factory=dict)
+    logs: dict[tuple[str, str], int] = field(default_factory=dict)
 
+
+_DAILY_SUMMARY = """
+SELECT 'check-in' AS engine, status, count(*) AS n
+  FROM checkins WHERE date >= $1 AND date < $2 GROUP BY status
+UNION ALL
+SELECT 'meals', CASE WHEN status = 'missed' THEN 'missed' ELSE 'logged' END, count(*)
+  FROM meal_logs WHERE date >= $1 AND date < $2 GROUP BY 2
+UNION ALL
+SELECT 'cardio', status, count(*) FROM cardio_logs WHERE date >= $1 AND date < $2 GROUP BY status
+"""
 
 _TRAINING_SUMMARY = """
 SELECT (SELECT count(*) FROM training_sessions
@@ -73,9 +86,13 @@ EXAMPLE_BLOCKS = Path(__file__).resolve().parents[1] / "examples"
 
 
 async def _import_example_blocks(conn: asyncpg.Connection, now: dt.datetime) -> None:
-    """The demo roster trains on the example blocks (when the source tree is at hand)."""
+    """The demo roster trains and eats by the example files (when the source tree is at hand)."""
     for path in sorted(EXAMPLE_BLOCKS.glob("*.y*ml")) + sorted(EXAMPLE_BLOCKS.glob("*.json")):
-        await blocks_repo.store(conn, parse_block(path.read_text(encoding="utf-8"), path.name), now, None)
+        text = path.read_text(encoding="utf-8")
+        if "kind:" in text or '"kind"' in text:
+            await plans_repo.store(conn, parse_plan(text, path.name), now, None)
+        else:
+            await blocks_repo.store(conn, parse_block(text, path.name), now, None)
 
 
 def parse_down(text: str) -> tuple[dt.datetime, dt.datetime]:
@@ -151,6 +168,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             _write_events(options.events, jobs)
         async with pool.acquire() as conn:
             training_counts = await conn.fetchrow(_TRAINING_SUMMARY, options.start, end.date())
+            daily_counts = await conn.fetch(_DAILY_SUMMARY, options.start, end.date())
         report = SimulationReport(
             Counter((j.engine, j.action, str(j.status)) for j in jobs),
             len(transport.messages),
@@ -159,6 +177,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             len({e.timezone for e in roster}),
             dict(training_counts) if training_counts else {},
             dict(people.counts),
+            {(r["engine"], r["status"]): r["n"] for r in daily_counts},
         )
         _print_summary(report, out)
         return report
@@ -216,6 +235,10 @@ def _print_summary(report: SimulationReport, out: Printer) -> None:
         late = sorted(report.lateness_seconds)
         p95 = late[min(len(late) - 1, int(len(late) * 0.95))]
         out(f"lateness: median {statistics.median(late):.0f}s, p95 {p95:.0f}s, max {late[-1]:.0f}s")
+    for engine in ("check-in", "meals", "cardio"):
+        counts = {status: n for (e, status), n in report.logs.items() if e == engine}
+        if counts:
+            out(f"{engine}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     if report.training:
         t = report.training
         out(

@@ -12,6 +12,7 @@ from bot.discord_transport import to_discord_embed
 from bot.errors import InputError
 from bot.interactions import reply
 from bot.repo import clients
+from bot.repo import daily as daily_repo
 from bot.repo import jobs as jobs_repo
 from cogs.coach import zone_autocomplete
 
@@ -35,9 +36,11 @@ class ClientCommands(commands.Cog):
     async def today(self, interaction: discord.Interaction) -> None:
         profile = await _profile(self.bot, interaction.user.id)
         now = self.bot.clock.now()
+        today = coaching.client_today(profile, now)
         async with self.bot.pool.acquire() as conn:
-            jobs = await jobs_repo.for_client_on(conn, profile.user_id, coaching.client_today(profile, now))
-        await reply(interaction, embed=to_discord_embed(render.today_card(profile, jobs, now)))
+            jobs = await jobs_repo.for_client_on(conn, profile.user_id, today)
+            status = await daily_repo.day_status(conn, profile.user_id, today)
+        await reply(interaction, embed=to_discord_embed(render.today_card(profile, jobs, status, now)))
 
     @app_commands.command(name="timezone", description="Change your timezone (from your next day on)")
     @app_commands.describe(zone="A city zone such as Europe/London, or an offset such as -03:00")

@@ -189,7 +189,10 @@ class Coach(commands.Cog):
             embed=to_discord_embed(render.client_card(profile, upcoming, now)),
         )
 
-    @client.command(name="edit", description="Change a client's timezone, start date, block, days or unit")
+    @client.command(name="edit", description="Change a client's timezone, start, block, days, unit or plans")
+    @app_commands.describe(
+        meal_plan="Meal plan id (none to remove)", cardio_plan="Cardio plan id (none to remove)"
+    )
     @app_commands.autocomplete(
         client=client_autocomplete, timezone=zone_autocomplete, block=block_autocomplete
     )
@@ -206,10 +209,12 @@ class Coach(commands.Cog):
         block: str | None = None,
         schedule_days: str | None = None,
         unit: str | None = None,
+        meal_plan: str | None = None,
+        cardio_plan: str | None = None,
     ) -> None:
         now = self.bot.clock.now()
         user_id = client_id(client)
-        given = coaching.ClientInput(timezone, start_date, block, schedule_days, unit)
+        given = coaching.ClientInput(timezone, start_date, block, schedule_days, unit, meal_plan, cardio_plan)
         async with self.bot.pool.acquire() as conn, conn.transaction():
             profile = await coaching.edit(conn, user_id=user_id, given=given, now=now)
         await self._replan(user_id)

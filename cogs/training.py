@@ -18,8 +18,9 @@ from discord import app_commands
 from discord.ext import commands
 from loguru import logger
 
-from bot import charts
+from bot import charts, charts_roster
 from bot.blocks import parse_block
+from bot.coaching import client_today
 from bot.delivery import DeliveryError
 from bot.discord_bot import BotMode, Regiment
 from bot.engines import training
@@ -27,8 +28,10 @@ from bot.errors import InputError
 from bot.interactions import RoutedModal, answers_errors, reply
 from bot.lifting import show_weight
 from bot.models import ClientProfile
+from bot.render import done_lines
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients
+from bot.repo import daily as daily_repo
 from bot.repo import training as training_repo
 from bot.workout import LOG_ID, MODAL_ID
 from cogs.coach import client_autocomplete, client_id, coach_only, is_coach_quietly
@@ -143,17 +146,29 @@ async def _client(bot: Regiment, user_id: int) -> ClientProfile:
 
 
 async def history_embed(bot: Regiment, profile: ClientProfile) -> discord.Embed:
+    today = client_today(profile, bot.clock.now())
+    days = [today - dt.timedelta(days=n) for n in range(7)]
     async with bot.pool.acquire() as conn:
         sessions = await training_repo.recent_sessions(conn, profile.user_id, 10)
+        statuses = [(day, await daily_repo.day_status(conn, profile.user_id, day)) for day in days]
+    daily_lines = [
+        f"`{day:%a %d %b}` " + " · ".join(done_lines(status))
+        for day, status in statuses
+        if done_lines(status)
+    ]
     lines = []
     for s in sessions:
         state = "open" if s["closed_at"] is None else f"{s['logged']} logged, {s['missed']} missed"
         pr = f" · {s['prs']} PR" if s["prs"] else ""
         lines.append(f"`{s['local_date']:%a %d %b}` **{s['day_title']}** — {state} of {s['exercises']}{pr}")
-    return discord.Embed(
-        title=f"Training history — {profile.display_name or profile.user_id}",
-        description="\n".join(lines) or "No workouts yet.",
+    embed = discord.Embed(
+        title=f"History — {profile.display_name or profile.user_id}",
+        description="**Workouts**\n" + ("\n".join(lines) or "No workouts yet."),
     )
+    embed.add_field(
+        name="Last 7 days", value=("\n".join(daily_lines) or "Nothing logged yet.")[:1024], inline=False
+    )
+    return embed
 
 
 async def exercise_autocomplete(
@@ -168,10 +183,33 @@ async def exercise_autocomplete(
         user_id = int(namespace_client)
     async with bot.pool.acquire() as conn:
         rows = await training_repo.exercises_logged(conn, user_id, current)
-    return [app_commands.Choice(name=r["name"][:100], value=r["exercise_id"]) for r in rows]
+    body = [
+        app_commands.Choice(name=f"{w} (check-ins)", value=w) for w in BODY_CHARTS if current.lower() in w
+    ]
+    return (body + [app_commands.Choice(name=r["name"][:100], value=r["exercise_id"]) for r in rows])[:25]
+
+
+BODY_CHARTS = ("bodyweight", "readiness")
+
+
+async def body_chart_reply(interaction: discord.Interaction, profile: ClientProfile, what: str) -> None:
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    async with bot.pool.acquire() as conn:
+        points = await daily_repo.series(conn, profile.user_id, what)
+    if not points:
+        raise InputError(f"No {what} logged yet: the chart appears after your first check-in.")
+    title = f"{what.capitalize()} — {profile.display_name or profile.user_id}"
+    if what == "bodyweight":
+        png = await asyncio.to_thread(charts_roster.bodyweight_chart, title, points, str(profile.unit))
+    else:
+        png = await asyncio.to_thread(charts_roster.readiness_chart, title, points)
+    await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{what}.png"))
 
 
 async def progress_reply(interaction: discord.Interaction, profile: ClientProfile, exercise: str) -> None:
+    if exercise in BODY_CHARTS:
+        await body_chart_reply(interaction, profile, exercise)
+        return
     bot: Regiment = interaction.client  # type: ignore[assignment]
     async with bot.pool.acquire() as conn:
         rows = await training_repo.exercise_history(conn, profile.user_id, exercise)
@@ -196,7 +234,9 @@ class TrainingClient(commands.Cog):
         profile = await _client(self.bot, interaction.user.id)
         await reply(interaction, embed=await history_embed(self.bot, profile))
 
-    @app_commands.command(name="progress", description="A chart of your top sets and estimated 1RM")
+    @app_commands.command(
+        name="progress", description="Charts: an exercise's top sets, or bodyweight or readiness"
+    )
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
     @app_commands.autocomplete(exercise=exercise_autocomplete)
     async def progress(self, interaction: discord.Interaction, exercise: str) -> None:

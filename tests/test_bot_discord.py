@@ -23,7 +23,7 @@ from helpers import all_jobs, utc
 
 from bot.clock import VirtualClock
 from bot.discord_bot import BotMode
-from bot.engines import demo
+from bot.engines import checkin
 from bot.repo import clients
 
 MONDAY = dt.date(2026, 5, 4)
@@ -45,6 +45,10 @@ async def wait_for_db(pool, query: str, *args: object, within: float = 5.0) -> N
         if loop.time() > give_up:
             raise AssertionError(f"never true: {query}")
         await asyncio.sleep(0.02)
+
+
+async def checkin_drops(pool) -> list:  # type: ignore[no-untyped-def]
+    return [j for j in await all_jobs(pool) if j.engine == "checkin" and j.action == "drop"]
 
 
 async def card_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -110,15 +114,16 @@ async def test_a_due_job_is_one_dm_and_fifty_at_once_respect_the_rate(discord_do
         await wait_for(lambda: sum(len(discord_double.dms_to(u)) for u in users) == 50)
     for user in users:
         [dm] = discord_double.dms_to(user)
-        assert dm.embeds[0]["title"] == "Good morning"
-        assert dm.custom_ids() == [demo.OPEN_ID.format(user_id=user, day=MONDAY)]
+        assert dm.embeds[0]["title"] == "Check-in — Monday 04 May"
+        ids = {"user_id": user, "day": MONDAY}
+        assert dm.custom_ids() == [checkin.FEEL_ID.format(**ids), checkin.BODY_ID.format(**ids)]
     sends = sorted(r.time for r in discord_double.requests if r.method == "POST" and "/messages" in r.path)
     assert len(sends) == 50
     # 20/s with a burst of 4: no one-second window holds more than 24 sends.
     assert max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends) <= 24
     assert sends[-1] - sends[0] >= (50 - 4) / 20 * 0.9
     assert discord_double.rate_limited == []
-    jobs = [j for j in await all_jobs(pool) if j.action == "prompt"]
+    jobs = await checkin_drops(pool)
     assert len(jobs) == 50 and all(j.status == "sent" and j.attempts == 1 for j in jobs)
 
 
@@ -132,7 +137,7 @@ async def test_closed_dms_make_the_client_unreachable_until_they_interact(
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 11))
-        [job] = [j for j in await all_jobs(pool) if j.action == "prompt"]
+        [job] = await checkin_drops(pool)
         assert job.status == "failed" and job.attempts == 1 and "50007" in (job.last_error or "")
         cards = await card_rows(pool)
         assert [(c["kind"], c["user_id"], c["status"]) for c in cards] == [("unreachable", CLIENT, "open")]
@@ -142,7 +147,9 @@ async def test_closed_dms_make_the_client_unreachable_until_they_interact(
         # Tuesday's prompt is skipped without a request to Discord (no 403s burn the budget).
         await clock.run_until(utc(2026, 5, 5, 11))
         tuesday = [
-            j for j in await all_jobs(pool) if j.action == "prompt" and j.local_date == dt.date(2026, 5, 5)
+            j
+            for j in await all_jobs(pool)
+            if j.engine == "checkin" and j.action == "drop" and j.local_date == dt.date(2026, 5, 5)
         ]
         assert tuesday[0].status == "skipped" and tuesday[0].result == {"reason": "unreachable"}
         assert discord_double.invalid_requests() == 1
@@ -154,7 +161,7 @@ async def test_closed_dms_make_the_client_unreachable_until_they_interact(
         await wait_for_db(pool, "SELECT reachable FROM client_profiles WHERE user_id = $1", CLIENT)
         assert [c["status"] for c in await card_rows(pool)] == ["resolved"]
         await clock.run_until(utc(2026, 5, 6, 11))
-    assert len(discord_double.dms_to(CLIENT)) == 1  # Wednesday's prompt
+    assert len(discord_double.dms_to(CLIENT)) == 1  # Wednesday's check-in
 
 
 async def test_a_lost_response_then_a_retry_posts_once(discord_double, pool, settings) -> None:
@@ -166,7 +173,7 @@ async def test_a_lost_response_then_a_retry_posts_once(discord_double, pool, set
     discord_double.fail_next("POST", r"^/channels/\d+/messages$", 503, commit=True)
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 6))
-    [job] = [j for j in await all_jobs(pool) if j.action == "prompt"]
+    [job] = await checkin_drops(pool)
     assert job.status == "sent" and job.attempts == 2
     assert len(discord_double.dms_to(CLIENT)) == 1
 
@@ -175,24 +182,27 @@ async def test_buttons_and_open_modals_survive_a_restart(discord_double, pool, s
     begin = utc(2026, 5, 4, 4)  # 05:00 in London (BST)
     clock = VirtualClock(begin)
     await add_client(pool, discord_double, CLIENT, "Europe/London", MONDAY, begin)
-    open_id = demo.OPEN_ID.format(user_id=CLIENT, day=MONDAY)
-    modal_id = demo.MODAL_ID.format(user_id=CLIENT, day=MONDAY)
+    open_id = checkin.FEEL_ID.format(user_id=CLIENT, day=MONDAY)
+    modal_id = checkin.FEEL_MODAL_ID.format(user_id=CLIENT, day=MONDAY)
+    feel = {"energy": ["4"], "mood": ["3"], "stress": ["2"], "soreness": ["5"]}
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 6))
         [prompt] = discord_double.dms_to(CLIENT)
         opened = await discord_double.click(CLIENT, prompt, open_id)
         assert opened.response_type == 9 and opened.modal is not None
         assert opened.modal.custom_id == modal_id
-    # The modal stays open on the client's screen while the bot restarts.
+    # The form stays open on the client's screen while the bot restarts.
     async with running_bot(discord_double, pool, clock, settings):
-        empty = await discord_double.submit_modal(CLIENT, modal_id, {"note": "   "})
-        assert empty.ephemeral and "empty" in (empty.content or "")
-        done = await discord_double.submit_modal(CLIENT, modal_id, {"note": "slept 8h'; DROP TABLE jobs;--"})
-        assert done.ephemeral and "Noted" in (done.content or "")
+        done = await discord_double.submit_modal(
+            CLIENT, modal_id, {**feel, "note": "slept 8h'; DROP TABLE jobs;--"}
+        )
+        assert done.ephemeral and "One part to go: weigh-in & sleep" in (done.content or "")
         again = await discord_double.click(CLIENT, prompt, open_id)  # the old message's button
         assert again.response_type == 9
-    [job] = [j for j in await all_jobs(pool) if j.action == "prompt"]
-    assert job.result is not None and job.result["note"] == "slept 8h'; DROP TABLE jobs;--"
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM checkins WHERE user_id = $1", CLIENT)
+    assert row["note"] == "slept 8h'; DROP TABLE jobs;--" and row["status"] == "partial"
+    assert (row["energy"], row["mood"], row["stress"], row["soreness"]) == (4, 3, 2, 5)
 
 
 async def test_after_the_deadline_a_click_says_the_check_in_closed(discord_double, pool, settings) -> None:
@@ -202,7 +212,7 @@ async def test_after_the_deadline_a_click_says_the_check_in_closed(discord_doubl
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 12, 30))
         [prompt] = discord_double.dms_to(CLIENT)
-        late = await discord_double.click(CLIENT, prompt, demo.OPEN_ID.format(user_id=CLIENT, day=MONDAY))
+        late = await discord_double.click(CLIENT, prompt, checkin.FEEL_ID.format(user_id=CLIENT, day=MONDAY))
         assert late.response_type == 4 and "closed at 12:00" in (late.content or "")
 
 
@@ -218,7 +228,7 @@ async def test_the_gateway_drops_and_deliveries_keep_their_times(discord_double,
             await wait_for(lambda: bot.is_ready() and bot.ws is not None and bot.ws.open)
         today = await discord_double.slash(CLIENT, "today")
         assert today.response_type == 4
-    prompts = [j for j in await all_jobs(pool) if j.action == "prompt"]
+    prompts = await checkin_drops(pool)
     assert [(j.status, j.started_at) for j in prompts] == [
         ("sent", utc(2026, 5, 4 + d, 5, 30)) for d in range(3)
     ]
@@ -248,11 +258,15 @@ async def test_a_dispatch_only_worker_and_the_full_bot_deliver_each_job_once(
             workers = {full.runtime.dispatcher.worker_id, worker.runtime.dispatcher.worker_id}  # type: ignore[union-attr]
     finally:
         await second_pool.close()
-    jobs = [j for j in await all_jobs(pool) if j.action == "prompt" and j.due_at < utc(2026, 5, 7)]
+    jobs = [
+        j
+        for j in await all_jobs(pool)
+        if j.engine == "checkin" and j.action == "drop" and j.due_at < utc(2026, 5, 7)
+    ]
     assert all(j.status == "sent" and j.attempts == 1 and j.claimed_by in workers for j in jobs)
     assert len(jobs) == len(users) * 3  # three local mornings each inside the window
     for user in users:
-        days = [dm.embeds[0]["description"] for dm in discord_double.dms_to(user)]
+        days = [dm.embeds[0]["title"] for dm in discord_double.dms_to(user)]
         assert len(days) == len(set(days))
     assert sum(len(discord_double.dms_to(u)) for u in users) == len(jobs)
 
@@ -276,9 +290,11 @@ async def test_pause_until_a_date_then_resume_and_tell_the_client(discord_double
         await clock.run_until(utc(2026, 5, 8, 12))
     dms = discord_double.dms_to(CLIENT)
     titles = [dm.embeds[0]["title"] for dm in dms]
-    assert titles == ["Your plan is paused", "Welcome back", "Good morning", "Good morning"]
+    assert titles == [
+        "Your plan is paused", "Welcome back", "Check-in — Thursday 07 May", "Check-in — Friday 08 May",
+    ]  # fmt: skip
     jobs = await all_jobs(pool)
-    days = sorted({j.local_date for j in jobs if j.engine == "demo"})
+    days = sorted({j.local_date for j in jobs if j.engine == "checkin"})
     assert days == [dt.date(2026, 5, 7), dt.date(2026, 5, 8)], "nothing planned or missed while paused"
 
 
@@ -303,7 +319,7 @@ async def test_client_commands_in_dms(discord_double, pool, settings) -> None:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 6))
         today = await discord_double.slash(CLIENT, "today")
-        assert "check-in prompt — done" in today.embeds[0]["description"]
+        assert "check-in — done" in today.embeds[0]["fields"][0]["value"]
 
         stranger = await discord_double.slash(9999, "today")
         assert "not a client" in (stranger.content or "")
@@ -337,7 +353,7 @@ async def test_dead_jobs_reach_the_alert_channel_in_one_batch(discord_double, po
     discord_double.fail_next("POST", r"^/channels/\d+/messages$", 503, times=12)
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 6, 30))
-    jobs = [j for j in await all_jobs(pool) if j.action == "prompt"]
+    jobs = await checkin_drops(pool)
     assert [j.status for j in jobs] == ["dead"] * 3
     [posted] = discord_double.channel_messages(ALERT_CHANNEL)
     assert posted.embeds[0]["title"] == "3 delivery alerts"
@@ -375,7 +391,9 @@ async def test_a_stale_dm_channel_is_reopened_and_a_refused_payload_alerts(
     assert len(discord_double.dms_to(CLIENT)) == 1
     async with pool.acquire() as conn:
         assert (await clients.get(conn, CLIENT)).dm_channel_id == discord_double.dm_channel_id(CLIENT)  # type: ignore[union-attr]
-    failed = [j for j in await all_jobs(pool) if j.user_id == 6201 and j.action == "prompt"]
+    failed = [
+        j for j in await all_jobs(pool) if j.user_id == 6201 and j.engine == "checkin" and j.action == "drop"
+    ]
     assert failed[0].status == "failed" and failed[0].attempts == 1
     [posted] = discord_double.channel_messages(ALERT_CHANNEL)
     assert "for 6201 on 2026-05-04 failed" in posted.embeds[0]["description"]

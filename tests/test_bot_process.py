@@ -78,7 +78,7 @@ async def test_sigterm_mid_dispatch_loses_nothing_and_doubles_nothing(
         await conn.executemany(
             """INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at,
                                  created_at, updated_at)
-               VALUES ('demo', 'prompt', $1, $2, $3, $4, $3, $3, $3)""",
+               VALUES ('checkin', 'drop', $1, $2, $3, $4, $3, $3, $3)""",
             [(u, today, now - dt.timedelta(seconds=5), now + dt.timedelta(hours=1)) for u in users],
         )
     # Slow sends (4/s) and a one-second grace: SIGTERM catches most of them in flight.
@@ -88,14 +88,19 @@ async def test_sigterm_mid_dispatch_loses_nothing_and_doubles_nothing(
         return sum(len(discord_double.dms_to(u)) for u in users)
 
     first = await start(env, "run")
-    await until(lambda: _at_least(delivered, 6), within=60)
+    try:
+        await until(lambda: _at_least(delivered, 6), within=60)
+    except AssertionError:
+        first.kill()
+        out, _ = await first.communicate()
+        raise AssertionError("the bot never delivered:\n" + out.decode()[-3000:]) from None
     first.send_signal(signal.SIGTERM)
     out, _ = await asyncio.wait_for(first.communicate(), timeout=30)
     log = out.decode()
     assert first.returncode == 0, log
     assert "released" in log and "stopped" in log
 
-    jobs = [j for j in await all_jobs(pool) if j.engine == "demo" and j.local_date == today]
+    jobs = [j for j in await all_jobs(pool) if j.engine == "checkin" and j.action == "drop"]
     statuses = {str(j.status) for j in jobs}
     assert statuses <= {"sent", "pending"}, statuses  # nothing left claimed by a dead process
     assert 6 <= sum(j.status == "sent" for j in jobs) < len(users)
@@ -104,7 +109,9 @@ async def test_sigterm_mid_dispatch_loses_nothing_and_doubles_nothing(
 
     async def all_sent() -> bool:
         return all(
-            j.status == "sent" for j in await all_jobs(pool) if j.engine == "demo" and j.local_date == today
+            j.status == "sent"
+            for j in await all_jobs(pool)
+            if j.engine == "checkin" and j.action == "drop"
         )
 
     await until(all_sent, within=60)

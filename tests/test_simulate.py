@@ -63,10 +63,14 @@ def test_simulate_with_roster_downtime_and_events(tmp_path: Path) -> None:
     assert not [e for e in lines if e["user_id"] == 3], "a paused client accrued jobs"
     keys = [(e["engine"], e["action"], e["user_id"], e["local_date"]) for e in lines]
     assert len(keys) == len(set(keys)), "a (client, action, local date) ran twice"
-    ny_friday = {e["action"]: e for e in lines if e["user_id"] == 2 and e["local_date"] == "2026-03-27"}
-    # The 05:30 prompt (deadline 12:00) goes out late when the process returns at 09:00 local.
-    assert ny_friday["prompt"]["status"] == "sent"
-    assert ny_friday["prompt"]["finished_at"].startswith("2026-03-27T13:00")
+    ny_friday = {
+        f"{e['engine']}.{e['action']}": e
+        for e in lines
+        if e["user_id"] == 2 and e["local_date"] == "2026-03-27"
+    }
+    # The 05:30 check-in (deadline 12:00) goes out late when the process returns at 09:00 local.
+    assert ny_friday["checkin.drop"]["status"] == "sent"
+    assert ny_friday["checkin.drop"]["finished_at"].startswith("2026-03-27T13:00")
     for event in lines:
         due = dt.datetime.fromisoformat(event["due_at"])
         finished = dt.datetime.fromisoformat(event["finished_at"])

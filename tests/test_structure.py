@@ -9,9 +9,10 @@ import re
 from bot_harness import running_bot
 from helpers import utc
 
+from bot import workout
 from bot.clock import VirtualClock
 from bot.discord_bot import EXTENSIONS
-from bot.engines import demo
+from bot.engines import cardio, checkin, meals
 
 LONGEST_ID = 18_446_744_073_709_551_615  # the largest snowflake: 20 digits
 
@@ -27,8 +28,13 @@ async def test_extensions_templates_and_commands(discord_double, pool, settings)
         assert len({t.pattern for t in templates}) == len(templates)
         assert all(t.pattern.startswith("rg:") for t in templates), "templates are namespaced"
         day = dt.date(2026, 12, 31)
-        for layout in (demo.OPEN_ID, demo.MODAL_ID):
-            custom_id = layout.format(user_id=LONGEST_ID, day=day)
+        layouts = (
+            checkin.FEEL_ID, checkin.BODY_ID, checkin.FEEL_MODAL_ID, checkin.BODY_MODAL_ID,
+            meals.FOLLOWED_ID, meals.OFF_PLAN_ID, meals.NOTE_MODAL_ID, cardio.LOG_ID, cardio.MODAL_ID,
+            workout.LOG_ID, workout.MODAL_ID,
+        )  # fmt: skip
+        for layout in layouts:
+            custom_id = layout.format(user_id=LONGEST_ID, day=day, index=24)
             assert len(custom_id) <= 100
             assert sum(1 for t in templates if t.fullmatch(custom_id)) == 1, custom_id
 

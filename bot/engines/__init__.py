@@ -7,6 +7,14 @@ from bot.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import demo, roster, training
+    from bot.engines import cardio, checkin, meals, roster, training
 
-    return EngineRegistry([demo.build(settings), roster.build(settings), training.build(settings)])
+    return EngineRegistry(
+        [
+            checkin.build(settings),
+            meals.build(settings),
+            cardio.build(settings),
+            training.build(settings),
+            roster.build(settings),
+        ]
+    )

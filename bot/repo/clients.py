@@ -28,6 +28,8 @@ _COLUMNS = (
     "honors_opt_out",
     "previous_timezone",
     "timezone_effective_from",
+    "meal_plan_id",
+    "cardio_plan_id",
 )
 
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"

@@ -1,0 +1,114 @@
+"""The life of a daily drop, shared by the check-in, meals and cardio engines.
+
+1. The drop job snapshots the day's content (creating the `daily_drops` row once), makes sure the
+   close job exists, and sends the message parts with nonces fixed by the job; a retry resends
+   the same parts, which Discord deduplicates.
+2. Logging checks that the drop was delivered and is still open (before its deadline).
+3. The close job marks what was not logged as missed, closes the drop and updates the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from bot import timezones
+from bot.clock import Clock
+from bot.delivery import DeliveryError, Transport
+from bot.engine import JobContext, Outcome
+from bot.errors import InputError
+from bot.messages import OutgoingMessage
+from bot.models import ClientProfile, DailyDrop
+from bot.repo import clients
+from bot.repo import daily as repo
+from bot.repo import jobs as jobs_repo
+
+ContentFn = Callable[
+    [asyncpg.Connection, ClientProfile, dt.date, dt.datetime], Awaitable[dict[str, Any] | str]
+]
+RenderFn = Callable[[asyncpg.Connection, DailyDrop, ClientProfile, bool], Awaitable[list[OutgoingMessage]]]
+MissFn = Callable[[asyncpg.Connection, DailyDrop, dt.datetime], Awaitable[int]]
+
+
+def deadline_of(profile: ClientProfile, day: dt.date, at: dt.time) -> dt.datetime:
+    return timezones.due_instant(timezones.parse_timezone(profile.zone_on(day)), day, at)
+
+
+async def deliver(
+    ctx: JobContext, engine: str, closes_at: dt.time, content: ContentFn, render: RenderFn
+) -> Outcome:
+    """The drop job. `content` returns the day's snapshot, or a reason (str) to send nothing."""
+    assert ctx.client is not None
+    user_id, day = ctx.client.user_id, ctx.job.local_date
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            drop = await repo.get(conn, user_id, day, engine)
+            if drop is None:
+                profile = await clients.get(conn, user_id)
+                assert profile is not None
+                snapshot = await content(conn, profile, day, ctx.now())
+                if isinstance(snapshot, str):
+                    return Outcome.skipped(snapshot)
+                drop = await repo.create(
+                    conn, user_id, day, engine, snapshot, deadline_of(profile, day, closes_at), ctx.now()
+                )
+            await jobs_repo.ensure(conn, engine, "close", user_id, day, drop.deadline, ctx.now())
+        if drop.delivered_at is not None:
+            return Outcome.done(drop_id=drop.id, already_delivered=True)
+        messages = await render(conn, drop, ctx.client, False)
+    parts = []
+    for number, message in enumerate(messages):
+        sent = await ctx.send_dm(message, part=number)
+        parts.append({"channel_id": sent.channel_id, "message_id": sent.message_id})
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await repo.set_messages(conn, drop.id, parts)
+        await repo.mark_delivered(conn, drop.id, ctx.now())
+    return Outcome.done(drop_id=drop.id, parts=len(parts))
+
+
+async def close(ctx: JobContext, engine: str, miss: MissFn, render: RenderFn) -> Outcome:
+    """The close job: mark what was not logged as missed, then show the drop closed."""
+    assert ctx.client is not None
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            drop = await repo.get(conn, ctx.client.user_id, ctx.job.local_date, engine, lock=True)
+            if drop is None or drop.delivered_at is None:
+                return Outcome.skipped("nothing was delivered that day")
+            missed = await miss(conn, drop, ctx.now())
+            await repo.close(conn, drop.id, ctx.now())
+        messages = await render(conn, drop, ctx.client, True)
+    await edit_parts(ctx.transport, drop, messages)
+    return Outcome.done(drop_id=drop.id, missed=missed)
+
+
+async def edit_parts(transport: Transport, drop: DailyDrop, messages: list[OutgoingMessage]) -> None:
+    for stored, message in zip(drop.messages, messages, strict=False):
+        await transport.edit_message(stored["channel_id"], stored["message_id"], message)
+
+
+async def refresh(transport: Transport, drop: DailyDrop, messages: list[OutgoingMessage]) -> None:
+    """After a log: show it on the message. The log is saved either way; a failed edit only
+    leaves the message a step behind until the next one."""
+    try:
+        await edit_parts(transport, drop, messages)
+    except DeliveryError:
+        pass
+
+
+async def open_drop(
+    conn: asyncpg.Connection, user_id: int, day: dt.date, engine: str, clock: Clock, what: str
+) -> DailyDrop:
+    """The day's drop, locked for a log; InputError when there is none or logging closed."""
+    drop = await repo.get(conn, user_id, day, engine, lock=True)
+    if drop is None or drop.delivered_at is None:
+        raise InputError(f"There is no {what} for {day:%A %d %B}.")
+    if drop.closed_at is not None or clock.now() >= drop.deadline:
+        raise InputError(f"The {what} for {day:%A %d %B} closed at {local_clock(drop)}; nothing was written.")
+    return drop
+
+
+def local_clock(drop: DailyDrop) -> str:
+    return str(drop.content.get("closes", ""))

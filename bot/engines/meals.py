@@ -1,0 +1,177 @@
+"""Meals (seed 000: 06:00 drop, 22:00 missed): the day's meals from the client's plan, each with
+"Followed" and "Off plan" buttons (off plan takes an optional note). The last answer before 22:00
+counts; at 22:00 every unanswered meal is missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from loguru import logger
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.engines import daily
+from bot.errors import InputError
+from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
+from bot.models import ClientProfile, DailyDrop
+from bot.plans import MealPlan
+from bot.repo import cards, clients
+from bot.repo import daily as repo
+from bot.repo import plans as plans_repo
+
+NAME = "meals"
+FOLLOWED_ID = "rg:ml:ok:{user_id}:{day:%Y%m%d}:{index}"
+OFF_PLAN_ID = "rg:ml:off:{user_id}:{day:%Y%m%d}:{index}"
+NOTE_MODAL_ID = "rg:ml:note:{user_id}:{day:%Y%m%d}:{index}"
+NOTE_MAX = 300
+HAS_PLAN = "c.meal_plan_id IS NOT NULL"
+_STATUS = {"followed": "✅ followed", "off_plan": "⚠️ off plan", "missed": "❌ missed"}
+
+
+def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
+    async def content(
+        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
+    ) -> dict[str, Any] | str:
+        if profile.meal_plan_id is None:
+            return "no meal plan"
+        found = await plans_repo.latest(conn, "meals", profile.meal_plan_id)
+        if found is None or not isinstance(found[1], MealPlan):
+            await cards.raise_card(
+                conn, kind="invalid_plan", user_id=profile.user_id,
+                dedupe_key=f"invalid_plan:{profile.user_id}:meals:{profile.meal_plan_id}",
+                summary=f"Meal plan {profile.meal_plan_id!r} is missing or invalid: "
+                "no meals are sent until it is fixed.",
+                details={"plan_id": profile.meal_plan_id}, urgency=1, now=now,
+            )  # fmt: skip
+            return "meal plan missing"
+        version, plan = found
+        meals = plan.meals_on(day)
+        if not meals:
+            return "no meals planned that day"
+        return {
+            "plan_id": plan.id, "version": version, "plan_name": plan.name,
+            "closes": f"{settings.day_deadline_at:%H:%M}",
+            "meals": [m.model_dump(mode="json") for m in meals],
+        }  # fmt: skip
+
+    return content
+
+
+def _meal_text(meal: Mapping[str, Any]) -> str:
+    foods = ", ".join(f"{f['name']} {f['portion']}" for f in meal["foods"])
+    macros = f"{meal['kcal']} kcal · P {meal['protein']:g} g · C {meal['carbs']:g} g · F {meal['fat']:g} g"
+    return f"{foods}\n{macros}"
+
+
+async def render(
+    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool
+) -> list[OutgoingMessage]:
+    return [message(drop, await repo.meals_of(conn, drop.id), closed)]
+
+
+def message(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: bool) -> OutgoingMessage:
+    meals = drop.content["meals"]
+    fields = []
+    for index, meal in enumerate(meals):
+        answer = answers.get(index)
+        status = _STATUS[answer["status"]] if answer else ("❌ missed" if closed else "")
+        note = f" — _{answer['note']}_" if answer and answer["note"] else ""
+        value = _meal_text(meal) + (f"\n{status}{note}" if status else "")
+        fields.append(EmbedField(meal["name"], value[:1024]))
+    total = sum(int(m["kcal"]) for m in meals)
+    protein = sum(float(m["protein"]) for m in meals)
+    footer = (
+        f"Closed at {drop.content['closes']}."
+        if closed
+        else f"Tap Followed or Off plan for each meal before {drop.content['closes']}."
+    )
+    embed = Embed(
+        title=f"Meals — {drop.local_date:%A %d %B}",
+        description=f"{drop.content['plan_name']} · {total} kcal · {protein:g} g protein",
+        fields=tuple(fields),
+        footer=footer,
+        color=0x7F8C8D if closed else 0xE67E22,
+    )
+    buttons = []
+    for index, meal in enumerate(meals):
+        answer = answers.get(index)
+        status = answer["status"] if answer else None
+        ids = {"user_id": drop.user_id, "day": drop.local_date, "index": index}
+        followed = ButtonStyle.success if status == "followed" else ButtonStyle.secondary
+        off_plan = ButtonStyle.danger if status == "off_plan" else ButtonStyle.secondary
+        buttons.append(Button(f"✓ {meal['name']}", FOLLOWED_ID.format(**ids), followed))
+        buttons.append(Button(f"✗ {meal['name']}", OFF_PLAN_ID.format(**ids), off_plan))
+    rows = tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))  # two meals a row
+    return OutgoingMessage(embeds=(embed,), rows=rows)
+
+
+@dataclass(frozen=True)
+class Answered:
+    drop: DailyDrop
+    meal: str
+    status: str
+    messages: list[OutgoingMessage]
+
+
+async def answer(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    user_id: int,
+    day: dt.date,
+    index: int,
+    followed: bool,
+    note: str = "",
+) -> Answered:
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise InputError(f"note: keep it under {NOTE_MAX} characters")
+    async with pool.acquire() as conn:
+        profile = await clients.get(conn, user_id)
+        if profile is None:
+            raise InputError("You are not a client of The Regiment.")
+        async with conn.transaction():
+            drop = await daily.open_drop(conn, user_id, day, NAME, clock, "meal log")
+            meals = drop.content["meals"]
+            if not 0 <= index < len(meals):
+                raise InputError("That meal is not on today's plan.")
+            status = "followed" if followed else "off_plan"
+            await repo.answer_meal(conn, drop, index, meals[index]["name"], status, note or None, clock.now())
+        messages = await render(conn, drop, profile, False)
+    logger.debug("meal {} of {} on {}: {}", index, user_id, day, status)
+    return Answered(drop, meals[index]["name"], status, messages)
+
+
+async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> int:
+    return await repo.miss_meals(conn, drop.id, now)
+
+
+def build(settings: Settings) -> Engine:
+    content = _content_for(settings)
+
+    async def drop(ctx: JobContext) -> Outcome:
+        return await daily.deliver(ctx, NAME, settings.day_deadline_at, content, render)
+
+    async def close(ctx: JobContext) -> Outcome:
+        return await daily.close(ctx, NAME, _miss, render)
+
+    return Engine(
+        NAME,
+        [
+            ActionSpec(
+                NAME,
+                "drop",
+                settings.meals_drop_at,
+                ActionKind.drop,
+                settings.day_deadline_at,
+                client_filter=HAS_PLAN,
+            ),
+            ActionSpec(NAME, "close", settings.day_deadline_at, ActionKind.mark, client_filter=HAS_PLAN),
+        ],
+        {"drop": drop, "close": close},
+    )

@@ -1,0 +1,48 @@
+"""Numbers people type into modals: one parser, one kind of message for every field.
+
+Accepts `72`, `72.5` and `72,5`; refuses words, signs, exponents, NaN and infinity with a message
+that names the field and says what is expected. Pure functions; problems are collected so a form
+with several bad fields is answered once, with all of them."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+_DECIMAL = re.compile(r"^\d+(?:[.,]\d+)?$")
+_INTEGER = re.compile(r"^\d+$")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def number(
+    text: str,
+    field: str,
+    problems: list[str],
+    *,
+    low: float,
+    high: float,
+    whole: bool = False,
+    required: bool = True,
+    unit: str = "",
+) -> float | None:
+    """The value of `text` in [low, high], or None with a problem added (or None if empty and
+    not required)."""
+    raw = text.strip()
+    suffix = f" {unit}" if unit else ""
+    expected = f"{'a whole number' if whole else 'a number'} from {_fmt(low)} to {_fmt(high)}{suffix}"
+    if not raw:
+        if required:
+            problems.append(f"{field}: required ({expected})")
+        return None
+    pattern = _INTEGER if whole else _DECIMAL
+    if not pattern.match(raw):
+        problems.append(f"{field}: {raw[:20]!r} is not {expected}")
+        return None
+    value = float(Decimal(raw.replace(",", ".")))
+    if not low <= value <= high:
+        problems.append(f"{field}: {raw[:20]} is outside {_fmt(low)}–{_fmt(high)}{suffix}")
+        return None
+    return value

@@ -1,0 +1,80 @@
+"""The meals' Discord side: "✓ <meal>" (followed) updates the message at once; "✗ <meal>" (off
+plan) opens a form for an optional note. The last answer before the deadline counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import discord
+
+from bot.discord_bot import BotMode, Regiment
+from bot.discord_transport import message_kwargs
+from bot.engines import meals
+from bot.engines.daily import open_drop, refresh
+from bot.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
+
+_IDS = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8}):(?P<index>[0-9]{1,2})"
+FOLLOWED_TEMPLATE = rf"rg:ml:ok:{_IDS}"
+OFF_PLAN_TEMPLATE = rf"rg:ml:off:{_IDS}"
+NOTE_MODAL_TEMPLATE = rf"rg:ml:note:{_IDS}"
+
+
+class OffPlanModal(RoutedModal):
+    def __init__(self, user_id: int, day: dt.date, index: int, meal: str) -> None:
+        custom_id = meals.NOTE_MODAL_ID.format(user_id=user_id, day=day, index=index)
+        super().__init__(title=f"Off plan: {meal}"[:45], custom_id=custom_id)
+        note: discord.ui.TextInput[OffPlanModal] = discord.ui.TextInput(
+            custom_id="note", style=discord.TextStyle.paragraph, required=False, max_length=meals.NOTE_MAX,
+            placeholder="What did you eat instead? (optional)",
+        )  # fmt: skip
+        self.add_item(discord.ui.Label(text="Note for your coach", component=note))
+
+
+class FollowedButton(OwnedButton, template=FOLLOWED_TEMPLATE):
+    async def handle(self, interaction: discord.Interaction) -> None:
+        bot: Regiment = interaction.client  # type: ignore[assignment]
+        assert self.index is not None
+        answered = await meals.answer(
+            bot.pool, bot.clock, user_id=self.user_id, day=self.day, index=self.index, followed=True
+        )
+        # Answer by updating the message the button is on: one request, no extra DM.
+        await interaction.response.edit_message(**message_kwargs(answered.messages[0]))  # type: ignore[arg-type]
+
+
+class OffPlanButton(OwnedButton, template=OFF_PLAN_TEMPLATE):
+    async def handle(self, interaction: discord.Interaction) -> None:
+        bot: Regiment = interaction.client  # type: ignore[assignment]
+        assert self.index is not None
+        async with bot.pool.acquire() as conn, conn.transaction():
+            drop = await open_drop(conn, self.user_id, self.day, meals.NAME, bot.clock, "meal log")
+        names = [m["name"] for m in drop.content["meals"]]
+        name = names[self.index] if self.index < len(names) else "meal"
+        await interaction.response.send_modal(OffPlanModal(self.user_id, self.day, self.index, name))
+
+
+@owned_modal
+async def on_note(interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]) -> None:
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    user_id, day, index = int(match["user"]), parse_day(match["day"]), int(match["index"])
+    answered = await meals.answer(
+        bot.pool,
+        bot.clock,
+        user_id=user_id,
+        day=day,
+        index=index,
+        followed=False,
+        note=values.get("note", ""),
+    )
+    await reply(interaction, f"Noted: {answered.meal} was off plan. Thanks for being honest.")
+    await refresh(bot.transport, answered.drop, answered.messages)
+
+
+async def setup(bot: Regiment) -> None:
+    if bot.mode == BotMode.gateway:
+        bot.add_dynamic_items(FollowedButton, OffPlanButton)
+        bot.modal_router.add(NOTE_MODAL_TEMPLATE, on_note)
+
+
+async def teardown(bot: Regiment) -> None:
+    bot.remove_dynamic_items(FollowedButton, OffPlanButton)
