@@ -14,6 +14,7 @@ import asyncpg
 
 from bot import timezones
 from bot.errors import InputError
+from bot.inputs import text
 from bot.models import ClientProfile, Unit
 from bot.repo import blocks, cards, clients
 from bot.repo import jobs as jobs_repo
@@ -201,8 +202,7 @@ async def pause(
     until_date = parse_date(until, "until", problems) if until else None
     if until_date is not None and until_date <= today:
         problems.append(f"until: {until_date} is not after today ({today} for the client)")
-    if reason is not None and len(reason) > 500:
-        problems.append("reason: keep it under 500 characters")
+    reason = text(reason, "reason", problems, limit=500)
     if problems:
         raise InputError(problems)
     updated = profile.model_copy(update={"paused": True, "paused_until": until_date, "pause_reason": reason})

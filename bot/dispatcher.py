@@ -33,7 +33,15 @@ from bot.repo import alerts, cards, clients
 from bot.repo import jobs as jobs_repo
 
 # Errors of the database connection itself: the loop waits and tries again.
-_DB_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError, TimeoutError)
+_DB_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,  # the server is restarting
+    asyncpg.CannotConnectNowError,  # … and not yet accepting connections
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
 
 
 # Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)

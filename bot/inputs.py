@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-_DECIMAL = re.compile(r"^\d+(?:[.,]\d+)?$")
-_INTEGER = re.compile(r"^\d+$")
+# ASCII digits only: "²" or "٣" are digits to str.isdigit(), not to int() or to a client.
+_DECIMAL = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")
+_INTEGER = re.compile(r"^[0-9]+$")
 
 
 def _fmt(value: float) -> str:
@@ -46,3 +47,18 @@ def number(
         problems.append(f"{field}: {raw[:20]} is outside {_fmt(low)}–{_fmt(high)}{suffix}")
         return None
     return value
+
+
+def text(value: str | None, field: str, problems: list[str], *, limit: int) -> str | None:
+    """Free text (a note, a reason): at most `limit` characters, no NUL (PostgreSQL cannot store
+    it, and no keyboard types it). Empty becomes None."""
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if "\x00" in cleaned:
+        problems.append(f"{field}: contains a NUL character; please retype it")
+        return None
+    if len(cleaned) > limit:
+        problems.append(f"{field}: {limit} characters at most (this one has {len(cleaned)})")
+        return None
+    return cleaned or None

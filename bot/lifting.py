@@ -17,7 +17,7 @@ KG_PER_LB = 0.45359237
 MAX_WEIGHT_KG = 1000.0  # well past any human lift; catches a typo of an extra zero or two
 MAX_REPS = 100
 EPLEY_MAX_REPS = 10  # the estimate is meaningless for long sets
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_NUMBER = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")  # ASCII digits only (see bot.inputs)
 
 
 def to_kg(weight: float, unit: Unit) -> float:
@@ -67,7 +67,7 @@ def parse_reps(text: str, problems: list[str]) -> int | None:
     if not raw:
         problems.append("reps: required")
         return None
-    if not raw.isdigit():
+    if not re.fullmatch(r"[0-9]+", raw):
         problems.append(f"reps: {raw[:20]!r} is not a whole number of reps (1 or more)")
         return None
     reps = int(raw)

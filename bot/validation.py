@@ -43,13 +43,43 @@ def problems_of(exc: ValidationError) -> list[str]:
 def load_document(text: str, filename: str) -> dict[str, Any]:
     """Parse YAML (or JSON, by the file name) into a mapping; InputError otherwise."""
     is_json = filename.lower().endswith(".json")
+    kind = "JSON" if is_json else "YAML"
     try:
         data = json.loads(text) if is_json else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{filename}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
+        raise InputError(f"{filename}: not valid {kind}: {exc}") from None
+    except (ValueError, RecursionError):
+        # A 5,000-digit number or 100,000 nested brackets: valid syntax, not a plan anyone wrote.
+        raise InputError(
+            f"{filename}: not a {kind} file this bot can read (absurd numbers or nesting)"
+        ) from None
     if not isinstance(data, dict):
         raise InputError(f"{filename}: expected a mapping of fields (id, name, …) at the top")
+    where = _nul_at(data, ())
+    if where is not None:
+        raise InputError(f"{filename}: {location(where)}: contains a NUL character (\\u0000); remove it")
     return data
+
+
+def _nul_at(value: Any, path: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    """Where a NUL character hides in a parsed document (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if len(path) > 50:
+        return None  # pydantic refuses such shapes anyway
+    items: list[tuple[int | str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*path, key)
+            items.append((str(key), item))
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, item in items:
+        found = _nul_at(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def parse_model(model: type[Model], data: dict[str, Any]) -> Model:

@@ -186,7 +186,7 @@ BAD = [
     ("body", {"bodyweight": "", "sleep": ""}, "bodyweight: required"),
     ("feel", {**FEEL, "energy": "7"}, "energy: 7 is outside 1–5"),
     ("feel", {**FEEL, "mood": "three"}, "mood: 'three' is not a whole number"),
-    ("feel", {**FEEL, "note": "x" * 501}, "note: keep it under 500 characters"),
+    ("feel", {**FEEL, "note": "x" * 501}, "note: 500 characters at most"),
 ]
 
 

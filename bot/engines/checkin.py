@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
 from bot.engines import daily
 from bot.errors import InputError
-from bot.inputs import number
+from bot.inputs import number, text
 from bot.lifting import show_weight, to_kg
 from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 from bot.models import ClientProfile, DailyDrop, Unit
@@ -113,12 +113,10 @@ def parse_feel(values: dict[str, str]) -> dict[str, object]:
         value = number(values.get(rating, ""), rating, problems, low=1, high=5, whole=True)
         if value is not None:
             parsed[rating] = int(value)
-    note = values.get("note", "").strip()
-    if len(note) > NOTE_MAX:
-        problems.append(f"note: keep it under {NOTE_MAX} characters")
+    note = text(values.get("note", ""), "note", problems, limit=NOTE_MAX)
     if problems:
         raise InputError(problems)
-    parsed["note"] = note or None
+    parsed["note"] = note
     return parsed
 
 

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
 from bot.engines import daily
 from bot.errors import InputError
+from bot.inputs import text
 from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
 from bot.plans import MealPlan
@@ -128,9 +129,10 @@ async def answer(
     followed: bool,
     note: str = "",
 ) -> Answered:
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise InputError(f"note: keep it under {NOTE_MAX} characters")
+    problems: list[str] = []
+    note = text(note, "note", problems, limit=NOTE_MAX) or ""
+    if problems:
+        raise InputError(problems)
     async with pool.acquire() as conn:
         profile = await clients.get(conn, user_id)
         if profile is None:
