@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     resume_notice_at: dt.time = dt.time(5, 0)
     flag_scan_weekday: int = Field(default=6, ge=0, le=6)  # Monday=0 … Sunday=6
     flag_scan_at_utc: dt.time = dt.time(22, 0)
+    # The flag rules' thresholds (each shown on the cards it raises).
+    flag_min_compliance_pct: float = Field(default=70.0, ge=0, le=100)
+    flag_drop_points: float = Field(default=20.0, gt=0, le=100)
+    flag_missed_days: int = Field(default=3, ge=1, le=30)
+    flag_no_checkin_days: int = Field(default=3, ge=1, le=60)
+    flag_readiness_drop: float = Field(default=0.75, gt=0, le=4)
+    # Local time each day when a client's run of fully missed days is checked (after 22:00).
+    escalation_check_at: dt.time = dt.time(22, 30)
 
     # --- Scheduling and delivery ---------------------------------------------------------
     planning_interval_minutes: int = Field(default=60, ge=1, le=240)
@@ -96,6 +104,7 @@ class Settings(BaseSettings):
         "day_deadline_at",
         "resume_notice_at",
         "flag_scan_at_utc",
+        "escalation_check_at",
         mode="before",
     )(classmethod(lambda cls, v: _parse_hhmm(v)))
 

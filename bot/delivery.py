@@ -79,6 +79,9 @@ class RecordingTransport:
     def to_user(self, user_id: int) -> list[RecordedMessage]:
         return [m for m in self.messages if m.user_id == user_id]
 
+    def messages_to_channel(self, channel_id: int) -> list[RecordedMessage]:
+        return [m for m in self.messages if m.user_id is None and m.channel_id == channel_id]
+
     async def send_dm(
         self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
     ) -> SentMessage:
@@ -115,6 +118,7 @@ class ConsoleTransport(RecordingTransport):
         super().__init__(clock)
         self._print = printer
         self.verbose = verbose
+        self.channel_names: dict[int, str] = {}
 
     async def send_dm(
         self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
@@ -126,7 +130,9 @@ class ConsoleTransport(RecordingTransport):
         return sent
 
     async def post_channel(self, channel_id: int, message: OutgoingMessage) -> SentMessage:
+        # Channel posts (the coach summary, the honors board, escalations, alerts) are few and
+        # are what a coach reads: always printed, even with --quiet.
         sent = await super().post_channel(channel_id, message)
-        if self.verbose:
-            self._print(f"  #{channel_id}:\n" + message.as_text())  # type: ignore[operator]
+        name = self.channel_names.get(channel_id, f"#{channel_id}")
+        self._print(f"\n== {name} ==\n" + message.as_text())  # type: ignore[operator]
         return sent

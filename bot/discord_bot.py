@@ -41,6 +41,7 @@ EXTENSIONS = (
     "cogs.cardio",
     "cogs.training",
     "cogs.plans",
+    "cogs.roster",
 )
 
 

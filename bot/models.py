@@ -46,6 +46,8 @@ class ClientProfile(Row):
     honors_opt_out: bool = False
     meal_plan_id: str | None = None
     cardio_plan_id: str | None = None
+    weekly_change_min_kg: float | None = None
+    weekly_change_max_kg: float | None = None
 
     def zone_on(self, local_date: dt.date) -> str:
         """The zone that governs `local_date`: a change takes effect from its effective date."""
@@ -98,6 +100,7 @@ class Job(Row):
     claimed_by: str | None = None
     last_error: str | None = None
     manual: bool = False
+    requested_by: int | None = None
     result: dict[str, Any] | None = None
     created_at: dt.datetime
     started_at: dt.datetime | None = None

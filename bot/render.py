@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import timezones
 from bot.coaching import client_today
+from bot.compliance import OVERALL, DayOutcome, streak, window_rates
 from bot.messages import Embed, EmbedField
 from bot.models import ClientProfile, Job
 
@@ -143,3 +144,36 @@ def today_card(profile: ClientProfile, jobs: list[Job], status: Mapping[str, Any
     if done:
         fields.append(EmbedField("Logged so far", "\n".join(done)))
     return Embed(title=f"Today, {today:%A %d %B}", fields=tuple(fields))
+
+
+ENGINE_NAMES = {"checkin": "check-in", "meals": "meals", "cardio": "cardio", "training": "training"}
+
+
+def compliance_lines(outcomes: list[DayOutcome], today: dt.date) -> tuple[list[str], int]:
+    """7/30/90-day rates per engine and overall (days before today), and the current streak."""
+    windows = {days: window_rates(outcomes, today, days) for days in (7, 30, 90)}
+    lines = []
+    for engine in (*ENGINE_NAMES, OVERALL):
+        cells = []
+        for rates in windows.values():
+            rate = rates[engine]
+            cells.append(f"{rate.pct:.0f}%" if rate.pct is not None else "—")
+        if any(c != "—" for c in cells):
+            lines.append(f"{ENGINE_NAMES.get(engine, 'overall'):<9} {' · '.join(cells)}")
+    return lines, streak(outcomes, today)
+
+
+def compliance_table(lines: list[str]) -> str:
+    if not lines:
+        return "Nothing was due yet."
+    return "```\n          7d · 30d · 90d\n" + "\n".join(lines) + "\n```"
+
+
+def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date) -> Embed:
+    lines, current = compliance_lines(outcomes, today)
+    days = f"{current} fully compliant day{'s' if current != 1 else ''} in a row"
+    return Embed(
+        title=f"Compliance — {name}",
+        description=compliance_table(lines),
+        fields=(EmbedField("Streak", days),),
+    )

@@ -41,6 +41,7 @@ class SimulatedClients:
         # Each client's strength and reliability, fixed for the run.
         self._strength: dict[int, float] = {}
         self._reliability: dict[int, float] = {}
+        self.silent_from: dt.date | None = None
 
     def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
         """A dispatcher listener: react to what a client just received."""
@@ -71,7 +72,12 @@ class SimulatedClients:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def reliability(self, user_id: int) -> float:
+    def reliability(self, user_id: int, day: dt.date | None = None) -> float:
+        """How likely this client answers; one client in eight goes silent for a week mid-run
+        (the coaches should hear about it mid-week, not on Sunday)."""
+        if day is not None and self.silent_from is not None and user_id % 8 == 5:
+            if self.silent_from <= day < self.silent_from + dt.timedelta(days=7):
+                return 0.0
         return self._reliability.setdefault(user_id, self.rng.choice((0.97, 0.9, 0.8, 0.55)))
 
     async def _later(self, now: dt.datetime, min_minutes: int, max_minutes: int) -> None:
@@ -80,7 +86,7 @@ class SimulatedClients:
         )
 
     async def _train(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
-        reliable = self.reliability(user_id)
+        reliable = self.reliability(user_id, day)
         if self.rng.random() > reliable:
             self.counts["training sessions ignored"] += 1
             return
@@ -136,7 +142,7 @@ class SimulatedClients:
         return True
 
     async def _check_in(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
-        if self.rng.random() > self.reliability(user_id):
+        if self.rng.random() > self.reliability(user_id, day):
             return
         await self._later(now, 5, 7 * 60)  # some answer after the noon deadline: refused
         feel = {k: str(self.rng.randint(1, 5)) for k in checkin.RATINGS}
@@ -162,7 +168,7 @@ class SimulatedClients:
         if drop is None:
             return
         for index, _ in enumerate(drop.content["meals"]):
-            if self.rng.random() > self.reliability(user_id):
+            if self.rng.random() > self.reliability(user_id, day):
                 continue
             await self._later(now, 20, 4 * 60)  # meals come through the day; a few answers land late
             now = self.clock.now()
@@ -177,7 +183,7 @@ class SimulatedClients:
                 self.counts["meals answered"] += 1
 
     async def _cardio(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
-        if self.rng.random() > self.reliability(user_id):
+        if self.rng.random() > self.reliability(user_id, day):
             return
         await self._later(now, 60, 15 * 60)
         values = {"amount": self.rng.choice(("35", "40", "9000", "12000", "-1")), "avg_hr": ""}

@@ -82,6 +82,7 @@ SELECT (SELECT count(*) FROM training_sessions
        count(*) FILTER (WHERE is_pr) AS prs
   FROM training_logs WHERE date >= $1 AND date < $2
 """
+SIM_COACH_CHANNEL, SIM_HONORS_CHANNEL, SIM_ALERT_CHANNEL = 1, 2, 3
 EXAMPLE_BLOCKS = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -112,7 +113,13 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 async def simulate(options: SimulationOptions, out: Printer = print) -> SimulationReport:
-    settings = Settings(_env_file=None, dispatcher_max_sleep_seconds=6 * 3600)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        dispatcher_max_sleep_seconds=6 * 3600,
+        coach_channel_id=SIM_COACH_CHANNEL,
+        honors_channel_id=SIM_HONORS_CHANNEL,
+        alert_channel_id=SIM_ALERT_CHANNEL,
+    )
     roster = (
         load_roster(options.roster)
         if options.roster
@@ -136,10 +143,16 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         )
         clock = VirtualClock(begin)
         transport = ConsoleTransport(clock, out, verbose=False)
+        transport.channel_names = {
+            SIM_COACH_CHANNEL: "#coaches",
+            SIM_HONORS_CHANNEL: "#honors",
+            SIM_ALERT_CHANNEL: "#alerts",
+        }
         registry = build_registry(settings)
         lateness: list[float] = []
         printer = _outcome_printer(roster, out, lateness, options.verbose)
         people = SimulatedClients(pool, clock, settings, options.seed, out, options.verbose)
+        people.silent_from = options.start + dt.timedelta(days=9)
 
         def new_runtime() -> Runtime:
             runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -12,6 +14,7 @@ from bot.discord_transport import to_discord_embed
 from bot.errors import InputError
 from bot.interactions import reply
 from bot.repo import clients
+from bot.repo import compliance as compliance_repo
 from bot.repo import daily as daily_repo
 from bot.repo import jobs as jobs_repo
 from cogs.coach import zone_autocomplete
@@ -60,6 +63,34 @@ class ClientCommands(commands.Cog):
             f"Your timezone is now {profile.timezone}, from {effective:%A %d %B}. Today runs on "
             f"{profile.previous_timezone} time, so nothing comes twice and nothing is skipped.",
         )
+
+    @app_commands.command(name="stats", description="Your compliance over 7, 30 and 90 days, and your streak")
+    @dm_only
+    async def stats(self, interaction: discord.Interaction) -> None:
+        profile = await _profile(self.bot, interaction.user.id)
+        today = coaching.client_today(profile, self.bot.clock.now())
+        async with self.bot.pool.acquire() as conn:
+            found = await compliance_repo.outcomes(
+                conn, today - dt.timedelta(days=90), today, [profile.user_id]
+            )
+        embed = render.stats_embed(profile.display_name or "you", found.get(profile.user_id, []), today)
+        await reply(interaction, embed=to_discord_embed(embed))
+
+    @app_commands.command(name="honors", description="Appear on the weekly honors board, or not")
+    @app_commands.choices(
+        show=[app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+    )
+    @dm_only
+    async def honors(self, interaction: discord.Interaction, show: str) -> None:
+        await _profile(self.bot, interaction.user.id)
+        async with self.bot.pool.acquire() as conn:
+            await clients.set_honors_opt_out(conn, interaction.user.id, show == "off", self.bot.clock.now())
+        text = (
+            "You are on the honors board when you earn it."
+            if show == "on"
+            else "You are off the honors board."
+        )
+        await reply(interaction, text)
 
     @app_commands.command(name="units", description="Weights in kilograms or pounds")
     @app_commands.choices(

@@ -4,19 +4,24 @@ listed and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import io
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 from loguru import logger
 
-from bot import coaching, render, timezones
+from bot import charts_roster, coaching, render, timezones
 from bot.delivery import DeliveryError, RecipientUnreachable
 from bot.discord_bot import BotMode, Regiment
 from bot.discord_transport import to_discord_embed
 from bot.errors import InputError
 from bot.interactions import reply
 from bot.messages import Embed, OutgoingMessage
-from bot.repo import blocks, clients
+from bot.repo import blocks, clients, reports
+from bot.repo import compliance as compliance_repo
 from bot.repo import jobs as jobs_repo
 
 PER_PAGE = 20
@@ -226,12 +231,37 @@ class Coach(commands.Cog):
     @app_commands.autocomplete(client=client_autocomplete)
     @coach_only
     async def client_show(self, interaction: discord.Interaction, client: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a chart is drawn below
         user_id = client_id(client)
+        now = self.bot.clock.now()
         async with self.bot.pool.acquire() as conn:
             profile = await coaching.require_client(conn, user_id)
             upcoming = await jobs_repo.next_for_client(conn, user_id)
-        card = render.client_card(profile, upcoming, self.bot.clock.now())
-        await reply(interaction, embed=to_discord_embed(card))
+            today = coaching.client_today(profile, now)
+            outcomes = (
+                await compliance_repo.outcomes(conn, today - dt.timedelta(days=90), today, [user_id])
+            ).get(user_id, [])
+            last = await reports.recent_logs(conn, user_id, None, 5, 0)
+        card = render.client_card(profile, upcoming, now)
+        lines, current = render.compliance_lines(outcomes, today)
+        table = render.compliance_table(lines)
+        recent = "\n".join(
+            f"`{r['date']:%d %b}` {r['engine']} {r['status']} — {r['detail'] or ''}"[:200] for r in last
+        )
+        embed = to_discord_embed(card)
+        embed.add_field(name=f"Compliance · streak {current} day(s)", value=table[:1024], inline=False)
+        embed.add_field(name="Last logs", value=recent[:1024] or "none", inline=False)
+        png = await asyncio.to_thread(
+            charts_roster.adherence_heatmap,
+            f"Adherence — {profile.display_name or user_id}",
+            outcomes,
+            today - dt.timedelta(days=28),
+            today,
+        )
+        embed.set_image(url="attachment://adherence.png")
+        await interaction.followup.send(
+            embed=embed, file=discord.File(io.BytesIO(png), filename="adherence.png"), ephemeral=True
+        )
 
     @client.command(name="list", description="Every client, with status")
     @coach_only

@@ -27,7 +27,7 @@ from bot.engines import checkin
 from bot.repo import clients
 
 MONDAY = dt.date(2026, 5, 4)
-CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress"}
+CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress", "stats", "honors"}
 
 
 async def client_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ async def test_sync_then_a_coach_onboards_and_a_non_coach_is_refused(discord_dou
     clock = VirtualClock(utc(2026, 5, 4, 15))
     async with running_bot(discord_double, pool, clock, settings) as bot:
         coach_count, global_count = await bot.sync_commands()
-        assert coach_count >= 6 and global_count == 5
+        assert coach_count >= 6 and global_count == len(CLIENT_COMMANDS)
         guild_names = {c["name"] for c in discord_double.commands(GUILD)}
         assert {"client", "pause", "resume", "reassign", "sync"} <= guild_names
         assert {c["name"] for c in discord_double.commands(None)} == CLIENT_COMMANDS
@@ -98,7 +98,9 @@ async def test_sync_then_a_coach_onboards_and_a_non_coach_is_refused(discord_dou
         assert welcome.embeds[0]["title"] == "Welcome to The Regiment"
 
         admin = await discord_double.slash(ADMIN, "client show", {"client": str(new_client)}, guild_id=GUILD)
-        assert admin.embeds and admin.embeds[0]["title"] == f"user{new_client}"
+        [shown] = await admin.wait_followups(1)  # it defers: the adherence heatmap is drawn first
+        assert shown.embeds[0]["title"] == f"user{new_client}"
+        assert shown.attachments[0].data.startswith(b"\x89PNG")
 
 
 async def test_a_due_job_is_one_dm_and_fifty_at_once_respect_the_rate(discord_double, pool, settings) -> None:

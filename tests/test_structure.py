@@ -42,4 +42,12 @@ async def test_extensions_templates_and_commands(discord_double, pool, settings)
         for guild in (None, bot.coach_guild):
             names += [(c.name, guild.id if guild else None) for c in bot.tree.get_commands(guild=guild)]
         assert len(names) == len(set(names))
-        assert {n for n, g in names if g is None} == {"today", "timezone", "units", "history", "progress"}
+        assert {n for n, g in names if g is None} == {
+            "today",
+            "timezone",
+            "units",
+            "history",
+            "progress",
+            "stats",
+            "honors",
+        }

@@ -7,7 +7,7 @@ from bot.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import cardio, checkin, meals, roster, training
+    from bot.engines import cardio, checkin, flags, meals, roster, training
 
     return EngineRegistry(
         [
@@ -16,5 +16,6 @@ def build_registry(settings: Settings) -> EngineRegistry:
             cardio.build(settings),
             training.build(settings),
             roster.build(settings),
+            flags.build(settings),
         ]
     )

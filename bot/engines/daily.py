@@ -56,7 +56,8 @@ async def deliver(
                     conn, user_id, day, engine, snapshot, deadline_of(profile, day, closes_at), ctx.now()
                 )
             await jobs_repo.ensure(conn, engine, "close", user_id, day, drop.deadline, ctx.now())
-        if drop.delivered_at is not None:
+        resend = ctx.job.manual and ctx.job.seq > 0  # a coach's forced /trigger: send it again
+        if drop.delivered_at is not None and not resend:
             return Outcome.done(drop_id=drop.id, already_delivered=True)
         messages = await render(conn, drop, ctx.client, False)
     parts = []

@@ -143,7 +143,8 @@ async def drop(ctx: JobContext) -> Outcome:
             # The close job: planned by the planner too; inserted here so a session delivered
             # after a schedule change is still closed.
             await jobs_repo.ensure(conn, NAME, "close", user_id, day, session.deadline, ctx.now())
-        if session.delivered_at is not None:
+        resend = ctx.job.manual and ctx.job.seq > 0  # a coach's forced /trigger: send it again
+        if session.delivered_at is not None and not resend:
             return Outcome.done(session_id=session.id, already_delivered=True)
         messages = await render_session(conn, session, ctx.client.unit, ctx.settings)
     parts = []

@@ -59,3 +59,51 @@ async def resolve_open_of_kind(
 ) -> int:
     """Close a client's open cards of one kind when the system itself fixed the cause."""
     return len(await conn.fetch(RESOLVE_OPEN_OF_KIND, user_id, kind, now, note))
+
+
+# A snoozed card whose date has come counts as open again.
+LIST = """
+SELECT c.*, p.display_name,
+       CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= $4 THEN 'open' ELSE c.status END AS state
+  FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
+ WHERE ($1::bigint IS NULL OR c.user_id = $1) AND ($2::text IS NULL OR c.kind = $2)
+   AND ($3::text = 'all'
+        OR CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= $4 THEN 'open' ELSE c.status END = $3)
+ ORDER BY c.urgency, c.opened_at DESC, c.id DESC
+ LIMIT $5 OFFSET $6
+"""
+
+RESOLVE = """
+UPDATE job_cards SET status = 'resolved', resolved_by = $2, resolved_at = $3, note = COALESCE($4, note)
+ WHERE id = $1 AND status <> 'resolved'
+RETURNING *
+"""
+
+SNOOZE = """
+UPDATE job_cards SET status = 'snoozed', snoozed_by = $2, snoozed_until = $3
+ WHERE id = $1 AND status <> 'resolved'
+RETURNING *
+"""
+
+
+async def list_cards(
+    conn: asyncpg.Connection,
+    *,
+    today: dt.date,
+    user_id: int | None = None,
+    kind: str | None = None,
+    state: str = "open",
+    limit: int = 15,
+    offset: int = 0,
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(LIST, user_id, kind, state, today, limit, offset))
+
+
+async def resolve(
+    conn: asyncpg.Connection, card_id: int, by: int, now: dt.datetime, note: str | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(RESOLVE, card_id, by, now, note)
+
+
+async def snooze(conn: asyncpg.Connection, card_id: int, by: int, until: dt.date) -> asyncpg.Record | None:
+    return await conn.fetchrow(SNOOZE, card_id, by, until)

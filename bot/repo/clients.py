@@ -30,6 +30,8 @@ _COLUMNS = (
     "timezone_effective_from",
     "meal_plan_id",
     "cardio_plan_id",
+    "weekly_change_min_kg",
+    "weekly_change_max_kg",
 )
 
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"
@@ -154,3 +156,14 @@ async def drop_pending_end_pause(conn: asyncpg.Connection, user_id: int) -> None
 async def end_pause(conn: asyncpg.Connection, user_id: int, local_date: dt.date, now: dt.datetime) -> bool:
     """Lift a pause whose until-date has come; False if it was already lifted (or extended)."""
     return await conn.fetchval(END_PAUSE, user_id, local_date, now) is not None
+
+
+async def all_profiles(conn: asyncpg.Connection) -> list[ClientProfile]:
+    return [
+        ClientProfile.from_row(r) for r in await conn.fetch("SELECT * FROM client_profiles ORDER BY user_id")
+    ]
+
+
+async def set_honors_opt_out(conn: asyncpg.Connection, user_id: int, opt_out: bool, now: dt.datetime) -> None:
+    query = "UPDATE client_profiles SET honors_opt_out = $2, updated_at = $3 WHERE user_id = $1"
+    await conn.execute(query, user_id, opt_out, now)

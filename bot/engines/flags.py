@@ -1,0 +1,222 @@
+"""The weekly flag scan (seed 000: "22:00 UTC (Sunday) global scan & flag pass") and the daily
+mid-week escalation.
+
+- The scan is one global job per week (never per client): for every client it gathers the last
+  five weeks of per-day outcomes in a constant number of queries, runs the rules (bot.flags),
+  raises job cards deduplicated per (client, rule, week), then posts the coach summary and the
+  honors board. A retry after a failed post raises no card twice (dedupe keys) and posts again.
+- The escalation runs per client each evening after the day's deadline: a client who reaches N
+  consecutive fully missed days gets a card at once, and the coaches' channel is told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import asyncpg
+
+from bot import timezones
+from bot.coaching import client_today
+from bot.compliance import OVERALL, streak, window_rates
+from bot.config import Settings
+from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.flags import CardDraft, ClientWeek, FlagThresholds, HonorsEntry, escalation_due, evaluate, honors
+from bot.messages import Embed, EmbedField, OutgoingMessage
+from bot.models import ClientProfile
+from bot.repo import cards, clients
+from bot.repo import compliance as compliance_repo
+from bot.repo.blocks import DEFAULT_BLOCK_ID
+
+NAME = "flags"
+HISTORY_DAYS = 35  # this week and the four before (the compliance-drop baseline)
+
+
+def week_key(day: dt.date) -> str:
+    """The week a card belongs to: the scan and the mid-week escalation share it, so a client
+    flagged on Thursday is not flagged again for the same rule on Sunday."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def thresholds(settings: Settings) -> FlagThresholds:
+    return FlagThresholds(
+        min_compliance_pct=settings.flag_min_compliance_pct,
+        drop_points=settings.flag_drop_points,
+        missed_days=settings.flag_missed_days,
+        no_checkin_days=settings.flag_no_checkin_days,
+        readiness_drop=settings.flag_readiness_drop,
+    )
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    weeks: list[ClientWeek]
+    raised: list[tuple[ClientProfile, CardDraft]]
+    honors: list[HonorsEntry]
+    roster_pct: float | None
+
+
+async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.datetime) -> ScanResult:
+    """Run the rules for every client and raise the week's cards (idempotent per key)."""
+    roster = await clients.all_profiles(conn)
+    todays = {p.user_id: client_today(p, now) for p in roster}
+    earliest = min(todays.values(), default=now.date()) - dt.timedelta(days=HISTORY_DAYS)
+    latest = max(todays.values(), default=now.date()) + dt.timedelta(days=1)
+    outcomes = await compliance_repo.outcomes(conn, earliest, latest)
+    series = await compliance_repo.series(conn, earliest, latest)
+    last_checkins = await compliance_repo.last_checkins(conn)
+    known_blocks = {r["block_id"] for r in await conn.fetch("SELECT DISTINCT block_id FROM training_blocks")}
+    prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest)
+    rules = thresholds(settings)
+    weeks, raised = [], []
+    for profile in roster:
+        today = todays[profile.user_id]
+        readiness, bodyweight = series.get(profile.user_id, ([], []))
+        expected = None
+        if profile.weekly_change_min_kg is not None and profile.weekly_change_max_kg is not None:
+            expected = (profile.weekly_change_min_kg, profile.weekly_change_max_kg)
+        block = profile.block_id
+        week = ClientWeek(
+            user_id=profile.user_id,
+            display_name=profile.display_name or str(profile.user_id),
+            week_start=today - dt.timedelta(days=7),
+            week_end=today,  # the last 7 complete local days; today is not over yet
+            outcomes=outcomes.get(profile.user_id, []),
+            readiness=readiness,
+            bodyweight_kg=bodyweight,
+            expected_weekly_change_kg=expected,
+            last_checkin=last_checkins.get(profile.user_id),
+            unreachable=not profile.reachable,
+            invalid_timezone=not timezones.is_valid(profile.timezone),
+            invalid_block=block is not None and block != DEFAULT_BLOCK_ID and block not in known_blocks,
+        )
+        weeks.append(week)
+        if profile.paused_on(today):
+            continue  # a paused client is left alone: nothing is due, nothing is flagged
+        for card in evaluate(week, rules):
+            opened = await cards.raise_card(
+                conn,
+                kind=card.kind,
+                user_id=profile.user_id,
+                dedupe_key=f"{card.kind}:{profile.user_id}:{key}",
+                summary=card.summary,
+                details={**card.details, "week": key},
+                urgency=card.urgency,
+                now=now,
+            )
+            if opened is not None:
+                raised.append((profile, card))
+    paused = {p.user_id for p in roster if p.paused}
+    opted_out = {p.user_id for p in roster if p.honors_opt_out}
+    streaks = {w.user_id: _streak(w) for w in weeks}
+    board = honors(weeks, streaks, prs, paused, opted_out)
+    overall = [window_rates(w.outcomes, w.week_end, 7)[OVERALL] for w in weeks if w.user_id not in paused]
+    done, due = sum(r.done for r in overall), sum(r.due for r in overall)
+    return ScanResult(weeks, raised, board, 100.0 * done / due if due else None)
+
+
+def _streak(week: ClientWeek) -> int:
+    return streak(week.outcomes, week.week_end)
+
+
+def summary_message(result: ScanResult, key: str) -> OutgoingMessage:
+    raised = sorted(
+        result.raised, key=lambda item: (item[1].urgency, item[1].kind, item[0].display_name.lower())
+    )
+    lines = [f"**{p.display_name or p.user_id}** — {c.summary}"[:300] for p, c in raised[:30]]
+    if len(raised) > 30:
+        lines.append(f"… and {len(raised) - 30} more: /cards list")
+    roster = f"{result.roster_pct:.0f}%" if result.roster_pct is not None else "nothing due"
+    fields = (
+        EmbedField("Roster compliance (last 7 days)", f"{roster} across {len(result.weeks)} clients"),
+        EmbedField("Honors", f"{len(result.honors)} entries on the board"),
+    )
+    description = "\n".join(lines) or "No new job cards this week."
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title=f"Weekly flag scan — {key}: {len(raised)} new card(s)",
+                description=description[:4000],
+                fields=fields,
+                color=0xC0392B if raised else 0x27AE60,
+            ),
+        )
+    )
+
+
+def honors_message(entries: list[HonorsEntry], key: str) -> OutgoingMessage:
+    sections = {"full_compliance": "Full compliance", "streak": "Longest streaks", "pr": "Personal records"}
+    fields = []
+    for kind, title in sections.items():
+        lines = [f"**{e.display_name}** — {e.text}" for e in entries if e.kind == kind]
+        if lines:
+            fields.append(EmbedField(title, "\n".join(lines)[:1024]))
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title=f"🏆 Honors board — {key}",
+                description="" if fields else "A quiet week. Next Sunday is yours.",
+                fields=tuple(fields[:25]),
+                color=0xD4AC0D,
+            ),
+        )
+    )
+
+
+async def weekly_scan(ctx: JobContext) -> Outcome:
+    key = week_key(ctx.job.local_date)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        result = await scan(conn, ctx.settings, key, ctx.now())
+    if ctx.settings.coach_channel_id is not None:
+        await ctx.transport.post_channel(ctx.settings.coach_channel_id, summary_message(result, key))
+    if ctx.settings.honors_channel_id is not None:
+        await ctx.transport.post_channel(ctx.settings.honors_channel_id, honors_message(result.honors, key))
+    return Outcome.done(cards=len(result.raised), clients=len(result.weeks), honors=len(result.honors))
+
+
+async def escalate(ctx: JobContext) -> Outcome:
+    """Each evening per client: N consecutive fully missed days → a card now, not on Sunday."""
+    assert ctx.client is not None
+    day = ctx.job.local_date
+    rules = thresholds(ctx.settings)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        history = await compliance_repo.outcomes(
+            conn,
+            day - dt.timedelta(days=rules.missed_days + 7),
+            day + dt.timedelta(days=1),
+            [ctx.client.user_id],
+        )
+        card = escalation_due(history.get(ctx.client.user_id, []), day, rules, include_today=True)
+        if card is None:
+            return Outcome.done(escalated=False)
+        opened = await cards.raise_card(
+            conn,
+            kind=card.kind,
+            user_id=ctx.client.user_id,
+            dedupe_key=f"{card.kind}:{ctx.client.user_id}:{week_key(day)}",
+            summary=card.summary,
+            details={**card.details, "week": week_key(day), "escalated_on": day.isoformat()},
+            urgency=card.urgency,
+            now=ctx.now(),
+        )
+    if opened is not None and ctx.settings.coach_channel_id is not None:
+        name = ctx.client.display_name or ctx.client.user_id
+        await ctx.transport.post_channel(
+            ctx.settings.coach_channel_id,
+            OutgoingMessage(content=f"⚠️ Escalation: **{name}** — {card.summary} (card #{opened})"[:2000]),
+        )
+    return Outcome.done(escalated=opened is not None)
+
+
+def build(settings: Settings) -> Engine:
+    return Engine(
+        NAME,
+        [
+            ActionSpec(
+                NAME, "scan", settings.flag_scan_at_utc, ActionKind.scan, weekday=settings.flag_scan_weekday
+            ),
+            ActionSpec(NAME, "escalate", settings.escalation_check_at, ActionKind.mark),
+        ],
+        {"scan": weekly_scan, "escalate": escalate},
+    )
