@@ -12,7 +12,9 @@ import contextlib
 import datetime as dt
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from loguru import logger
 
@@ -27,6 +29,8 @@ from bot.plans import Plan, parse_plan
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients as clients_repo
 from bot.repo import plans as plans_repo
+
+T = TypeVar("T")
 
 
 async def migrate_only(settings: Settings) -> None:
@@ -98,15 +102,21 @@ async def sync_commands(settings: Settings) -> None:
         await bot.close()
 
 
-def import_block_file(settings: Settings, path: Path) -> int:
-    """`python -m bot blocks import FILE`: every problem is printed and nothing is written."""
+def _read(path: Path, parse: Callable[[str, str], T]) -> T | None:
+    """Read and validate a file a coach wrote; print every problem and return None on error."""
     try:
-        block = parse_block(path.read_text(encoding="utf-8"), path.name)
+        return parse(path.read_text(encoding="utf-8"), path.name)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{path}: cannot read it ({exc})", file=sys.stderr)
-        return 2
     except InputError as exc:
         print(f"{path}: {len(exc.problems)} problem(s), nothing imported:\n{exc}", file=sys.stderr)
+    return None
+
+
+def import_block_file(settings: Settings, path: Path) -> int:
+    """`python -m bot blocks import FILE`: every problem is printed and nothing is written."""
+    block = _read(path, parse_block)
+    if block is None:
         return 2
     version = asyncio.run(_store_block(settings, block))
     print(f"imported {block.id} ({block.name}) as version {version}: {len(block.days)} day(s)")
@@ -120,13 +130,8 @@ async def _store_block(settings: Settings, block: Block) -> int:
 
 def import_plan_file(settings: Settings, path: Path, assign: list[int]) -> int:
     """`python -m bot plans import FILE [--assign USER_ID …]`: all or nothing."""
-    try:
-        plan = parse_plan(path.read_text(encoding="utf-8"), path.name)
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"{path}: cannot read it ({exc})", file=sys.stderr)
-        return 2
-    except InputError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s), nothing imported:\n{exc}", file=sys.stderr)
+    plan = _read(path, parse_plan)
+    if plan is None:
         return 2
     try:
         version = asyncio.run(_store_plan(settings, plan, assign))

@@ -33,8 +33,10 @@ class LiftPoint:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
+    try:
+        figure.savefig(buffer, format="png", dpi=110)
+    finally:
+        plt.close(figure)  # even when saving fails: open figures are never freed otherwise
     return buffer.getvalue()
 
 

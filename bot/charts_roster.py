@@ -9,7 +9,6 @@ readable for a year of it, so a command never fails because a client is new.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 
 import matplotlib
@@ -20,8 +19,8 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.figure import Figure
 
+from bot.charts import _dates, _png
 from bot.compliance import ENGINES, DayOutcome, paused_days
 from bot.lifting import KG_PER_LB
 
@@ -31,28 +30,10 @@ MOVING_AVERAGE_DAYS = 7
 _ADHERENCE = LinearSegmentedColormap.from_list("adherence", ["#c0392b", "#f4d03f", "#27ae60"])
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png", dpi=110)
-    finally:
-        plt.close(figure)
-    return buffer.getvalue()
-
-
 def _no_data(axes: plt.Axes) -> None:
     axes.text(0.5, 0.5, "No data yet", ha="center", va="center", fontsize=14, color="#777777")
     axes.set_xticks([])
     axes.set_yticks([])
-
-
-def _dates(axes: plt.Axes, days: Sequence[dt.date]) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    if len(set(days)) == 1:  # a single day: give the axis some width
-        only = days[0]
-        axes.set_xlim(only - dt.timedelta(days=3), only + dt.timedelta(days=3))
 
 
 def adherence_grid(outcomes: Sequence[DayOutcome], start: dt.date, end: dt.date) -> np.ndarray:

@@ -13,7 +13,7 @@ import asyncpg
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.engine import Engine
 from bot.engines import daily
 from bot.errors import InputError
 from bot.inputs import number
@@ -138,26 +138,12 @@ async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> 
 
 
 def build(settings: Settings) -> Engine:
-    content = _content_for(settings)
-
-    async def drop(ctx: JobContext) -> Outcome:
-        return await daily.deliver(ctx, NAME, settings.day_deadline_at, content, render)
-
-    async def close(ctx: JobContext) -> Outcome:
-        return await daily.close(ctx, NAME, _miss, render)
-
-    return Engine(
+    return daily.engine(
         NAME,
-        [
-            ActionSpec(
-                NAME,
-                "drop",
-                settings.cardio_drop_at,
-                ActionKind.drop,
-                settings.day_deadline_at,
-                client_filter=HAS_PLAN,
-            ),
-            ActionSpec(NAME, "close", settings.day_deadline_at, ActionKind.mark, client_filter=HAS_PLAN),
-        ],
-        {"drop": drop, "close": close},
+        drop_at=settings.cardio_drop_at,
+        closes_at=settings.day_deadline_at,
+        content=_content_for(settings),
+        render=render,
+        miss=_miss,
+        client_filter=HAS_PLAN,
     )

@@ -15,7 +15,7 @@ import asyncpg
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.engine import Engine
 from bot.engines import daily
 from bot.errors import InputError
 from bot.inputs import number, text
@@ -158,21 +158,11 @@ async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> 
 
 
 def build(settings: Settings) -> Engine:
-    content = _content_for(settings)
-
-    async def drop(ctx: JobContext) -> Outcome:
-        return await daily.deliver(ctx, NAME, settings.checkin_deadline_at, content, render)
-
-    async def close(ctx: JobContext) -> Outcome:
-        return await daily.close(ctx, NAME, _miss, render)
-
-    return Engine(
+    return daily.engine(
         NAME,
-        [
-            ActionSpec(
-                NAME, "drop", settings.checkin_prompt_at, ActionKind.drop, settings.checkin_deadline_at
-            ),
-            ActionSpec(NAME, "close", settings.checkin_deadline_at, ActionKind.mark),
-        ],
-        {"drop": drop, "close": close},
+        drop_at=settings.checkin_prompt_at,
+        closes_at=settings.checkin_deadline_at,
+        content=_content_for(settings),
+        render=render,
+        miss=_miss,
     )

@@ -18,7 +18,7 @@ import asyncpg
 from bot import timezones
 from bot.clock import Clock
 from bot.delivery import DeliveryError, Transport
-from bot.engine import JobContext, Outcome
+from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
 from bot.errors import InputError
 from bot.messages import OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
@@ -113,3 +113,32 @@ async def open_drop(
 
 def local_clock(drop: DailyDrop) -> str:
     return str(drop.content.get("closes", ""))
+
+
+def engine(
+    name: str,
+    *,
+    drop_at: dt.time,
+    closes_at: dt.time,
+    content: ContentFn,
+    render: RenderFn,
+    miss: MissFn,
+    client_filter: str | None = None,
+) -> Engine:
+    """A daily-drop engine: the drop at `drop_at`, useful until `closes_at`, when the close job
+    marks what was not logged. Both are planned for the clients `client_filter` selects."""
+
+    async def drop(ctx: JobContext) -> Outcome:
+        return await deliver(ctx, name, closes_at, content, render)
+
+    async def close_job(ctx: JobContext) -> Outcome:
+        return await close(ctx, name, miss, render)
+
+    return Engine(
+        name,
+        [
+            ActionSpec(name, "drop", drop_at, ActionKind.drop, closes_at, client_filter=client_filter),
+            ActionSpec(name, "close", closes_at, ActionKind.mark, client_filter=client_filter),
+        ],
+        {"drop": drop, "close": close_job},
+    )
