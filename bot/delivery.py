@@ -41,7 +41,11 @@ class Transport(Protocol):
 
     async def edit_message(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None: ...
 
-    async def post_channel(self, channel_id: int, message: OutgoingMessage) -> SentMessage: ...
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
+        """Post to a channel; a job's posts carry its nonce so a retry does not post twice."""
+        ...
 
 
 @dataclass
@@ -105,9 +109,16 @@ class RecordingTransport:
                 return
         raise PermanentDeliveryError(f"unknown message {message_id}")
 
-    async def post_channel(self, channel_id: int, message: OutgoingMessage) -> SentMessage:
-        record = RecordedMessage(None, channel_id, next(self._ids), message, None, self._clock.now())
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
+        existing = self._by_nonce.get((channel_id, nonce)) if nonce else None
+        if existing is not None:
+            return SentMessage(existing.channel_id, existing.message_id)
+        record = RecordedMessage(None, channel_id, next(self._ids), message, nonce, self._clock.now())
         self.messages.append(record)
+        if nonce:
+            self._by_nonce[(channel_id, nonce)] = record
         return SentMessage(channel_id, record.message_id)
 
 
@@ -129,10 +140,12 @@ class ConsoleTransport(RecordingTransport):
             self._print(f"  DM → {user_id}: {first}")  # type: ignore[operator]
         return sent
 
-    async def post_channel(self, channel_id: int, message: OutgoingMessage) -> SentMessage:
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
         # Channel posts (the coach summary, the honors board, escalations, alerts) are few and
         # are what a coach reads: always printed, even with --quiet.
-        sent = await super().post_channel(channel_id, message)
+        sent = await super().post_channel(channel_id, message, nonce=nonce)
         name = self.channel_names.get(channel_id, f"#{channel_id}")
         self._print(f"\n== {name} ==\n" + message.as_text())  # type: ignore[operator]
         return sent

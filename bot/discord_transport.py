@@ -141,11 +141,14 @@ class DiscordTransport:
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
 
-    async def post_channel(self, channel_id: int, message: OutgoingMessage) -> SentMessage:
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
         channel = self.client.get_partial_messageable(channel_id)
         await self.sends.acquire()
+        extra = {"nonce": nonce} if nonce else {}
         try:
-            sent = await channel.send(**message_kwargs(message))  # type: ignore[arg-type]
+            sent = await channel.send(**message_kwargs(message), **extra)  # type: ignore[arg-type]
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
         return SentMessage(channel_id, sent.id)

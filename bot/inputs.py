@@ -32,6 +32,8 @@ def number(
     """The value of `text` in [low, high], or None with a problem added (or None if empty and
     not required)."""
     raw = text.strip()
+    if whole and re.fullmatch(r"[0-9]{1,3}(?:[, ][0-9]{3})+", raw):
+        raw = raw.replace(",", "").replace(" ", "")  # "10,000" steps, as the prescription shows it
     suffix = f" {unit}" if unit else ""
     expected = f"{'a whole number' if whole else 'a number'} from {_fmt(low)} to {_fmt(high)}{suffix}"
     if not raw:

@@ -85,6 +85,21 @@ class MealPlan(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _fits_a_message(self) -> MealPlan:
+        """A day's meals are one Discord embed: 1,024 characters a meal, 6,000 in all. Refuse at
+        import a plan that could not be sent, rather than fail every morning."""
+        days = {"daily": self.daily} if self.daily is not None else dict(self.days or {})
+        for name, meals in days.items():
+            sizes = [len(meal_text(m)) + len(m.name) + 40 for m in meals or []]
+            if any(size > 1000 for size in sizes):
+                raise ValueError(f"{name}: a meal's foods are too long to show (shorten names or portions)")
+            if sum(sizes) > 5500:
+                raise ValueError(
+                    f"{name}: the day's meals are too long for one message (fewer foods or shorter names)"
+                )
+        return self
+
     def meals_on(self, day: dt.date) -> list[Meal]:
         if self.daily is not None:
             return list(self.daily)
@@ -132,6 +147,14 @@ class CardioPlan(BaseModel):
 
     def session_on(self, day: dt.date) -> CardioSession | None:
         return self.days.get(WEEKDAYS[day.weekday()])  # type: ignore[call-overload]
+
+
+def meal_text(meal: Meal | dict[str, Any]) -> str:
+    """How a meal reads in the DM: foods and portions, then kcal and macros."""
+    data = meal.model_dump() if isinstance(meal, Meal) else meal
+    foods = ", ".join(f"{f['name']} {f['portion']}" for f in data["foods"])
+    macros = f"{data['kcal']} kcal · P {data['protein']:g} g · C {data['carbs']:g} g · F {data['fat']:g} g"
+    return f"{foods}\n{macros}"
 
 
 Plan = MealPlan | CardioPlan

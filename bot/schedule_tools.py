@@ -125,7 +125,12 @@ async def trigger(
     profile = await require_client(conn, user_id)
     day = client_today(profile, now)
     label = ACTION_LABELS.get(action, action)
-    tz = timezones.parse_timezone(profile.zone_on(day))
+    try:
+        tz = timezones.parse_timezone(profile.zone_on(day))
+    except timezones.InvalidTimezone as exc:
+        raise InputError(
+            f"This client's timezone is not valid ({exc.text!r}): fix it with /client edit"
+        ) from None
     deadline = timezones.due_instant(tz, day, spec.deadline_at) if spec.deadline_at else None
     if deadline is not None and now >= deadline:
         raise InputError(

@@ -110,8 +110,8 @@ class _AttemptCounter:
     async def edit_message(self, channel_id, message_id, message):  # type: ignore[no-untyped-def]
         return await self.inner.edit_message(channel_id, message_id, message)
 
-    async def post_channel(self, channel_id, message):  # type: ignore[no-untyped-def]
-        return await self.inner.post_channel(channel_id, message)
+    async def post_channel(self, channel_id, message, *, nonce=None):  # type: ignore[no-untyped-def]
+        return await self.inner.post_channel(channel_id, message, nonce=nonce)
 
 
 async def test_downtime_sends_late_until_deadline_expires_after_and_always_marks(pool, settings) -> None:

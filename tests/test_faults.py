@@ -101,8 +101,8 @@ class SlowTransport:
     async def edit_message(self, channel_id, message_id, message):  # type: ignore[no-untyped-def]
         return await self.inner.edit_message(channel_id, message_id, message)
 
-    async def post_channel(self, channel_id, message):  # type: ignore[no-untyped-def]
-        return await self.inner.post_channel(channel_id, message)
+    async def post_channel(self, channel_id, message, *, nonce=None):  # type: ignore[no-untyped-def]
+        return await self.inner.post_channel(channel_id, message, nonce=nonce)
 
 
 def assert_each_drop_delivered_once(jobs: list[Job], transport: RecordingTransport) -> None:

@@ -30,6 +30,9 @@ from bot.repo.blocks import DEFAULT_BLOCK_ID
 
 NAME = "flags"
 HISTORY_DAYS = 35  # this week and the four before (the compliance-drop baseline)
+# Raised where they happen, under their own keys (the dispatcher, the planner, the training
+# engine) and resolved there too: the scan must not open a second card every week.
+RAISED_ELSEWHERE = frozenset({"unreachable", "invalid_timezone", "invalid_block"})
 
 
 def week_key(day: dt.date) -> str:
@@ -67,7 +70,7 @@ async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.d
     series = await compliance_repo.series(conn, earliest, latest)
     last_checkins = await compliance_repo.last_checkins(conn)
     known_blocks = {r["block_id"] for r in await conn.fetch("SELECT DISTINCT block_id FROM training_blocks")}
-    prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest)
+    all_prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest)
     rules = thresholds(settings)
     weeks, raised = [], []
     for profile in roster:
@@ -95,6 +98,8 @@ async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.d
         if profile.paused_on(today):
             continue  # a paused client is left alone: nothing is due, nothing is flagged
         for card in evaluate(week, rules):
+            if card.kind in RAISED_ELSEWHERE:
+                continue
             opened = await cards.raise_card(
                 conn,
                 kind=card.kind,
@@ -110,7 +115,11 @@ async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.d
     paused = {p.user_id for p in roster if p.paused}
     opted_out = {p.user_id for p in roster if p.honors_opt_out}
     streaks = {w.user_id: _streak(w) for w in weeks}
-    board = honors(weeks, streaks, prs, paused, opted_out)
+    prs = {  # each client's own week only, so a weekend PR is not on two boards
+        w.user_id: [text for day, text in all_prs.get(w.user_id, []) if w.week_start <= day < w.week_end]
+        for w in weeks
+    }
+    board = honors(weeks, streaks, {u: p for u, p in prs.items() if p}, paused, opted_out)
     overall = [window_rates(w.outcomes, w.week_end, 7)[OVERALL] for w in weeks if w.user_id not in paused]
     done, due = sum(r.done for r in overall), sum(r.due for r in overall)
     return ScanResult(weeks, raised, board, 100.0 * done / due if due else None)
@@ -120,11 +129,9 @@ def _streak(week: ClientWeek) -> int:
     return streak(week.outcomes, week.week_end)
 
 
-def summary_message(result: ScanResult, key: str) -> OutgoingMessage:
-    raised = sorted(
-        result.raised, key=lambda item: (item[1].urgency, item[1].kind, item[0].display_name.lower())
-    )
-    lines = [f"**{p.display_name or p.user_id}** — {c.summary}"[:300] for p, c in raised[:30]]
+def summary_message(result: ScanResult, raised: list[tuple[str, int, str, str]], key: str) -> OutgoingMessage:
+    """The coaches' weekly summary: the week's cards by urgency, and roster compliance."""
+    lines = [f"**{name}** — {summary}"[:300] for name, _, _, summary in raised[:30]]
     if len(raised) > 30:
         lines.append(f"… and {len(raised) - 30} more: /cards list")
     roster = f"{result.roster_pct:.0f}%" if result.roster_pct is not None else "nothing due"
@@ -132,12 +139,11 @@ def summary_message(result: ScanResult, key: str) -> OutgoingMessage:
         EmbedField("Roster compliance (last 7 days)", f"{roster} across {len(result.weeks)} clients"),
         EmbedField("Honors", f"{len(result.honors)} entries on the board"),
     )
-    description = "\n".join(lines) or "No new job cards this week."
     return OutgoingMessage(
         embeds=(
             Embed(
-                title=f"Weekly flag scan — {key}: {len(raised)} new card(s)",
-                description=description[:4000],
+                title=f"Weekly flag scan — {key}: {len(raised)} card(s)",
+                description=("\n".join(lines) or "No job cards this week.")[:4000],
                 fields=fields,
                 color=0xC0392B if raised else 0x27AE60,
             ),
@@ -145,13 +151,25 @@ def summary_message(result: ScanResult, key: str) -> OutgoingMessage:
     )
 
 
+def _fit(lines: list[str], limit: int) -> str:
+    """Whole lines up to `limit` characters, then how many did not fit."""
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        rest = len(lines) - index
+        if sum(len(k) + 1 for k in kept) + len(line) + 20 > limit:
+            kept.append(f"… and {rest} more")
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def honors_message(entries: list[HonorsEntry], key: str) -> OutgoingMessage:
     sections = {"full_compliance": "Full compliance", "streak": "Longest streaks", "pr": "Personal records"}
     fields = []
     for kind, title in sections.items():
-        lines = [f"**{e.display_name}** — {e.text}" for e in entries if e.kind == kind]
+        lines = [f"**{e.display_name}** — {e.text}"[:300] for e in entries if e.kind == kind]
         if lines:
-            fields.append(EmbedField(title, "\n".join(lines)[:1024]))
+            fields.append(EmbedField(title, _fit(lines, 1024)))
     return OutgoingMessage(
         embeds=(
             Embed(
@@ -166,13 +184,25 @@ def honors_message(entries: list[HonorsEntry], key: str) -> OutgoingMessage:
 
 async def weekly_scan(ctx: JobContext) -> Outcome:
     key = week_key(ctx.job.local_date)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        result = await scan(conn, ctx.settings, key, ctx.now())
+    async with ctx.pool.acquire() as conn:
+        async with conn.transaction():
+            result = await scan(conn, ctx.settings, key, ctx.now())
+        # The summary lists the week's cards, not only those this attempt opened: a retry after
+        # a failed post must not report "no new cards".
+        week_cards = await cards.of_week(conn, key)
+    raised = [
+        (r["display_name"] or str(r["user_id"]), r["urgency"], r["kind"], r["summary"]) for r in week_cards
+    ]
+    # Nonces from the job: a retry re-sends the same posts, which Discord deduplicates.
     if ctx.settings.coach_channel_id is not None:
-        await ctx.transport.post_channel(ctx.settings.coach_channel_id, summary_message(result, key))
+        await ctx.transport.post_channel(
+            ctx.settings.coach_channel_id, summary_message(result, raised, key), nonce=ctx.job.nonce(0)
+        )
     if ctx.settings.honors_channel_id is not None:
-        await ctx.transport.post_channel(ctx.settings.honors_channel_id, honors_message(result.honors, key))
-    return Outcome.done(cards=len(result.raised), clients=len(result.weeks), honors=len(result.honors))
+        await ctx.transport.post_channel(
+            ctx.settings.honors_channel_id, honors_message(result.honors, key), nonce=ctx.job.nonce(1)
+        )
+    return Outcome.done(cards=len(raised), clients=len(result.weeks), honors=len(result.honors))
 
 
 async def escalate(ctx: JobContext) -> Outcome:
@@ -200,12 +230,18 @@ async def escalate(ctx: JobContext) -> Outcome:
             urgency=card.urgency,
             now=ctx.now(),
         )
-    if opened is not None and ctx.settings.coach_channel_id is not None:
-        name = ctx.client.display_name or ctx.client.user_id
-        await ctx.transport.post_channel(
-            ctx.settings.coach_channel_id,
-            OutgoingMessage(content=f"⚠️ Escalation: **{name}** — {card.summary} (card #{opened})"[:2000]),
-        )
+    dedupe_key = f"{card.kind}:{ctx.client.user_id}:{week_key(day)}"
+    if ctx.settings.coach_channel_id is not None:
+        async with ctx.pool.acquire() as conn:
+            pending = await cards.unannounced(conn, dedupe_key)
+        if pending is not None:  # raised now, or by an attempt whose post failed
+            name = ctx.client.display_name or ctx.client.user_id
+            text = f"⚠️ Escalation: **{name}** — {card.summary} (card #{pending})"
+            await ctx.transport.post_channel(
+                ctx.settings.coach_channel_id, OutgoingMessage(content=text[:2000]), nonce=ctx.job.nonce(0)
+            )
+            async with ctx.pool.acquire() as conn:
+                await cards.mark_announced(conn, dedupe_key, ctx.now())
     return Outcome.done(escalated=opened is not None)
 
 

@@ -20,7 +20,7 @@ from bot.errors import InputError
 from bot.inputs import text
 from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
-from bot.plans import MealPlan
+from bot.plans import MealPlan, meal_text
 from bot.repo import cards, clients
 from bot.repo import daily as repo
 from bot.repo import plans as plans_repo
@@ -63,12 +63,6 @@ def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
     return content
 
 
-def _meal_text(meal: Mapping[str, Any]) -> str:
-    foods = ", ".join(f"{f['name']} {f['portion']}" for f in meal["foods"])
-    macros = f"{meal['kcal']} kcal · P {meal['protein']:g} g · C {meal['carbs']:g} g · F {meal['fat']:g} g"
-    return f"{foods}\n{macros}"
-
-
 async def render(
     conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool
 ) -> list[OutgoingMessage]:
@@ -82,7 +76,8 @@ def message(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: b
         answer = answers.get(index)
         status = _STATUS[answer["status"]] if answer else ("❌ missed" if closed else "")
         note = f" — _{answer['note']}_" if answer and answer["note"] else ""
-        value = _meal_text(meal) + (f"\n{status}{note}" if status else "")
+        # The answer first: if anything is ever cut, it is the food list, not the ✅.
+        value = (f"{status}{note}\n" if status else "") + meal_text(meal)
         fields.append(EmbedField(meal["name"], value[:1024]))
     total = sum(int(m["kcal"]) for m in meals)
     protein = sum(float(m["protein"]) for m in meals)

@@ -107,3 +107,23 @@ async def resolve(
 
 async def snooze(conn: asyncpg.Connection, card_id: int, by: int, until: dt.date) -> asyncpg.Record | None:
     return await conn.fetchrow(SNOOZE, card_id, by, until)
+
+
+OF_WEEK = """
+SELECT c.*, p.display_name FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
+ WHERE c.details->>'week' = $1 ORDER BY c.urgency, c.kind, lower(p.display_name), c.user_id
+"""
+UNANNOUNCED = "SELECT id FROM job_cards WHERE dedupe_key = $1 AND announced_at IS NULL"
+MARK_ANNOUNCED = "UPDATE job_cards SET announced_at = $2 WHERE dedupe_key = $1 AND announced_at IS NULL"
+
+
+async def of_week(conn: asyncpg.Connection, week: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(OF_WEEK, week))
+
+
+async def unannounced(conn: asyncpg.Connection, dedupe_key: str) -> int | None:
+    return await conn.fetchval(UNANNOUNCED, dedupe_key)
+
+
+async def mark_announced(conn: asyncpg.Connection, dedupe_key: str, now: dt.datetime) -> None:
+    await conn.execute(MARK_ANNOUNCED, dedupe_key, now)

@@ -12,32 +12,30 @@ import asyncpg
 
 from bot.compliance import DayOutcome
 
+# {clients} is "" (everyone) or a filter on $3: two statements, not one with "$3 IS NULL OR …",
+# because PostgreSQL's generic plan for the latter cannot use the user_id indexes.
 OUTCOMES = """
-SELECT d.user_id, d.local_date AS day, 'checkin' AS engine, 1 AS due,
-       (SELECT count(*) FROM checkins c
-         WHERE c.user_id = d.user_id AND c.date = d.local_date AND c.status = 'logged')::int AS done
+SELECT d.user_id, d.local_date AS day, d.engine,
+       CASE d.engine WHEN 'meals' THEN jsonb_array_length(d.content->'meals') ELSE 1 END AS due,
+       CASE d.engine
+            WHEN 'checkin' THEN (SELECT count(*) FROM checkins c WHERE c.user_id = d.user_id
+                                    AND c.date = d.local_date AND c.status = 'logged')
+            WHEN 'meals' THEN (SELECT count(*) FROM meal_logs m
+                                WHERE m.drop_id = d.id AND m.status <> 'missed')
+            ELSE (SELECT count(*) FROM cardio_logs c WHERE c.drop_id = d.id AND c.status = 'logged')
+       END::int AS done
   FROM daily_drops d
- WHERE d.engine = 'checkin' AND d.delivered_at IS NOT NULL AND d.local_date >= $1 AND d.local_date < $2
-   AND ($3::bigint[] IS NULL OR d.user_id = ANY($3))
-UNION ALL
-SELECT d.user_id, d.local_date, 'meals', jsonb_array_length(d.content->'meals'),
-       (SELECT count(*) FROM meal_logs m WHERE m.drop_id = d.id AND m.status <> 'missed')::int
-  FROM daily_drops d
- WHERE d.engine = 'meals' AND d.delivered_at IS NOT NULL AND d.local_date >= $1 AND d.local_date < $2
-   AND ($3::bigint[] IS NULL OR d.user_id = ANY($3))
-UNION ALL
-SELECT d.user_id, d.local_date, 'cardio', 1,
-       (SELECT count(*) FROM cardio_logs c WHERE c.drop_id = d.id AND c.status = 'logged')::int
-  FROM daily_drops d
- WHERE d.engine = 'cardio' AND d.delivered_at IS NOT NULL AND d.local_date >= $1 AND d.local_date < $2
-   AND ($3::bigint[] IS NULL OR d.user_id = ANY($3))
+ WHERE d.delivered_at IS NOT NULL AND d.local_date >= $1 AND d.local_date < $2 {clients_d}
 UNION ALL
 SELECT s.user_id, s.local_date, 'training', jsonb_array_length(s.exercises),
        (SELECT count(*) FROM training_logs l WHERE l.session_id = s.id AND l.status = 'logged')::int
   FROM training_sessions s
- WHERE s.delivered_at IS NOT NULL AND s.local_date >= $1 AND s.local_date < $2
-   AND ($3::bigint[] IS NULL OR s.user_id = ANY($3))
+ WHERE s.delivered_at IS NOT NULL AND s.local_date >= $1 AND s.local_date < $2 {clients_s}
 """
+OUTCOMES_ALL = OUTCOMES.format(clients_d="", clients_s="")
+OUTCOMES_OF = OUTCOMES.format(
+    clients_d="AND d.user_id = ANY($3::bigint[])", clients_s="AND s.user_id = ANY($3::bigint[])"
+)
 
 SERIES = """
 SELECT user_id, date, readiness::float AS readiness, bodyweight_kg::float AS bodyweight
@@ -53,7 +51,7 @@ SELECT user_id, max(date) AS last FROM checkins
 """
 
 PRS = """
-SELECT user_id, exercise_name, weight_kg::float AS weight_kg, reps FROM training_logs
+SELECT user_id, date, exercise_name, weight_kg::float AS weight_kg, reps FROM training_logs
  WHERE is_pr AND date >= $1 AND date < $2 ORDER BY user_id, date, exercise_name
 """
 
@@ -62,7 +60,12 @@ async def outcomes(
     conn: asyncpg.Connection, start: dt.date, end: dt.date, user_ids: list[int] | None = None
 ) -> dict[int, list[DayOutcome]]:
     by_client: dict[int, list[DayOutcome]] = {}
-    for row in await conn.fetch(OUTCOMES, start, end, user_ids):
+    rows = (
+        await conn.fetch(OUTCOMES_ALL, start, end)
+        if user_ids is None
+        else await conn.fetch(OUTCOMES_OF, start, end, user_ids)
+    )
+    for row in rows:
         by_client.setdefault(row["user_id"], []).append(
             DayOutcome(row["day"], row["engine"], int(row["due"]), min(int(row["done"]), int(row["due"])))
         )
@@ -87,10 +90,10 @@ async def last_checkins(conn: asyncpg.Connection, user_ids: list[int] | None = N
     return {r["user_id"]: r["last"] for r in await conn.fetch(LAST_CHECKINS, user_ids)}
 
 
-async def prs(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
+async def prs(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[int, list[tuple[dt.date, str]]]:
+    """Per client: (local date, "Back Squat 102.5 kg × 5") for every PR in [start, end)."""
+    found: dict[int, list[tuple[dt.date, str]]] = {}
     for row in await conn.fetch(PRS, start, end):
-        found.setdefault(row["user_id"], []).append(
-            f"{row['exercise_name']} {row['weight_kg']:.1f} kg × {row['reps']}"
-        )
+        text = f"{row['exercise_name']} {row['weight_kg']:.1f} kg × {row['reps']}"
+        found.setdefault(row["user_id"], []).append((row["date"], text))
     return found

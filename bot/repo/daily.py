@@ -197,12 +197,12 @@ DAY_STATUS = """
 SELECT
   (SELECT status FROM checkins WHERE user_id = $1 AND date = $2) AS checkin,
   (SELECT jsonb_array_length(content->'meals') FROM daily_drops
-    WHERE user_id = $1 AND local_date = $2 AND engine = 'meals') AS meals_due,
+    WHERE user_id = $1 AND local_date = $2 AND engine = 'meals' AND delivered_at IS NOT NULL) AS meals_due,
   (SELECT count(*) FILTER (WHERE status <> 'missed') FROM meal_logs
     WHERE user_id = $1 AND date = $2) AS meals_done,
   (SELECT status FROM cardio_logs WHERE user_id = $1 AND date = $2) AS cardio,
   (SELECT content->'session'->>'kind' FROM daily_drops
-    WHERE user_id = $1 AND local_date = $2 AND engine = 'cardio') AS cardio_due,
+    WHERE user_id = $1 AND local_date = $2 AND engine = 'cardio' AND delivered_at IS NOT NULL) AS cardio_due,
   (SELECT jsonb_array_length(exercises) FROM training_sessions
     WHERE user_id = $1 AND local_date = $2 AND delivered_at IS NOT NULL) AS training_due,
   (SELECT count(*) FILTER (WHERE status = 'logged') FROM training_logs WHERE user_id = $1 AND date = $2)

@@ -15,9 +15,11 @@ SELECT * FROM jobs
 # Drops only: lateness of what a client receives. "Late" is more than five minutes after due.
 DELIVERIES = """
 WITH recent AS (
-    SELECT j.*, EXTRACT(EPOCH FROM (j.started_at - j.due_at)) AS late_s
+    -- Lateness is when it went out (finished), not when it was first tried; a coach's manual
+    -- run has no schedule to be late against.
+    SELECT j.*, EXTRACT(EPOCH FROM (j.finished_at - j.due_at)) AS late_s
       FROM jobs j
-     WHERE j.finished_at >= $1 AND j.finished_at < $2 AND j.action = 'drop'
+     WHERE j.finished_at >= $1 AND j.finished_at < $2 AND j.action = 'drop' AND NOT j.manual
 )
 SELECT count(*) FILTER (WHERE status = 'sent') AS sent,
        count(*) FILTER (WHERE status = 'sent' AND late_s > 300) AS late,
