@@ -65,7 +65,8 @@ async def deliver(
         sent = await ctx.send_dm(message, part=number)
         parts.append({"channel_id": sent.channel_id, "message_id": sent.message_id})
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.set_messages(conn, drop.id, parts)
+        # A forced resend adds its copy: both keep being updated (logs, the close).
+        await repo.set_messages(conn, drop.id, [*drop.messages, *parts] if resend else parts)
         await repo.mark_delivered(conn, drop.id, ctx.now())
     return Outcome.done(drop_id=drop.id, parts=len(parts))
 
@@ -86,8 +87,13 @@ async def close(ctx: JobContext, engine: str, miss: MissFn, render: RenderFn) ->
 
 
 async def edit_parts(transport: Transport, drop: DailyDrop, messages: list[OutgoingMessage]) -> None:
-    for stored, message in zip(drop.messages, messages, strict=False):
-        await transport.edit_message(stored["channel_id"], stored["message_id"], message)
+    """Update every copy the client has (parts repeat when a coach forced a resend)."""
+    if not messages:
+        return
+    for index, stored in enumerate(drop.messages):
+        await transport.edit_message(
+            stored["channel_id"], stored["message_id"], messages[index % len(messages)]
+        )
 
 
 async def refresh(transport: Transport, drop: DailyDrop, messages: list[OutgoingMessage]) -> None:
