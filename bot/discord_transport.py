@@ -95,7 +95,9 @@ class _StaleChannel(Exception):
 class DiscordTransport:
     def __init__(self, client: discord.Client, *, send_rate: float, dm_open_rate: float) -> None:
         self.client = client
-        self.sends = TokenBucket(send_rate)
+        # A burst of 2: rate + burst must stay under Discord's 50 requests in any one second
+        # (bench/delivery.py saw 429s at 48/s with the default burst of rate/5).
+        self.sends = TokenBucket(send_rate, burst=2)
         self.dm_opens = TokenBucket(dm_open_rate, burst=1)
 
     async def open_dm(self, user_id: int) -> int:

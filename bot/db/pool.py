@@ -12,6 +12,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _no_session_reset(conn: asyncpg.Connection) -> None:
+    """Replaces asyncpg's reset query on release ("SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL"): a round trip per release, i.e. per job. This bot keeps no session
+    state (locks are transaction-level, no LISTEN, no SET, no cursors), and asyncpg still rolls
+    back an open transaction before calling this. bench/delivery.py: 2.04 → ~1.0 round trips a job."""
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -29,6 +36,7 @@ async def create_pool(
         command_timeout=command_timeout,
         statement_cache_size=0 if behind_pooler else 100,
         init=_init_connection,
+        reset=_no_session_reset,
     )
     assert pool is not None
     return pool
