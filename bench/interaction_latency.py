@@ -1,0 +1,190 @@
+"""Interaction latency: a training top-set modal submitted through the loopback Discord double →
+the real bot (gateway mode, built as `python -m bot` builds it) → database write → response.
+
+C clients in UTC get Monday's workout at 07:00 (the real training drop, on a virtual clock);
+then N modal submissions (weight, reps) go in, cycling over clients and exercises, each
+answered with an ephemeral "Logged …" while the workout message is edited behind it. The figure
+is the double's `InteractionResult.response_time`: from the INTERACTION_CREATE it dispatched to
+the bot's first callback request (what Discord's 3-second deadline is measured against).
+
+Target (issue 7): p99 ≤ 100 ms.
+
+    .venv/bin/python bench/interaction_latency.py
+    .venv/bin/python bench/interaction_latency.py --submissions 200 --concurrency 1 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import time
+from typing import Any
+
+import _common
+from bot_harness import add_client, running_bot
+from discord_double import DiscordDouble
+
+from bot.clock import VirtualClock
+from bot.config import Settings
+from bot.workout import MODAL_ID
+
+MONDAY = dt.date(2026, 5, 4)
+BEGIN = dt.datetime(2026, 5, 4, 6, 0, tzinfo=dt.UTC)
+FIRST_USER = 7_000_000
+
+
+async def submit_all(
+    double: DiscordDouble, users: list[int], submissions: int, concurrency: int, offset: int
+) -> tuple[list[float], int, float]:
+    """N submissions, `concurrency` users at a time; returns response times, failures, wall time."""
+    times: list[float] = []
+    failures = 0
+    queue = list(range(offset, offset + submissions))
+
+    async def user_loop() -> None:
+        nonlocal failures
+        while queue:
+            i = queue.pop(0)
+            uid = users[i % len(users)]
+            index = (i // len(users)) % 3
+            weight, reps = 60 + (i % 40) * 2.5, 1 + i % 10
+            result = await double.submit_modal(
+                uid,
+                MODAL_ID.format(user_id=uid, day=MONDAY, index=index),
+                {"weight": f"{weight:g}", "reps": str(reps)},
+            )
+            if result.response_time is None or "Logged" not in (result.content or ""):
+                failures += 1
+            else:
+                times.append(result.response_time)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(user_loop() for _ in range(concurrency)))
+    return times, failures, time.perf_counter() - began
+
+
+async def main(args: argparse.Namespace) -> None:
+    _common.quiet_logs()
+    _common.print_header("Interaction latency: training top-set modal submit → database → response")
+    settings = Settings(_env_file=None, dispatcher_max_sleep_seconds=3600)  # type: ignore[call-arg]
+    clock = VirtualClock(BEGIN)
+    users = [FIRST_USER + i for i in range(args.clients)]
+    results: list[dict[str, Any]] = []
+    with _common.embedded_postgres() as server:
+        dsn = await _common.fresh_database(server, "bench_interactions")
+        counter = _common.QueryCounter()
+        pool = await _common.counting_pool(dsn, counter, min_size=2, max_size=settings.db_pool_max)
+        double = DiscordDouble.with_defaults(latency=args.latency)
+        try:
+            async with double:
+                with double.patch_discord():
+                    for uid in users:
+                        await add_client(
+                            pool, double, uid, "UTC", MONDAY, BEGIN, schedule_days=[1, 2, 3, 4, 5, 6, 7]
+                        )
+                    async with running_bot(double, pool, clock, settings):
+                        await clock.run_until(BEGIN + dt.timedelta(minutes=90))
+                        workouts = sum(1 for uid in users if double.dms_to(uid))
+                        print(
+                            f"{workouts} workout DMs delivered at 07:00; {args.submissions} submissions "
+                            f"per pass over {len(users)} clients × 3 exercises; double latency "
+                            f"{args.latency * 1000:.0f} ms\n"
+                        )
+                        offset = 0
+                        for concurrency in args.concurrency:
+                            counter.clear()
+                            edits_before = sum(1 for r in double.requests if r.method == "PATCH")
+                            times, failures, wall = await submit_all(
+                                double, users, args.submissions, concurrency, offset
+                            )
+                            offset += args.submissions
+                            # Let the message edits queued behind the answers finish.
+                            expected = edits_before + args.submissions - failures
+                            drained = time.perf_counter()
+                            await double.wait_for(
+                                lambda n=expected: (
+                                    sum(1 for r in double.requests if r.method == "PATCH") >= n
+                                ),
+                                timeout=300,
+                            )
+                            backlog = time.perf_counter() - drained
+                            await asyncio.sleep(0.2)
+                            results.append(
+                                {
+                                    "concurrency": concurrency,
+                                    "n": len(times),
+                                    "failures": failures,
+                                    "wall": wall,
+                                    "p50": _common.percentile(times, 50),
+                                    "p90": _common.percentile(times, 90),
+                                    "p99": _common.percentile(times, 99),
+                                    "max": max(times) if times else float("nan"),
+                                    "mean": statistics.mean(times) if times else float("nan"),
+                                    "statements": counter.total / max(len(times), 1),
+                                    "backlog": backlog,
+                                }
+                            )
+                            r = results[-1]
+                            print(
+                                f"concurrency {concurrency:>2}: {r['n']} answered, {failures} failed, "
+                                f"p50 {r['p50'] * 1000:.1f} ms, p99 {r['p99'] * 1000:.1f} ms, max "
+                                f"{r['max'] * 1000:.1f} ms, {r['n'] / wall:.0f} submissions/s; message edits "
+                                f"caught up {backlog:.1f} s after the last answer"
+                            )
+                    print(f"\n429s: {len(double.rate_limited)}; double violations: {len(double.violations)}")
+                    for v in double.violations[:5]:
+                        print("  ", v)
+        finally:
+            await pool.close()
+    print()
+    headers = [
+        "concurrent users",
+        "submissions",
+        "failed",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "submissions/s",
+        "DB round trips/submission",
+        "edit backlog after last answer s",
+    ]
+    rows = [
+        [
+            r["concurrency"],
+            r["n"],
+            r["failures"],
+            f"{r['p50'] * 1000:.1f}",
+            f"{r['p90'] * 1000:.1f}",
+            f"{r['p99'] * 1000:.1f}",
+            f"{r['max'] * 1000:.1f}",
+            f"{r['n'] / r['wall']:.0f}",
+            f"{r['statements']:.1f}",
+            f"{r['backlog']:.1f}",
+        ]
+        for r in results
+    ]
+    print(_common.markdown_table(headers, rows))
+    print()
+    for r in results:
+        verdict = "met" if r["p99"] <= 0.1 else "MISSED"
+        print(f"target p99 ≤ 100 ms at concurrency {r['concurrency']}: {verdict} ({r['p99'] * 1000:.1f} ms)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=1000, help="modal submissions per pass")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 10], help="users submitting at once, one pass each"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the double adds to each REST call"
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
