@@ -308,3 +308,24 @@ async def test_paused_and_not_started_clients_get_nothing_and_miss_nothing(pool,
     assert await all_jobs(pool) == []
     for table in ("checkins", "meal_logs", "cardio_logs"):
         assert await rows(pool, table) == []
+
+
+async def test_a_missing_plan_sends_nothing_and_raises_one_card(pool, settings) -> None:
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(
+        pool,
+        [profile(11, "UTC", dt.date(2026, 5, 4), meal_plan_id="gone", cardio_plan_id="also_gone")],
+        begin,
+    )
+    rt, transport = runtime(pool, clock, [meals.build(settings), cardio.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 6, 23))
+    await rt.stop()
+    assert transport.messages == []
+    async with pool.acquire() as conn:
+        cards = await conn.fetch("SELECT kind, summary FROM job_cards ORDER BY summary")
+    assert [c["kind"] for c in cards] == ["invalid_plan", "invalid_plan"]  # one per plan, not per day
+    assert "Cardio plan 'also_gone' is missing" in cards[0]["summary"]
+    assert "Meal plan 'gone' is missing" in cards[1]["summary"]
+    assert await rows(pool, "meal_logs") == [] and await rows(pool, "cardio_logs") == []

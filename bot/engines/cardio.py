@@ -19,10 +19,9 @@ from bot.errors import InputError
 from bot.inputs import number
 from bot.messages import Button, ButtonStyle, Embed, OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
-from bot.plans import CardioPlan, CardioSession
-from bot.repo import cards, clients
+from bot.plans import CardioSession
+from bot.repo import clients
 from bot.repo import daily as repo
-from bot.repo import plans as plans_repo
 
 NAME = "cardio"
 LOG_ID = "rg:cd:log:{user_id}:{day:%Y%m%d}"
@@ -36,15 +35,8 @@ def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
     ) -> dict[str, Any] | str:
         if profile.cardio_plan_id is None:
             return "no cardio plan"
-        found = await plans_repo.latest(conn, "cardio", profile.cardio_plan_id)
-        if found is None or not isinstance(found[1], CardioPlan):
-            await cards.raise_card(
-                conn, kind="invalid_plan", user_id=profile.user_id,
-                dedupe_key=f"invalid_plan:{profile.user_id}:cardio:{profile.cardio_plan_id}",
-                summary=f"Cardio plan {profile.cardio_plan_id!r} is missing or invalid: "
-                "no cardio is sent until it is fixed.",
-                details={"plan_id": profile.cardio_plan_id}, urgency=1, now=now,
-            )  # fmt: skip
+        found = await daily.client_plan(conn, profile, "cardio", profile.cardio_plan_id, now)
+        if found is None:
             return "cardio plan missing"
         version, plan = found
         session = plan.session_on(day)

@@ -22,9 +22,10 @@ from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
 from bot.errors import InputError
 from bot.messages import OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
-from bot.repo import clients
+from bot.repo import cards, clients
 from bot.repo import daily as repo
 from bot.repo import jobs as jobs_repo
+from bot.repo import plans as plans_repo
 
 ContentFn = Callable[
     [asyncpg.Connection, ClientProfile, dt.date, dt.datetime], Awaitable[dict[str, Any] | str]
@@ -148,3 +149,26 @@ def engine(
         ],
         {"drop": drop, "close": close_job},
     )
+
+
+async def client_plan(
+    conn: asyncpg.Connection, profile: ClientProfile, kind: str, plan_id: str, now: dt.datetime
+) -> tuple[int, Any] | None:
+    """The newest version of a client's plan; a missing or invalid one raises one job card (per
+    client and plan id) and sends nothing until a coach fixes it."""
+    found = await plans_repo.latest(conn, kind, plan_id)
+    if found is not None:
+        return found
+    what = "meals are" if kind == "meals" else "cardio is"
+    await cards.raise_card(
+        conn,
+        kind="invalid_plan",
+        user_id=profile.user_id,
+        dedupe_key=f"invalid_plan:{profile.user_id}:{kind}:{plan_id}",
+        summary=f"{'Meal' if kind == 'meals' else 'Cardio'} plan {plan_id!r} is missing or invalid: "
+        f"no {what} sent until it is fixed.",
+        details={"plan_id": plan_id},
+        urgency=1,
+        now=now,
+    )
+    return None

@@ -20,10 +20,9 @@ from bot.errors import InputError
 from bot.inputs import text
 from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 from bot.models import ClientProfile, DailyDrop
-from bot.plans import MealPlan, meal_text
-from bot.repo import cards, clients
+from bot.plans import meal_text
+from bot.repo import clients
 from bot.repo import daily as repo
-from bot.repo import plans as plans_repo
 
 NAME = "meals"
 FOLLOWED_ID = "rg:ml:ok:{user_id}:{day:%Y%m%d}:{index}"
@@ -40,15 +39,8 @@ def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
     ) -> dict[str, Any] | str:
         if profile.meal_plan_id is None:
             return "no meal plan"
-        found = await plans_repo.latest(conn, "meals", profile.meal_plan_id)
-        if found is None or not isinstance(found[1], MealPlan):
-            await cards.raise_card(
-                conn, kind="invalid_plan", user_id=profile.user_id,
-                dedupe_key=f"invalid_plan:{profile.user_id}:meals:{profile.meal_plan_id}",
-                summary=f"Meal plan {profile.meal_plan_id!r} is missing or invalid: "
-                "no meals are sent until it is fixed.",
-                details={"plan_id": profile.meal_plan_id}, urgency=1, now=now,
-            )  # fmt: skip
+        found = await daily.client_plan(conn, profile, "meals", profile.meal_plan_id, now)
+        if found is None:
             return "meal plan missing"
         version, plan = found
         meals = plan.meals_on(day)
