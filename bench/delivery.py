@@ -4,7 +4,7 @@ the loopback Discord double with Discord's global limit (50 requests/s) and 50 m
 Set-up per run: N clients in one zone (UTC), each with the DM channel cached on their row (as
 onboarding leaves them); one planning tick puts N drops due at 05:30:00. Then a plain
 `discord.Client`, logged in over REST against the double (what a dispatch-only worker does), is
-wrapped in `bot.discord_transport.DiscordTransport`, and `bot.dispatcher.Dispatcher.dispatch_due`
+wrapped in `bot.discord_adapter.transport.DiscordTransport`, and `bot.core.dispatcher.Dispatcher.dispatch_due`
 runs on a clock frozen at the due instant until every job is done. Every statement on every pool
 connection is counted (asyncpg query logger, attached in the pool's connection init).
 
@@ -36,17 +36,17 @@ from typing import Any
 import _common
 import asyncpg
 import discord
-from discord_double import DiscordDouble
+from doubles.discord_double import DiscordDouble
 
-from bot.clock import VirtualClock
 from bot.config import Settings
-from bot.discord_transport import DiscordTransport
-from bot.dispatcher import Dispatcher
-from bot.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
+from bot.core.clock import VirtualClock
+from bot.core.dispatcher import Dispatcher
+from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
+from bot.core.planner import Planner
+from bot.discord_adapter.ratelimit import TokenBucket
+from bot.discord_adapter.transport import DiscordTransport
 from bot.engines import build_registry
-from bot.messages import Button, Embed, OutgoingMessage
-from bot.planner import Planner
-from bot.ratelimit import TokenBucket
+from bot.views.messages import Button, Embed, OutgoingMessage
 
 TOKEN = "bench-token.not-a-real-one"
 DAY = dt.date(2026, 5, 4)  # a Monday

@@ -1,4 +1,4 @@
-"""Planning cost: one engine's hourly tick (`bot.planner.Planner.tick`) at 1k, 10k and 100k active
+"""Planning cost: one engine's hourly tick (`bot.core.planner.Planner.tick`) at 1k, 10k and 100k active
 clients spread over every zone of the tz database.
 
 For each size a fresh database is seeded with COPY, then a child interpreter (so its peak RSS is
@@ -34,10 +34,10 @@ from typing import Any
 import _common
 import asyncpg
 
-from bot import timezones
 from bot.config import Settings
+from bot.core.planner import Planner
+from bot.domain import timezones
 from bot.engines import build_registry
-from bot.planner import Planner
 from bot.repo import jobs as jobs_repo
 
 T0 = dt.datetime(2026, 5, 4, 0, 0, tzinfo=dt.UTC)  # a Monday, 00:00 UTC

@@ -18,7 +18,7 @@ Per size, each side runs in its own interpreter (peak RSS is its own) and report
 
 Then its DST behaviour: for every zone of the roster and every DST transition of 2026, the local
 dates around it, for the table's times plus custom 01:30 and 02:30 actions, APScheduler's fire
-times (stepping `get_next_fire_time` as its scheduler does) against `bot.timezones.
+times (stepping `get_next_fire_time` as its scheduler does) against `bot.domain.timezones.
 due_instants_between`: (client, action, local date) it skips, doubles, or fires at another
 instant.
 
@@ -47,12 +47,12 @@ from typing import Any
 import _common
 import asyncpg
 
-from bot import timezones
 from bot.config import Settings
-from bot.engine import ActionKind
+from bot.core.engine import ActionKind
+from bot.core.planner import Planner
+from bot.domain import timezones
 from bot.engines import build_registry
 from bot.engines import training as training_engine
-from bot.planner import Planner
 
 HERE = Path(__file__).resolve()
 T0 = dt.datetime(2026, 5, 4, 0, 0, tzinfo=dt.UTC)  # a Monday

@@ -98,7 +98,7 @@ class Breakdown:
 def indexed_edits() -> Iterator[None]:
     """`RecordingTransport.edit_message` looking the message up in a dict instead of scanning every
     message sent so far (the change RESULTS.md proposes), for this process only."""
-    from bot.delivery import PermanentDeliveryError, RecordingTransport
+    from bot.core.delivery import PermanentDeliveryError, RecordingTransport
 
     original = RecordingTransport.edit_message
 
@@ -121,7 +121,7 @@ def indexed_edits() -> Iterator[None]:
 async def breakdown(days: int, clients: int) -> Breakdown:
     """The simulator in this process with every pool connection counted: statements per job.
     (The simulator's `create_pool` is swapped for a counting one for the run, then restored.)"""
-    import bot.simulate as sim
+    import bot.simulator.simulate as sim
 
     counter = _common.QueryCounter()
 

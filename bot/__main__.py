@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if command == "simulate":
-            from bot.simulate import SimulationOptions, parse_down, simulate
+            from bot.simulator.simulate import SimulationOptions, parse_down, simulate
 
             options = SimulationOptions(
                 days=args.days,

@@ -18,14 +18,14 @@ from typing import TypeVar
 
 from loguru import logger
 
-from bot.blocks import Block, parse_block
-from bot.clock import Clock, WallClock
 from bot.config import Settings
+from bot.core.clock import Clock, WallClock
+from bot.core.health import Health
 from bot.db.lifecycle import open_database
-from bot.discord_bot import BotMode, Regiment, build_bot
-from bot.errors import InputError
-from bot.health import Health
-from bot.plans import Plan, parse_plan
+from bot.discord_adapter.client import BotMode, Regiment, build_bot
+from bot.domain.blocks import Block, parse_block
+from bot.domain.errors import InputError
+from bot.domain.plans import Plan, parse_plan
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients as clients_repo
 from bot.repo import plans as plans_repo

@@ -8,10 +8,10 @@ import re
 
 import discord
 
-from bot.discord_bot import BotMode, Regiment
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.engines import cardio
 from bot.engines.daily import open_drop, refresh
-from bot.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 
 _USER_DAY = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8})"
 LOG_TEMPLATE = rf"rg:cd:log:{_USER_DAY}"

@@ -9,10 +9,10 @@ import re
 
 import discord
 
-from bot.discord_bot import BotMode, Regiment
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.engines import checkin
 from bot.engines.daily import open_drop, refresh
-from bot.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.repo import clients
 
 _USER_DAY = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8})"

@@ -8,15 +8,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import coaching, render
-from bot.discord_bot import BotMode, Regiment
-from bot.discord_transport import to_discord_embed
-from bot.errors import InputError
-from bot.interactions import reply
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import reply
+from bot.discord_adapter.transport import to_discord_embed
+from bot.domain.errors import InputError
 from bot.repo import clients
 from bot.repo import compliance as compliance_repo
 from bot.repo import daily as daily_repo
 from bot.repo import jobs as jobs_repo
+from bot.usecases import coaching
+from bot.views import render
 from cogs.coach import zone_autocomplete
 
 dm_only = app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)

@@ -1,5 +1,5 @@
 """Coach commands, registered in the coaches' server only and allowed to the coach role or
-administrators. Every change is validated in bot.coaching first: bad input gets every problem
+administrators. Every change is validated in bot.usecases.coaching first: bad input gets every problem
 listed and changes nothing."""
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from discord import app_commands
 from discord.ext import commands
 from loguru import logger
 
-from bot import charts_roster, coaching, render, timezones
-from bot.delivery import DeliveryError, RecipientUnreachable
-from bot.discord_bot import BotMode, Regiment
-from bot.discord_transport import to_discord_embed
-from bot.errors import InputError
-from bot.interactions import reply
-from bot.messages import Embed, OutgoingMessage
+from bot.core.delivery import DeliveryError, RecipientUnreachable
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import reply
+from bot.discord_adapter.transport import to_discord_embed
+from bot.domain import timezones
+from bot.domain.errors import InputError
 from bot.repo import blocks, clients, reports
 from bot.repo import compliance as compliance_repo
 from bot.repo import jobs as jobs_repo
+from bot.usecases import coaching
+from bot.views import client_charts, render
+from bot.views.messages import Embed, OutgoingMessage
 
 PER_PAGE = 20
 
@@ -252,7 +254,7 @@ class Coach(commands.Cog):
         embed.add_field(name=f"Compliance · streak {current} day(s)", value=table[:1024], inline=False)
         embed.add_field(name="Last logs", value=recent[:1024] or "none", inline=False)
         png = await asyncio.to_thread(
-            charts_roster.adherence_heatmap,
+            client_charts.adherence_heatmap,
             f"Adherence — {profile.display_name or user_id}",
             outcomes,
             today - dt.timedelta(days=28),

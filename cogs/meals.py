@@ -8,11 +8,11 @@ import re
 
 import discord
 
-from bot.discord_bot import BotMode, Regiment
-from bot.discord_transport import message_kwargs
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
+from bot.discord_adapter.transport import message_kwargs
 from bot.engines import meals
 from bot.engines.daily import open_drop, refresh
-from bot.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 
 _IDS = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8}):(?P<index>[0-9]{1,2})"
 FOLLOWED_TEMPLATE = rf"rg:ml:ok:{_IDS}"

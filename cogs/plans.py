@@ -6,10 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_bot import BotMode, Regiment
-from bot.errors import InputError
-from bot.interactions import reply
-from bot.plans import MealPlan, parse_plan
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import reply
+from bot.domain.errors import InputError
+from bot.domain.plans import MealPlan, parse_plan
 from bot.repo import clients
 from bot.repo import plans as plans_repo
 from cogs.coach import client_autocomplete, client_id, coach_only

@@ -9,14 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import coaching, schedule_tools
-from bot.discord_bot import BotMode, Regiment
-from bot.errors import InputError
-from bot.flags import URGENCY
-from bot.inputs import text
-from bot.interactions import reply
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import reply
+from bot.domain.errors import InputError
+from bot.domain.flag_rules import URGENCY
+from bot.domain.inputs import text
 from bot.repo import cards as cards_repo
 from bot.repo import reports
+from bot.usecases import coaching
+from bot.usecases import schedule as schedule_tools
 from cogs.coach import client_autocomplete, client_id, coach_only
 
 PAGE = 10

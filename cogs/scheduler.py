@@ -1,4 +1,4 @@
-"""The scheduler cog: runs the planners and the dispatcher (bot.runtime) on the bot's clock, and
+"""The scheduler cog: runs the planners and the dispatcher (bot.core.runtime) on the bot's clock, and
 posts the alert buffer to the coaches' alert channel every minute."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import datetime as dt
 
 from discord.ext import commands
 
-from bot.alert_buffer import post_pending
-from bot.discord_bot import BotMode, Regiment
-from bot.loops import PeriodicTask
+from bot.core.alert_buffer import post_pending
+from bot.core.loops import PeriodicTask
+from bot.discord_adapter.client import BotMode, Regiment
 
 ALERT_INTERVAL = dt.timedelta(minutes=1)
 

@@ -18,22 +18,22 @@ from discord import app_commands
 from discord.ext import commands
 from loguru import logger
 
-from bot import charts, charts_roster
-from bot.blocks import parse_block
-from bot.coaching import client_today
-from bot.delivery import DeliveryError
-from bot.discord_bot import BotMode, Regiment
+from bot.core.delivery import DeliveryError
+from bot.discord_adapter.client import BotMode, Regiment
+from bot.discord_adapter.interactions import RoutedModal, answers_errors, reply
+from bot.domain.blocks import parse_block
+from bot.domain.errors import InputError
+from bot.domain.lifting import show_weight
+from bot.domain.models import ClientProfile
 from bot.engines import training
-from bot.errors import InputError
-from bot.interactions import RoutedModal, answers_errors, reply
-from bot.lifting import show_weight
-from bot.models import ClientProfile
-from bot.render import done_lines
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients
 from bot.repo import daily as daily_repo
 from bot.repo import training as training_repo
-from bot.workout import LOG_ID, MODAL_ID
+from bot.usecases.coaching import client_today
+from bot.views import charts, client_charts
+from bot.views.render import done_lines
+from bot.views.workout import LOG_ID, MODAL_ID
 from cogs.coach import client_autocomplete, client_id, coach_only, is_coach_quietly
 
 _USER = r"(?P<user>[0-9]{1,20})"
@@ -200,9 +200,9 @@ async def body_chart_reply(interaction: discord.Interaction, profile: ClientProf
         raise InputError(f"No {what} logged yet: the chart appears after your first check-in.")
     title = f"{what.capitalize()} — {profile.display_name or profile.user_id}"
     if what == "bodyweight":
-        png = await asyncio.to_thread(charts_roster.bodyweight_chart, title, points, str(profile.unit))
+        png = await asyncio.to_thread(client_charts.bodyweight_chart, title, points, str(profile.unit))
     else:
-        png = await asyncio.to_thread(charts_roster.readiness_chart, title, points)
+        png = await asyncio.to_thread(client_charts.readiness_chart, title, points)
     await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{what}.png"))
 
 

@@ -1,4 +1,4 @@
-"""Running the real bot (bot.discord_bot) against the loopback Discord double, in-process.
+"""Running the real bot (bot.discord_adapter.client) against the loopback Discord double, in-process.
 
 The bot is built exactly as `python -m bot` builds it; only its clock (virtual) and its REST
 base URL (the double's) differ."""
@@ -11,13 +11,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import asyncpg
-from discord_double import DiscordDouble
+from doubles.discord_double import DiscordDouble
 from pydantic import SecretStr
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.discord_bot import BotMode, Regiment, build_bot
-from bot.models import ClientProfile
+from bot.core.clock import Clock
+from bot.discord_adapter.client import BotMode, Regiment, build_bot
+from bot.domain.models import ClientProfile
 from bot.repo import clients
 
 GUILD = 1000

@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterable
 
 import asyncpg
 
-from bot.clock import VirtualClock
 from bot.config import Settings
-from bot.delivery import RecordingTransport, Transport
-from bot.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
-from bot.messages import OutgoingMessage
-from bot.models import ClientProfile, Job
+from bot.core.clock import VirtualClock
+from bot.core.delivery import RecordingTransport, Transport
+from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
+from bot.core.runtime import Runtime
+from bot.domain.models import ClientProfile, Job
 from bot.repo import clients
-from bot.runtime import Runtime
+from bot.views.messages import OutgoingMessage
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

@@ -9,10 +9,10 @@ import re
 from bot_harness import running_bot
 from helpers import utc
 
-from bot import workout
-from bot.clock import VirtualClock
-from bot.discord_bot import EXTENSIONS
+from bot.core.clock import VirtualClock
+from bot.discord_adapter.client import EXTENSIONS
 from bot.engines import cardio, checkin, meals
+from bot.views import workout
 
 LONGEST_ID = 18_446_744_073_709_551_615  # the largest snowflake: 20 digits
 

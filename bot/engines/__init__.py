@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.engine import EngineRegistry
+from bot.core.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import cardio, checkin, flags, meals, roster, training
+    from bot.engines import cardio, checkin, flags, meals, pauses, training
 
     return EngineRegistry(
         [
@@ -15,7 +15,7 @@ def build_registry(settings: Settings) -> EngineRegistry:
             meals.build(settings),
             cardio.build(settings),
             training.build(settings),
-            roster.build(settings),
+            pauses.build(settings),
             flags.build(settings),
         ]
     )

@@ -11,17 +11,17 @@ from typing import Any
 
 import asyncpg
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import Clock
+from bot.core.engine import Engine
+from bot.domain.errors import InputError
+from bot.domain.inputs import number
+from bot.domain.models import ClientProfile, DailyDrop
+from bot.domain.plans import CardioSession
 from bot.engines import daily
-from bot.errors import InputError
-from bot.inputs import number
-from bot.messages import Button, ButtonStyle, Embed, OutgoingMessage
-from bot.models import ClientProfile, DailyDrop
-from bot.plans import CardioSession
 from bot.repo import clients
 from bot.repo import daily as repo
+from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
 NAME = "cardio"
 LOG_ID = "rg:cd:log:{user_id}:{day:%Y%m%d}"

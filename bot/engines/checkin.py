@@ -13,17 +13,17 @@ from typing import Any
 
 import asyncpg
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import Clock
+from bot.core.engine import Engine
+from bot.domain.errors import InputError
+from bot.domain.inputs import number, text
+from bot.domain.lifting import show_weight, to_kg
+from bot.domain.models import ClientProfile, DailyDrop, Unit
 from bot.engines import daily
-from bot.errors import InputError
-from bot.inputs import number, text
-from bot.lifting import show_weight, to_kg
-from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
-from bot.models import ClientProfile, DailyDrop, Unit
 from bot.repo import clients
 from bot.repo import daily as repo
+from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
 NAME = "checkin"
 FEEL_ID = "rg:ci:feel:{user_id}:{day:%Y%m%d}"

@@ -15,17 +15,17 @@ from typing import Any
 
 import asyncpg
 
-from bot import timezones
-from bot.clock import Clock
-from bot.delivery import DeliveryError, Transport
-from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
-from bot.errors import InputError
-from bot.messages import OutgoingMessage
-from bot.models import ClientProfile, DailyDrop
+from bot.core.clock import Clock
+from bot.core.delivery import DeliveryError, Transport
+from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.domain import timezones
+from bot.domain.errors import InputError
+from bot.domain.models import ClientProfile, DailyDrop
 from bot.repo import cards, clients
 from bot.repo import daily as repo
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
+from bot.views.messages import OutgoingMessage
 
 ContentFn = Callable[
     [asyncpg.Connection, ClientProfile, dt.date, dt.datetime], Awaitable[dict[str, Any] | str]

@@ -2,7 +2,7 @@
 mid-week escalation.
 
 - The scan is one global job per week (never per client): for every client it gathers the last
-  five weeks of per-day outcomes in a constant number of queries, runs the rules (bot.flags),
+  five weeks of per-day outcomes in a constant number of queries, runs the rules (bot.domain.flag_rules),
   raises job cards deduplicated per (client, rule, week), then posts the coach summary and the
   honors board. A retry after a failed post raises no card twice (dedupe keys) and posts again.
 - The escalation runs per client each evening after the day's deadline: a client who reaches N
@@ -16,17 +16,25 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bot import timezones
-from bot.coaching import client_today
-from bot.compliance import OVERALL, streak, window_rates
 from bot.config import Settings
-from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
-from bot.flags import CardDraft, ClientWeek, FlagThresholds, HonorsEntry, escalation_due, evaluate, honors
-from bot.messages import Embed, EmbedField, OutgoingMessage
-from bot.models import ClientProfile
+from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.domain import timezones
+from bot.domain.compliance import OVERALL, streak, window_rates
+from bot.domain.flag_rules import (
+    CardDraft,
+    ClientWeek,
+    FlagThresholds,
+    HonorsEntry,
+    escalation_due,
+    evaluate,
+    honors,
+)
+from bot.domain.models import ClientProfile
 from bot.repo import cards, clients
 from bot.repo import compliance as compliance_repo
 from bot.repo.blocks import DEFAULT_BLOCK_ID
+from bot.usecases.coaching import client_today
+from bot.views.messages import Embed, EmbedField, OutgoingMessage
 
 NAME = "flags"
 HISTORY_DAYS = 35  # this week and the four before (the compliance-drop baseline)

@@ -12,17 +12,17 @@ from typing import Any
 import asyncpg
 from loguru import logger
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import Clock
+from bot.core.engine import Engine
+from bot.domain.errors import InputError
+from bot.domain.inputs import text
+from bot.domain.models import ClientProfile, DailyDrop
+from bot.domain.plans import meal_text
 from bot.engines import daily
-from bot.errors import InputError
-from bot.inputs import text
-from bot.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
-from bot.models import ClientProfile, DailyDrop
-from bot.plans import meal_text
 from bot.repo import clients
 from bot.repo import daily as repo
+from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
 NAME = "meals"
 FOLLOWED_ID = "rg:ml:ok:{user_id}:{day:%Y%m%d}:{index}"

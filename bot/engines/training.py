@@ -17,21 +17,21 @@ from typing import Any
 
 import asyncpg
 
-from bot import timezones
-from bot.blocks import DEFAULT_BLOCK, Block
-from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery import Transport
-from bot.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
-from bot.errors import InputError
-from bot.lifting import TopSet, is_pr, parse_top_set
-from bot.messages import OutgoingMessage
-from bot.models import ClientProfile, TrainingLog, TrainingSession, Unit
+from bot.core.clock import Clock
+from bot.core.delivery import Transport
+from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.domain import timezones
+from bot.domain.blocks import DEFAULT_BLOCK, Block
+from bot.domain.errors import InputError
+from bot.domain.lifting import TopSet, is_pr, parse_top_set
+from bot.domain.models import ClientProfile, TrainingLog, TrainingSession, Unit
 from bot.repo import blocks as blocks_repo
 from bot.repo import cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import training as repo
-from bot.workout import part_of, part_ranges, workout_messages
+from bot.views.messages import OutgoingMessage
+from bot.views.workout import part_of, part_ranges, workout_messages
 
 NAME = "training"
 # Training days only: ISO weekday of the local date among the client's schedule days.
@@ -256,7 +256,7 @@ async def refresh_message(transport: Transport, logged: Logged, index: int) -> N
 async def prefill(pool: asyncpg.Pool, user_id: int, day: dt.date, index: int) -> tuple[str, str] | None:
     """The values to put in the modal: this session's log, else the last top set, in the
     client's unit."""
-    from bot.lifting import from_kg
+    from bot.domain.lifting import from_kg
 
     async with pool.acquire() as conn:
         session = await repo.get_session(conn, user_id, day)

@@ -7,7 +7,7 @@ import datetime as dt
 import asyncpg
 from pydantic import ValidationError
 
-from bot.blocks import Block
+from bot.domain.blocks import Block
 
 # Always available: clients with no block, or a missing one, train on it (seed 001).
 DEFAULT_BLOCK_ID = "default"

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.models import ClientProfile
+from bot.domain.models import ClientProfile
 
 _COLUMNS = (
     "user_id",

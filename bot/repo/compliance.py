@@ -10,7 +10,7 @@ import datetime as dt
 
 import asyncpg
 
-from bot.compliance import DayOutcome
+from bot.domain.compliance import DayOutcome
 
 # {clients} is "" (everyone) or a filter on $3: two statements, not one with "$3 IS NULL OR …",
 # because PostgreSQL's generic plan for the latter cannot use the user_id indexes.

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.models import DailyDrop
+from bot.domain.models import DailyDrop
 
 GET = "SELECT * FROM daily_drops WHERE user_id = $1 AND local_date = $2 AND engine = $3"
 LOCK = GET + " FOR UPDATE"

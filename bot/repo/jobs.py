@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.models import ClientProfile, Job, JobStatus
+from bot.domain.models import ClientProfile, Job, JobStatus
 
 # Planning for clients: one statement for a whole window. The caller computed, per distinct
 # zone, the local dates and UTC instants that fall due in the window (the time rules live in

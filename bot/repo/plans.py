@@ -7,7 +7,7 @@ import datetime as dt
 import asyncpg
 from pydantic import ValidationError
 
-from bot.plans import CardioPlan, MealPlan, Plan
+from bot.domain.plans import CardioPlan, MealPlan, Plan
 
 _TABLES = {"meals": "meal_plans", "cardio": "cardio_plans"}
 _MODELS: dict[str, type[MealPlan] | type[CardioPlan]] = {"meals": MealPlan, "cardio": CardioPlan}

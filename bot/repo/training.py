@@ -7,8 +7,8 @@ from typing import Any
 
 import asyncpg
 
-from bot.lifting import EPLEY_MAX_REPS, Best, TopSet
-from bot.models import TrainingLog, TrainingSession
+from bot.domain.lifting import EPLEY_MAX_REPS, Best, TopSet
+from bot.domain.models import TrainingLog, TrainingSession
 
 GET_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2"
 LOCK_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2 FOR UPDATE"

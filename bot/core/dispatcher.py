@@ -1,0 +1,357 @@
+"""The dispatcher: sleeps until the earliest due job, claims due jobs, runs their handlers,
+records outcomes.
+
+Deliveries go out at their exact local time rather than at the next hourly tick. Any number of
+dispatchers may run against one database; the claim and the unique keys keep every job to one
+run. Rules (DESIGN.md "Delivery and failure"):
+- a drop past its deadline is `expired`, never sent; marks always run;
+- paused / not-started (re-checked here: a coach may pause after planning) → `skipped`;
+- transient failure → retry after 5, 10, 20 … minutes, at most `retry_max` times and never past
+  the deadline, then `dead` with one alert;
+- recipient unreachable → `failed`, the client is marked unreachable with one job card, and
+  their drops are skipped until they interact again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from loguru import logger
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
+from bot.core.engine import ActionKind, EngineRegistry, JobContext
+from bot.domain.models import ClientProfile, Job, JobStatus
+from bot.repo import alerts, cards, clients
+from bot.repo import jobs as jobs_repo
+
+# Errors of the database connection itself: the loop waits and tries again.
+_DB_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,  # the server is restarting
+    asyncpg.CannotConnectNowError,  # … and not yet accepting connections
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+# Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)
+_FAILURE_REASONS = {
+    JobStatus.dead: "retries_exhausted",
+    JobStatus.expired: "deadline_passed",
+    JobStatus.failed: "permanent",
+}
+
+
+@dataclass
+class DispatchStats:
+    """What this process's dispatcher did, for /metrics."""
+
+    claimed: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    # Seconds late of the most recent deliveries (bounded: a rolling window, not history).
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    last_cycle_at: dt.datetime | None = None
+
+    def count(
+        self, job: Job, status: JobStatus, now: dt.datetime, *, delivery: bool, reason: str | None
+    ) -> None:
+        self.by_status[str(status)] = self.by_status.get(str(status), 0) + 1
+        if status == JobStatus.sent and delivery:
+            self.lateness.append(max(0.0, (now - job.due_at).total_seconds()))
+        if reason is not None:
+            self.failures[reason] = self.failures.get(reason, 0) + 1
+
+    def lateness_quantiles(self) -> dict[str, float]:
+        if not self.lateness:
+            return {}
+        ordered = sorted(self.lateness)
+        pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+        return {"0.5": pick(0.5), "0.95": pick(0.95), "0.99": pick(0.99)}
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        registry: EngineRegistry,
+        transport: Transport,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.registry = registry
+        self.transport = transport
+        self.settings = settings
+        self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:10]}"
+        self.stats = DispatchStats()
+        self._alarm = clock.alarm()
+        self._sleeping_until: dt.datetime | None = None
+        self._stopping = False
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._semaphore = asyncio.Semaphore(settings.dispatch_concurrency)
+        self._log = logger.bind(worker=self.worker_id)
+        # Called after every recorded outcome: metrics, the simulator's printout.
+        self.listeners: list[Callable[[Job, JobStatus, dt.datetime], None]] = []
+
+    # --- the loop ------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Dispatch until `stop()`. Never ends on an error: a failed cycle is logged and retried."""
+        with self.clock.participant():
+            while not self._stopping:
+                try:
+                    ran = await self.dispatch_due()
+                    wake_at = await self._next_wakeup()
+                    if ran == 0 and wake_at <= self.clock.now():
+                        # Due work exists but another worker holds it (SKIP LOCKED): don't spin.
+                        wake_at = self.clock.now() + dt.timedelta(seconds=1)
+                except _DB_ERRORS as exc:
+                    self._log.warning("dispatcher lost the database ({}); retrying shortly", exc)
+                    wake_at = self.clock.now() + dt.timedelta(seconds=5)
+                except Exception:
+                    self._log.exception("dispatcher cycle failed; retrying shortly")
+                    wake_at = self.clock.now() + dt.timedelta(seconds=5)
+                if self._stopping:
+                    break
+                self._sleeping_until = wake_at
+                await self._alarm.sleep_until(wake_at)
+                self._sleeping_until = None
+
+    def notify(self, due_at: dt.datetime | None) -> None:
+        """A planner inserted a job due at `due_at`: wake up early if it is nearer than our sleep."""
+        if due_at is None:
+            return
+        if self._sleeping_until is None or due_at < self._sleeping_until:
+            self._alarm.ring()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._alarm.ring()
+
+    async def _next_wakeup(self) -> dt.datetime:
+        now = self.clock.now()
+        cap = now + dt.timedelta(seconds=self.settings.dispatcher_max_sleep_seconds)
+        async with self.pool.acquire() as conn:
+            earliest = await jobs_repo.next_wakeup(conn)
+        return cap if earliest is None else max(now, min(earliest, cap))
+
+    # --- claiming and running ------------------------------------------------------------
+    async def dispatch_due(self) -> int:
+        """Claim and run everything due now; return how many jobs were run."""
+        total = 0
+        lease = dt.timedelta(seconds=self.settings.lease_seconds)
+        while not self._stopping:
+            now = self.clock.now()
+            async with self.pool.acquire() as conn:
+                batch = await jobs_repo.claim(
+                    conn, now, lease, self.settings.claim_batch_size, self.worker_id
+                )
+            if not batch:
+                break
+            if self._stopping:  # shutdown began while we claimed: hand the batch straight back
+                async with self.pool.acquire() as conn:
+                    await jobs_repo.release(
+                        conn, [job.id for job, _ in batch], self.worker_id, self.clock.now()
+                    )
+                break
+            self.stats.claimed += len(batch)
+            tasks = [asyncio.create_task(self._run_guarded(job, client)) for job, client in batch]
+            for (job, _), task in zip(batch, tasks, strict=True):
+                self._in_flight[job.id] = task
+            heartbeat = asyncio.create_task(self._keep_claims([job.id for job, _ in batch], lease))  # noqa: RUF006 - awaited below
+            try:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+            total += len(batch)
+        self.stats.last_cycle_at = self.clock.now()
+        return total
+
+    async def _keep_claims(self, job_ids: list[int], lease: dt.timedelta) -> None:
+        """Renew the batch's lease every third of it while the batch runs. Real time on purpose:
+        leases guard against real workers dying, and this task must not hold the virtual clock."""
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                async with self.pool.acquire() as conn:
+                    await jobs_repo.renew(conn, job_ids, self.worker_id, self.clock.now() + lease)
+            except _DB_ERRORS as exc:
+                self._log.warning("could not renew claims ({}); they may be retried elsewhere", exc)
+
+    async def _run_guarded(self, job: Job, client: ClientProfile | None) -> None:
+        try:
+            async with self._semaphore:
+                await self._run(job, client)
+        except _DB_ERRORS as exc:
+            # The outcome could not be recorded; the lease runs out and the job is retried,
+            # with the same message nonce, so Discord does not post it twice.
+            self._log.warning("{}: could not record outcome ({}); lease will expire", job.key, exc)
+        except Exception:
+            self._log.exception("{}: unexpected error while recording", job.key)
+        finally:
+            self._in_flight.pop(job.id, None)
+
+    async def _run(self, job: Job, client: ClientProfile | None) -> None:
+        now = self.clock.now()
+        spec = self.registry.spec(job.engine, job.action)
+        handler = self.registry.handler(job.engine, job.action)
+        log = self._log.bind(job=job.key)
+        if spec is None or handler is None:
+            await self._finish(job, JobStatus.failed, error=f"no handler for {job.engine}.{job.action}")
+            return
+        if job.attempts > self.settings.retry_max + 1:
+            # Its workers kept dying mid-run (each reclaim counts): stop here, and say so.
+            await self._give_up(job, "its worker stopped before recording an outcome, every time")
+            return
+        if job.user_id is not None:
+            if client is None:
+                await self._finish(job, JobStatus.skipped, result={"reason": "client removed"})
+                return
+            if not client.active_on(job.local_date):
+                reason = "paused" if client.paused_on(job.local_date) else "not started"
+                await self._finish(job, JobStatus.skipped, result={"reason": reason})
+                return
+            if spec.kind == ActionKind.drop and not client.reachable:
+                await self._finish(job, JobStatus.skipped, result={"reason": "unreachable"})
+                return
+        # After the client checks: a paused client's drop is skipped, not "expired".
+        if spec.kind == ActionKind.drop and job.deadline is not None and now >= job.deadline:
+            await self._finish(job, JobStatus.expired, error="deadline passed before it could be sent")
+            return
+
+        context = JobContext(job, client, self.pool, self.clock, self.transport, self.settings)
+        try:
+            outcome = await handler(context)
+        except RecipientUnreachable as exc:
+            await self._unreachable(job, exc)
+        except PermanentDeliveryError as exc:
+            log.warning("permanent failure: {}", exc)
+            await self._failed(job, str(exc))
+        except TransientDeliveryError as exc:
+            await self._transient(job, f"delivery: {exc}")
+        except Exception as exc:
+            # Seed 000: "Engine run failure → log error, add to retry queue".
+            log.exception("handler failed")
+            await self._transient(job, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._finish(job, outcome.status, result=outcome.detail or None)
+
+    async def _finish(
+        self,
+        job: Job,
+        status: JobStatus,
+        *,
+        result: dict[str, object] | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.pool.acquire() as conn:
+            recorded = await jobs_repo.finish(conn, job, status, self.clock.now(), result=result, error=error)
+        if recorded:
+            self._recorded(job, status)
+        else:
+            self._log.warning("{}: lease lost before recording {}", job.key, status)
+
+    async def _transient(self, job: Job, error: str) -> None:
+        now = self.clock.now()
+        retries_done = job.attempts - 1
+        delay = dt.timedelta(
+            minutes=self.settings.retry_first_delay_minutes * self.settings.retry_backoff_factor**retries_done
+        )
+        when = now + delay
+        if retries_done < self.settings.retry_max and (job.deadline is None or when < job.deadline):
+            async with self.pool.acquire() as conn:
+                await jobs_repo.retry_at(conn, job, when, error, now)
+            self._log.info("{}: attempt {} failed ({}); retry at {}", job.key, job.attempts, error, when)
+            return
+        await self._give_up(job, error)
+
+    async def _give_up(self, job: Job, error: str) -> None:
+        """`dead`, with exactly one alert for the coaches (seed: retry 3x → escalate)."""
+        message = (
+            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} "
+            f"gave up after {job.attempts} attempts: {error}"
+        )
+        await self._finish_with_alert(job, JobStatus.dead, "job_dead", error, message)
+        self._log.error("{}: dead after {} attempts: {}", job.key, job.attempts, error)
+
+    async def _failed(self, job: Job, error: str) -> None:
+        """A permanent failure (a payload Discord refused, a missing channel): no retry can help,
+        so a coach must hear about it rather than the delivery vanishing."""
+        message = (
+            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} failed: {error}"
+        )
+        await self._finish_with_alert(job, JobStatus.failed, "job_failed", error, message)
+
+    async def _finish_with_alert(
+        self, job: Job, status: JobStatus, kind: str, error: str, message: str
+    ) -> None:
+        now = self.clock.now()
+        async with self.pool.acquire() as conn, conn.transaction():
+            recorded = await jobs_repo.finish(conn, job, status, now, error=error)
+            if recorded:
+                await alerts.add(
+                    conn, kind=kind, job_id=job.id, user_id=job.user_id, message=message, now=now
+                )
+        if recorded:
+            self._recorded(job, status)
+
+    async def _unreachable(self, job: Job, exc: RecipientUnreachable) -> None:
+        now = self.clock.now()
+        async with self.pool.acquire() as conn, conn.transaction():
+            recorded = await jobs_repo.finish(conn, job, JobStatus.failed, now, error=f"unreachable: {exc}")
+            if recorded and job.user_id is not None:
+                since = await clients.mark_unreachable(conn, job.user_id, now)
+                await cards.raise_card(
+                    conn,
+                    kind="unreachable",
+                    user_id=job.user_id,
+                    dedupe_key=f"unreachable:{job.user_id}:{since.isoformat() if since else now.isoformat()}",
+                    summary="Discord refuses DMs to this client (DMs closed or no shared server). Their "
+                    "drops are paused until they use the bot again.",
+                    details={"error": str(exc), "job": job.key},
+                    urgency=1,
+                    now=now,
+                )
+        if recorded:
+            self._recorded(job, JobStatus.failed, reason="unreachable")
+
+    def _recorded(self, job: Job, status: JobStatus, *, reason: str | None = None) -> None:
+        now = self.clock.now()
+        spec = self.registry.spec(job.engine, job.action)
+        reason = reason or _FAILURE_REASONS.get(status)
+        self.stats.count(
+            job, status, now, delivery=spec is not None and spec.kind == ActionKind.drop, reason=reason
+        )
+        for listener in self.listeners:
+            try:
+                listener(job, status, now)
+            except Exception:
+                self._log.exception("outcome listener failed")
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Shutdown: let in-flight jobs finish for up to `grace_seconds`, then give the rest back."""
+        self.stop()
+        pending = list(self._in_flight.values())
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=grace_seconds)
+            ids = [job_id for job_id, task in self._in_flight.items() if task in still]
+            for task in still:
+                task.cancel()
+            if ids:
+                async with self.pool.acquire() as conn:
+                    await jobs_repo.release(conn, ids, self.worker_id, self.clock.now())
+                self._log.warning("released {} unfinished job(s) at shutdown", len(ids))

@@ -1,0 +1,178 @@
+"""Planning: turn an engine's local-time actions into job rows, ahead of time.
+
+A tick plans every due instant in [watermark, now + horizon) and moves the watermark. Planning
+is idempotent (unique job keys) and watermark-based, so a late, doubled or skipped tick changes
+nothing, and the first tick after downtime plans what fell due while the process was away.
+A tick costs a constant number of queries however many clients there are: the time rules run
+once per distinct zone in Python, PostgreSQL joins the result to the clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from loguru import logger
+
+from bot.core.engine import ActionKind, ActionSpec
+from bot.domain import timezones
+from bot.repo import cards
+from bot.repo import jobs as jobs_repo
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    planned: int
+    earliest: dt.datetime | None
+    invalid_zones: tuple[str, ...] = ()
+
+
+def scan_instants(
+    spec: ActionSpec, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.date, dt.datetime]]:
+    """UTC instants in [start, end) for a weekly global scan (weekday and time in UTC)."""
+    assert spec.weekday is not None
+    found = []
+    day = start.astimezone(dt.UTC).date()
+    while True:
+        instant = dt.datetime.combine(day, spec.at, tzinfo=dt.UTC)
+        if instant >= end:
+            return found
+        if instant >= start and day.weekday() == spec.weekday:
+            found.append((day, instant))
+        day += dt.timedelta(days=1)
+
+
+class Planner:
+    """Plans one engine's actions."""
+
+    def __init__(self, name: str, actions: Sequence[ActionSpec], horizon: dt.timedelta) -> None:
+        self.name = name
+        self.actions = list(actions)
+        self.horizon = horizon
+
+    async def tick(self, pool: asyncpg.Pool, now: dt.datetime) -> PlanResult:
+        """Plan everything due from the watermark up to now + horizon."""
+        end = now + self.horizon
+        async with pool.acquire() as conn, conn.transaction():
+            start = await conn.fetchval(jobs_repo.WATERMARK_GET, self.name)
+            if start is None:
+                start = now
+            if end <= start:
+                return PlanResult(0, None)
+            result = await self._plan(conn, start, end, now, user_id=None)
+            await conn.execute(jobs_repo.WATERMARK_SET, self.name, end)
+        if result.planned:
+            logger.bind(planner=self.name).debug(
+                "planned {} jobs in [{}, {})", result.planned, start.isoformat(), end.isoformat()
+            )
+        return result
+
+    async def plan_client(self, pool: asyncpg.Pool, user_id: int, now: dt.datetime) -> PlanResult:
+        """Plan one client's jobs in [now, watermark): after onboarding, a resume or a zone change,
+        the regular ticks have already planned past instants this client now needs."""
+        async with pool.acquire() as conn, conn.transaction():
+            watermark = await conn.fetchval(jobs_repo.WATERMARK_PEEK, self.name)
+            if watermark is None or watermark <= now:
+                return PlanResult(0, None)
+            return await self._plan(conn, now, watermark, now, user_id=user_id)
+
+    async def _plan(
+        self,
+        conn: asyncpg.Connection,
+        start: dt.datetime,
+        end: dt.datetime,
+        now: dt.datetime,
+        *,
+        user_id: int | None,
+    ) -> PlanResult:
+        planned = 0
+        earliest: dt.datetime | None = None
+
+        def note(count: int, first: dt.datetime | None) -> None:
+            nonlocal planned, earliest
+            planned += count
+            if first is not None and (earliest is None or first < earliest):
+                earliest = first
+
+        for spec in (s for s in self.actions if s.kind == ActionKind.scan):
+            if user_id is not None:
+                continue
+            for day, instant in scan_instants(spec, start, end):
+                due = await conn.fetchval(
+                    jobs_repo.PLAN_GLOBAL_JOB, spec.engine, spec.action, day, instant, now
+                )
+                note(1 if due else 0, due)
+
+        client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
+        if not client_specs:
+            return PlanResult(planned, earliest)
+
+        zone_names = [r["zone"] for r in await conn.fetch(jobs_repo.DISTINCT_ZONES, user_id)]
+        invalid: list[str] = []
+        # Group actions by their client filter: one INSERT per filter, typically one or two.
+        by_filter: dict[str | None, list[ActionSpec]] = {}
+        for spec in client_specs:
+            by_filter.setdefault(spec.client_filter, []).append(spec)
+        rows_by_filter: dict[str | None, list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]]] = {
+            f: [] for f in by_filter
+        }
+        for zone_name in zone_names:
+            try:
+                tz = timezones.parse_timezone(zone_name)
+            except timezones.InvalidTimezone:
+                invalid.append(zone_name)
+                continue
+            for client_filter, specs in by_filter.items():
+                for spec in specs:
+                    for local_date, due in timezones.due_instants_between(tz, spec.at, start, end):
+                        deadline = (
+                            timezones.due_instant(tz, local_date, spec.deadline_at)
+                            if spec.deadline_at is not None
+                            else None
+                        )
+                        rows_by_filter[client_filter].append(
+                            (zone_name, spec.action, local_date, due, deadline)
+                        )
+
+        engine = client_specs[0].engine
+        for client_filter, rows in rows_by_filter.items():
+            if not rows:
+                continue
+            zones, actions, dates, dues, deadlines = (list(col) for col in zip(*rows, strict=True))
+            record = await conn.fetchrow(
+                jobs_repo.plan_client_jobs_sql(client_filter),
+                engine,
+                zones,
+                actions,
+                dates,
+                dues,
+                deadlines,
+                now,
+                user_id,
+            )
+            note(record["planned"], record["earliest"])
+
+        if invalid:
+            await self._flag_invalid_zones(conn, invalid, now)
+        return PlanResult(planned, earliest, tuple(invalid))
+
+    async def _flag_invalid_zones(
+        self, conn: asyncpg.Connection, invalid: list[str], now: dt.datetime
+    ) -> None:
+        # Seed 000: "Invalid time format → skip user and flag Job Card" — once per client and
+        # stored value, not once per tick; every engine's planner hits this, the key dedupes.
+        for row in await conn.fetch(jobs_repo.CLIENTS_IN_ZONES, invalid):
+            await cards.raise_card(
+                conn,
+                kind="invalid_timezone",
+                user_id=row["user_id"],
+                dedupe_key=f"invalid_timezone:{row['user_id']}:{row['timezone']}",
+                summary=f"Timezone {row['timezone']!r} is not valid; this client gets nothing "
+                "until it is fixed.",
+                details={"timezone": row["timezone"]},
+                urgency=1,
+                now=now,
+            )

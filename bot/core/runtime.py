@@ -1,0 +1,102 @@
+"""The scheduling runtime: one planner loop per engine and a dispatcher, on one clock.
+
+Production (the scheduler cog), the simulator and the tests all build this same object; only
+the clock and the transport differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+from loguru import logger
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.delivery import Transport
+from bot.core.dispatcher import Dispatcher
+from bot.core.engine import EngineRegistry
+from bot.core.loops import PeriodicTask
+from bot.core.planner import Planner, PlanResult
+
+
+class Runtime:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        registry: EngineRegistry,
+        transport: Transport,
+        settings: Settings,
+        *,
+        plan: bool = True,
+        dispatch: bool = True,
+        worker_id: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.registry = registry
+        self.settings = settings
+        interval = dt.timedelta(minutes=settings.planning_interval_minutes)
+        horizon = interval + dt.timedelta(minutes=settings.planning_slack_minutes)
+        self.planners = {e.name: Planner(e.name, e.actions, horizon) for e in registry}
+        self.dispatcher = Dispatcher(pool, clock, registry, transport, settings, worker_id=worker_id)
+        self.plan_loops = [
+            PeriodicTask(f"plan:{name}", clock, interval, self._tick_body(name)) for name in self.planners
+        ]
+        self._plan = plan
+        self._dispatch = dispatch
+        self._dispatch_task: PeriodicTask | None = None
+        self._running = False
+
+    def _tick_body(self, name: str):  # type: ignore[no-untyped-def]
+        async def body() -> None:
+            await self.plan_tick(name)
+
+        return body
+
+    async def plan_tick(self, engine: str) -> PlanResult:
+        result = await self.planners[engine].tick(self.pool, self.clock.now())
+        self.dispatcher.notify(result.earliest)
+        return result
+
+    async def plan_client(self, user_id: int) -> int:
+        """Plan one client's already-planned window (onboarding, resume, zone change)."""
+        planned = 0
+        for planner in self.planners.values():
+            result = await planner.plan_client(self.pool, user_id, self.clock.now())
+            planned += result.planned
+            self.dispatcher.notify(result.earliest)
+        return planned
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        if self._plan:
+            for loop in self.plan_loops:
+                loop.start()
+        if self._dispatch:
+            from bot.core.loops import Supervised
+
+            self._dispatch_supervisor = Supervised(
+                f"dispatch:{self.dispatcher.worker_id}", self.dispatcher.run
+            )
+            self._dispatch_supervisor.start()
+        logger.info(
+            "runtime started: {} planner(s){}, dispatcher {}",
+            len(self.plan_loops) if self._plan else 0,
+            "" if self._plan else " (planning off)",
+            self.dispatcher.worker_id if self._dispatch else "off",
+        )
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop planning, let in-flight jobs finish or hand them back, within `grace` seconds."""
+        if not self._running:
+            return
+        self._running = False
+        for loop in self.plan_loops:
+            await loop.stop()
+        if self._dispatch:
+            await self.dispatcher.drain(grace if grace is not None else self.settings.shutdown_grace_seconds)
+            await self._dispatch_supervisor.wait_stopped()

@@ -1,0 +1,156 @@
+"""Delivery over discord.py.
+
+- DMs go through the DM channel id cached on the client (one request per delivery); opening
+  a DM channel is paced separately, because bots that open many DMs at once get error 40003.
+- Every send carries the job's nonce; discord.py adds `enforce_nonce`, so a retry after a crash
+  between "sent" and "recorded" returns the first message instead of posting again.
+- Sends are paced below Discord's global limit by a token bucket; 429s are left to discord.py.
+- Errors become outcomes: DMs closed or unknown user → RecipientUnreachable (no retry);
+  5xx, timeouts, connection errors → TransientDeliveryError; other 4xx → permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import aiohttp
+import discord
+
+from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
+from bot.discord_adapter.ratelimit import TokenBucket
+from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage, SentMessage
+
+UNREACHABLE_CODES = {50007, 50278, 10013}  # DMs closed, no mutual guild, unknown user
+STALE_CHANNEL_CODES = {10003, 50001}  # unknown channel, missing access: the cached DM channel is gone
+
+_STYLES = {
+    ButtonStyle.primary: discord.ButtonStyle.primary,
+    ButtonStyle.secondary: discord.ButtonStyle.secondary,
+    ButtonStyle.success: discord.ButtonStyle.success,
+    ButtonStyle.danger: discord.ButtonStyle.danger,
+}
+
+
+class StaticView(discord.ui.View):
+    """Buttons only: their clicks are routed by DynamicItem templates, never by this view, so
+    discord.py must not keep it in memory (a bot sending thousands of DMs would leak them)."""
+
+    def __init__(self, rows: tuple[tuple[Button, ...], ...]) -> None:
+        super().__init__(timeout=None)
+        for index, row in enumerate(rows):
+            for button in row:
+                self.add_item(
+                    discord.ui.Button(
+                        label=button.label,
+                        custom_id=button.custom_id,
+                        style=_STYLES[button.style],
+                        disabled=button.disabled,
+                        row=index,
+                    )
+                )
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def to_discord_embed(embed: Embed) -> discord.Embed:
+    out = discord.Embed(title=embed.title or None, description=embed.description or None, color=embed.color)
+    for field in embed.fields:
+        out.add_field(name=field.name, value=field.value, inline=field.inline)
+    if embed.footer:
+        out.set_footer(text=embed.footer)
+    return out
+
+
+def message_kwargs(message: OutgoingMessage) -> dict[str, object]:
+    kwargs: dict[str, object] = {
+        "content": message.content or None,
+        "embeds": [to_discord_embed(e) for e in message.embeds],
+    }
+    if message.rows:
+        kwargs["view"] = StaticView(message.rows)
+    if message.files:
+        kwargs["files"] = [discord.File(io.BytesIO(f.data), filename=f.filename) for f in message.files]
+    return kwargs
+
+
+def classify(exc: BaseException) -> Exception:
+    """Map a discord.py / network error to our delivery outcome."""
+    if isinstance(exc, discord.HTTPException):
+        if exc.code in UNREACHABLE_CODES:
+            return RecipientUnreachable(f"{exc.status} {exc.code}: {exc.text}")
+        if exc.status >= 500 or exc.status == 429:
+            return TransientDeliveryError(f"{exc.status} {exc.code}: {exc.text}")
+        return PermanentDeliveryError(f"{exc.status} {exc.code}: {exc.text}")
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+class _StaleChannel(Exception):
+    """The cached DM channel id no longer works."""
+
+
+class DiscordTransport:
+    def __init__(self, client: discord.Client, *, send_rate: float, dm_open_rate: float) -> None:
+        self.client = client
+        # A burst of 2: rate + burst must stay under Discord's 50 requests in any one second
+        # (bench/delivery.py saw 429s at 48/s with the default burst of rate/5).
+        self.sends = TokenBucket(send_rate, burst=2)
+        self.dm_opens = TokenBucket(dm_open_rate, burst=1)
+
+    async def open_dm(self, user_id: int) -> int:
+        await self.dm_opens.acquire()
+        try:
+            channel = await self.client.create_dm(discord.Object(user_id))
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return channel.id
+
+    async def send_dm(
+        self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
+    ) -> SentMessage:
+        if channel_id is None:
+            channel_id = await self.open_dm(user_id)
+        try:
+            return await self._send(channel_id, message, nonce)
+        except _StaleChannel:
+            # The cached channel is gone: open the DM again (the caller stores the new id).
+            return await self._send(await self.open_dm(user_id), message, nonce)
+
+    async def _send(self, channel_id: int, message: OutgoingMessage, nonce: str) -> SentMessage:
+        channel = self.client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
+        await self.sends.acquire()
+        try:
+            sent = await channel.send(nonce=nonce, **message_kwargs(message))  # type: ignore[arg-type]
+        except discord.HTTPException as exc:
+            if exc.code in STALE_CHANNEL_CODES:
+                raise _StaleChannel from exc
+            raise classify(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return SentMessage(channel_id, sent.id)
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
+        channel = self.client.get_partial_messageable(channel_id)
+        await self.sends.acquire()
+        kwargs = message_kwargs(message)
+        kwargs.setdefault("view", None)
+        kwargs.pop("files", None)
+        try:
+            await channel.get_partial_message(message_id).edit(**kwargs)  # type: ignore[arg-type]
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
+        channel = self.client.get_partial_messageable(channel_id)
+        await self.sends.acquire()
+        extra = {"nonce": nonce} if nonce else {}
+        try:
+            sent = await channel.send(**message_kwargs(message), **extra)  # type: ignore[arg-type]
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return SentMessage(channel_id, sent.id)

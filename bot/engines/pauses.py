@@ -1,0 +1,55 @@
+"""Roster upkeep as scheduled jobs: a pause with an until-date ends by itself on that local date,
+and the client is told. Being a job, it runs exactly once per pause end, survives restarts and
+catches up after downtime like every other action."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.repo import clients
+from bot.views.messages import Embed, OutgoingMessage
+
+NAME = "roster"
+
+
+def welcome_back(display_name: str) -> OutgoingMessage:
+    name = f", {display_name}" if display_name else ""
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title="Welcome back",
+                description=f"Your pause has ended{name}. Your daily check-in, meals, cardio and "
+                "training start again today.",
+            ),
+        )
+    )
+
+
+async def end_pause(ctx: JobContext) -> Outcome:
+    """Lift the pause first (the client's state must not hang on Discord), then tell them; a
+    retry after a failed message finds the pause lifted and sends the same message again."""
+    client = ctx.client
+    assert client is not None
+    day = ctx.job.local_date
+    if client.paused and (client.paused_until is None or client.paused_until > day):
+        return Outcome.skipped("pause extended")
+    async with ctx.pool.acquire() as conn:
+        await clients.end_pause(conn, client.user_id, day, ctx.now())
+    sent = await ctx.send_dm(welcome_back(client.display_name))
+    return Outcome.done(message_id=sent.message_id)
+
+
+def build(settings: Settings) -> Engine:
+    return Engine(
+        NAME,
+        [
+            ActionSpec(
+                NAME,
+                "end_pause",
+                settings.resume_notice_at,
+                ActionKind.mark,
+                client_filter="c.paused AND c.paused_until = z.local_date",
+            )
+        ],
+        {"end_pause": end_pause},
+    )

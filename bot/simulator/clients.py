@@ -1,0 +1,200 @@
+"""Simulated clients for `python -m bot simulate`: people who answer most prompts, some late, some
+never, and sometimes type nonsense first. They act through the same functions the Discord
+handlers call (bot.engines.training.log_top_set, checkin.record, meals.answer, cardio.log_cardio),
+on the virtual
+clock, so the simulator exercises validation, corrections, PRs and missed-marking for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.domain.errors import InputError
+from bot.domain.models import Job, JobStatus, Unit
+from bot.engines import cardio, checkin, meals, training
+from bot.repo import clients as clients_repo
+from bot.repo import training as training_repo
+
+Printer = Callable[[str], None]
+
+
+class SimulatedClients:
+    def __init__(
+        self, pool: asyncpg.Pool, clock: Clock, settings: Settings, seed: int, out: Printer, verbose: bool
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.settings = settings
+        self.rng = random.Random(seed)
+        self.out = out
+        self.verbose = verbose
+        self.counts: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Each client's strength and reliability, fixed for the run.
+        self._strength: dict[int, float] = {}
+        self._reliability: dict[int, float] = {}
+        self.silent_from: dt.date | None = None
+
+    def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
+        """A dispatcher listener: react to what a client just received."""
+        if status != JobStatus.sent or job.user_id is None:
+            return
+        if (job.engine, job.action) == (training.NAME, "drop"):
+            self._spawn(self._train(job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (checkin.NAME, "drop"):
+            self._spawn(self._check_in(job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (meals.NAME, "drop"):
+            self._spawn(self._meals(job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (cardio.NAME, "drop"):
+            self._spawn(self._cardio(job.user_id, job.local_date, now))
+
+    def _spawn(self, coroutine: object) -> None:
+        # Enter the clock's participants now, synchronously, so virtual time cannot jump past
+        # this client's actions before the task gets to run.
+        participation = self.clock.participant()
+        participation.__enter__()
+
+        async def run() -> None:
+            try:
+                await coroutine  # type: ignore[misc]
+            finally:
+                participation.__exit__(None, None, None)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def reliability(self, user_id: int, day: dt.date | None = None) -> float:
+        """How likely this client answers; one client in eight goes silent for a week mid-run
+        (the coaches should hear about it mid-week, not on Sunday)."""
+        if day is not None and self.silent_from is not None and user_id % 8 == 5:
+            if self.silent_from <= day < self.silent_from + dt.timedelta(days=7):
+                return 0.0
+        return self._reliability.setdefault(user_id, self.rng.choice((0.97, 0.9, 0.8, 0.55)))
+
+    async def _later(self, now: dt.datetime, min_minutes: int, max_minutes: int) -> None:
+        await self.clock.alarm().sleep_until(
+            now + dt.timedelta(minutes=self.rng.randint(min_minutes, max_minutes))
+        )
+
+    async def _train(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        reliable = self.reliability(user_id, day)
+        if self.rng.random() > reliable:
+            self.counts["training sessions ignored"] += 1
+            return
+        # Most log in the evening after training; a few only after the deadline (too late).
+        await self._later(now, 60, 16 * 60)
+        async with self.pool.acquire() as conn:
+            session = await training_repo.get_session(conn, user_id, day)
+            profile = await clients_repo.get(conn, user_id)
+        if session is None or profile is None:
+            return
+        strength = self._strength.setdefault(user_id, self.rng.uniform(40, 120))
+        for index, exercise in enumerate(session.exercises):
+            if self.rng.random() > reliable + 0.05:
+                continue  # skipped this exercise: it will be marked missed
+            if self.rng.random() < 0.08:
+                await self._log(user_id, day, index, self.rng.choice(("abc", "-5", "1e400", "")), "5")
+            low, _, high = str(exercise["reps"]).partition("-")
+            reps = self.rng.randint(int(low), int(high or low)) + self.rng.choice((0, 0, 0, 1))
+            weight = strength * (1 + 0.01 * session.day_index) * self.rng.uniform(0.9, 1.05)
+            shown = weight / 0.45359237 if profile.unit == Unit.lb else weight
+            await self._log(user_id, day, index, f"{round(shown * 2) / 2:g}", str(reps))
+
+    async def _log(self, user_id: int, day: dt.date, index: int, weight: str, reps: str) -> None:
+        try:
+            logged = await training.log_top_set(
+                self.pool,
+                self.clock,
+                self.settings,
+                user_id=user_id,
+                day=day,
+                index=index,
+                weight=weight,
+                reps=reps,
+            )
+        except InputError as exc:
+            self.counts["bad inputs refused"] += 1
+            if self.verbose:
+                self.out(f"    {user_id} typed {weight!r} kg/lb, {reps!r} reps → refused: {exc.problems[0]}")
+            return
+        self.counts["sets logged"] += 1
+        if logged.log.is_pr:
+            self.counts["PRs"] += 1
+
+    async def _attempt(self, what: str, action: Callable[[], Awaitable[object]]) -> bool:
+        """Run one client action; a refusal (bad input, too late) is counted, not raised."""
+        try:
+            await action()
+        except InputError as exc:
+            self.counts[f"{what} refused"] += 1
+            if self.verbose:
+                self.out(f"    {what} refused: {exc.problems[0]}")
+            return False
+        return True
+
+    async def _check_in(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        if self.rng.random() > self.reliability(user_id, day):
+            return
+        await self._later(now, 5, 7 * 60)  # some answer after the noon deadline: refused
+        feel = {k: str(self.rng.randint(1, 5)) for k in checkin.RATINGS}
+        if self.rng.random() < 0.05:
+            feel["energy"] = "7"  # a typo the form would never send, but a crafted one might
+        body = {
+            "bodyweight": f"{self.rng.uniform(60, 95):.1f}",
+            "sleep": self.rng.choice(("7.5", "6", "8", "30")),
+        }
+        for part, values in (("feel", feel), ("body", body)):
+            await self._attempt(
+                "check-in",
+                lambda part=part, values=values: checkin.record(  # type: ignore[misc]
+                    self.pool, self.clock, user_id=user_id, day=day, part=part, values=values
+                ),
+            )
+
+    async def _meals(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        async with self.pool.acquire() as conn:
+            from bot.repo import daily as daily_repo
+
+            drop = await daily_repo.get(conn, user_id, day, meals.NAME)
+        if drop is None:
+            return
+        for index, _ in enumerate(drop.content["meals"]):
+            if self.rng.random() > self.reliability(user_id, day):
+                continue
+            await self._later(now, 20, 4 * 60)  # meals come through the day; a few answers land late
+            now = self.clock.now()
+            followed = self.rng.random() < 0.85
+            if await self._attempt(
+                "meal answer",
+                lambda index=index, followed=followed: meals.answer(  # type: ignore[misc]
+                    self.pool, self.clock, user_id=user_id, day=day, index=index, followed=followed,
+                    note="" if followed else "ate out",
+                ),
+            ):  # fmt: skip
+                self.counts["meals answered"] += 1
+
+    async def _cardio(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        if self.rng.random() > self.reliability(user_id, day):
+            return
+        await self._later(now, 60, 15 * 60)
+        values = {"amount": self.rng.choice(("35", "40", "9000", "12000", "-1")), "avg_hr": ""}
+        if await self._attempt(
+            "cardio log",
+            lambda: cardio.log_cardio(self.pool, self.clock, user_id=user_id, day=day, values=values),
+        ):
+            self.counts["cardio logged"] += 1
+
+    async def settle(self) -> None:
+        """Wait for simulated clients still acting (at the end of the run)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

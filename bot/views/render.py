@@ -1,0 +1,179 @@
+"""What coaches and clients read about a client, as plain messages (no discord import)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain import timezones
+from bot.domain.compliance import OVERALL, DayOutcome, streak, window_rates
+from bot.domain.models import ClientProfile, Job
+from bot.usecases.coaching import client_today
+from bot.views.messages import Embed, EmbedField
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ACTION_LABELS = {
+    "checkin.drop": "check-in",
+    "checkin.close": "check-in closes",
+    "meals.drop": "meals",
+    "meals.close": "meals close",
+    "cardio.drop": "cardio",
+    "cardio.close": "cardio closes",
+    "training.drop": "workout",
+    "training.close": "workout closes",
+    "roster.end_pause": "pause ends",
+}
+
+
+def label(job: Job) -> str:
+    return ACTION_LABELS.get(f"{job.engine}.{job.action}", f"{job.engine} {job.action}")
+
+
+def weekdays(days: list[int]) -> str:
+    return ", ".join(WEEKDAY_NAMES[d - 1] for d in days) or "none"
+
+
+def local_time(instant: dt.datetime, zone: str) -> str:
+    try:
+        tz = timezones.parse_timezone(zone)
+    except timezones.InvalidTimezone:
+        return f"{instant:%a %d %b %H:%M} UTC"
+    return f"{instant.astimezone(tz):%a %d %b %H:%M}"
+
+
+def status_line(profile: ClientProfile, today: dt.date) -> str:
+    parts = []
+    if profile.start_date > today:
+        parts.append(f"starts {profile.start_date}")
+    if profile.paused:
+        until = f" until {profile.paused_until}" if profile.paused_until else ""
+        reason = f" ({profile.pause_reason})" if profile.pause_reason else ""
+        parts.append(f"paused{until}{reason}")
+    if not profile.reachable:
+        parts.append("unreachable (DMs closed)")
+    if not timezones.is_valid(profile.timezone):
+        parts.append("invalid timezone")
+    return ", ".join(parts) or "active"
+
+
+def client_card(profile: ClientProfile, upcoming: list[Job], now: dt.datetime) -> Embed:
+    today = client_today(profile, now)
+    block = profile.block_id or "default"
+    if profile.next_block_id and profile.next_block_from:
+        block += (
+            f" → {profile.next_block_id} from {profile.next_block_from} (day {profile.next_day_index + 1})"
+        )
+    zone = profile.timezone
+    if (
+        profile.timezone_effective_from
+        and profile.previous_timezone
+        and today < profile.timezone_effective_from
+    ):
+        zone = f"{profile.previous_timezone} → {profile.timezone} from {profile.timezone_effective_from}"
+    fields = [
+        EmbedField("Status", status_line(profile, today), inline=True),
+        EmbedField("Timezone", f"{zone}\nlocal now: {local_time(now, profile.timezone)}", inline=True),
+        EmbedField(
+            "Training", f"{block}\nday index {profile.day_index}\n{weekdays(profile.schedule_days)}", True
+        ),
+        EmbedField("Unit", str(profile.unit), inline=True),
+    ]
+    if upcoming:
+        lines = [f"{local_time(j.due_at, profile.zone_on(j.local_date))} — {label(j)}" for j in upcoming[:10]]
+        fields.append(EmbedField("Next runs (client's local time)", "\n".join(lines)))
+    else:
+        fields.append(EmbedField("Next runs", "nothing planned in the next hours"))
+    return Embed(
+        title=profile.display_name or str(profile.user_id),
+        fields=tuple(fields),
+        footer=f"id {profile.user_id}",
+    )
+
+
+def roster_page(
+    profiles: list[ClientProfile], total: int, page: int, per_page: int, now: dt.datetime
+) -> Embed:
+    lines = []
+    for p in profiles:
+        status = status_line(p, client_today(p, now))[:120]  # a long pause reason must not overflow
+        lines.append(f"**{p.display_name or p.user_id}** — {p.timezone} — {status}")
+    pages = max(1, -(-total // per_page))
+    return Embed(
+        title=f"Clients ({total})",
+        description=("\n".join(lines) or "No clients yet: add one with /client add.")[:4096],
+        footer=f"page {page} of {pages}",
+    )
+
+
+def done_lines(status: Mapping[str, Any]) -> list[str]:
+    """What a client has done on a day, one line per engine that had something for them."""
+    lines = []
+    checkin = status["checkin"]
+    if checkin is not None:
+        lines.append(f"check-in: {dict(partial='half done', logged='done ✅', missed='missed ❌')[checkin]}")
+    if status["meals_due"]:
+        lines.append(f"meals: {status['meals_done']}/{status['meals_due']} answered")
+    if status["cardio_due"]:
+        lines.append(f"cardio: {dict(logged='done ✅', missed='missed ❌').get(status['cardio'], 'to do')}")
+    if status["training_due"]:
+        lines.append(f"training: {status['training_done']}/{status['training_due']} top sets logged")
+    return lines
+
+
+def today_card(profile: ClientProfile, jobs: list[Job], status: Mapping[str, Any], now: dt.datetime) -> Embed:
+    today = client_today(profile, now)
+    if not profile.active_on(today):
+        why = "you are paused" if profile.paused_on(today) else f"your plan starts {profile.start_date}"
+        return Embed(title=f"Today, {today:%A %d %B}", description=f"Nothing today: {why}.")
+    schedule = []
+    for job in jobs:
+        if job.action != "drop":
+            continue
+        when = local_time(job.due_at, profile.zone_on(job.local_date)).split()[-1]
+        state = {"pending": "coming up", "running": "on its way", "sent": "done"}.get(
+            str(job.status), str(job.status)
+        )
+        schedule.append(f"`{when}` {label(job)} — {state}")
+    fields = [
+        EmbedField(
+            "Schedule", "\n".join(schedule) or "Nothing planned yet; drops are planned a few hours ahead."
+        )
+    ]
+    done = done_lines(status)
+    if done:
+        fields.append(EmbedField("Logged so far", "\n".join(done)))
+    return Embed(title=f"Today, {today:%A %d %B}", fields=tuple(fields))
+
+
+ENGINE_NAMES = {"checkin": "check-in", "meals": "meals", "cardio": "cardio", "training": "training"}
+
+
+def compliance_lines(outcomes: list[DayOutcome], today: dt.date) -> tuple[list[str], int]:
+    """7/30/90-day rates per engine and overall (days before today), and the current streak."""
+    windows = {days: window_rates(outcomes, today, days) for days in (7, 30, 90)}
+    lines = []
+    for engine in (*ENGINE_NAMES, OVERALL):
+        cells = []
+        for rates in windows.values():
+            rate = rates[engine]
+            cells.append(f"{rate.pct:.0f}%" if rate.pct is not None else "—")
+        if any(c != "—" for c in cells):
+            lines.append(f"{ENGINE_NAMES.get(engine, 'overall'):<9} {' · '.join(cells)}")
+    return lines, streak(outcomes, today)
+
+
+def compliance_table(lines: list[str]) -> str:
+    if not lines:
+        return "Nothing was due yet."
+    return "```\n          7d · 30d · 90d\n" + "\n".join(lines) + "\n```"
+
+
+def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date) -> Embed:
+    lines, current = compliance_lines(outcomes, today)
+    days = f"{current} fully compliant day{'s' if current != 1 else ''} in a row"
+    return Embed(
+        title=f"Compliance — {name}",
+        description=compliance_table(lines),
+        fields=(EmbedField("Streak", days),),
+    )

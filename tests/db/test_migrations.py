@@ -1,0 +1,70 @@
+"""Migrations: applied once even when two processes start at once; edits are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.db.migrations import SQL_DIR, MigrationError, discover, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_two_processes_starting_at_once_apply_each_migration_once(empty_database_dsn) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_database_dsn, "LOG_LEVEL": "INFO"}
+    env.pop("DISCORD_TOKEN", None)
+
+    async def start() -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    results = await asyncio.gather(start(), start())
+    assert [code for code, _ in results] == [0, 0], results
+    logs = "".join(out for _, out in results)
+    for migration in discover():
+        assert logs.count(f"applied migration {migration.name}") == 1, logs
+    conn = await asyncpg.connect(empty_database_dsn)
+    try:
+        rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+    finally:
+        await conn.close()
+    assert [r["name"] for r in rows] == [m.name for m in discover()]
+
+
+async def test_an_edited_applied_migration_refuses_start_up(empty_database_dsn, tmp_path) -> None:
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql_dir)
+    conn = await asyncpg.connect(empty_database_dsn)
+    try:
+        applied = await migrate(conn, sql_dir)
+        assert applied == [m.name for m in discover(sql_dir)]
+        assert await migrate(conn, sql_dir) == []  # a second start applies nothing
+        first = sorted(sql_dir.glob("*.sql"))[0]
+        first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
+        with pytest.raises(MigrationError, match=first.name):
+            await migrate(conn, sql_dir)
+    finally:
+        await conn.close()
+
+
+async def test_a_badly_named_file_is_refused(tmp_path) -> None:
+    (tmp_path / "add_things.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"add_things\.sql"):
+        discover(tmp_path)

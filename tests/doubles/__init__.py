@@ -1,0 +1,1 @@
+"""Test doubles: a loopback Discord and what tests use in its place."""

@@ -1,0 +1,570 @@
+"""Self-tests of the Discord double: the real, unpatched discord.py client runs against it.
+
+They pin down both halves of the contract: that discord.py accepts what the double sends (READY,
+GUILD_CREATE, INTERACTION_CREATE, message objects, the ``with_response`` callback body) and that
+the double catches what Discord would reject (limits, double acknowledgement, late responses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import time
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+from discord.http import MultipartParameters, Route
+
+from doubles.discord_double import (
+    ADMIN_USER_ID,
+    ALERTS_CHANNEL_ID,
+    BOT_USER_ID,
+    CLIENT_USER_ID,
+    COACH_USER_ID,
+    COACHES_CHANNEL_ID,
+    DEFAULT_GUILD_ID,
+    DiscordDouble,
+    DoubleUsageError,
+    discord_double_fixture,  # noqa: F401  (provides the ``discord_double`` fixture)
+)
+
+GUILD = discord.Object(DEFAULT_GUILD_ID)
+
+
+class Counter(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"t:btn:(?P<n>[0-9]+)"):
+    """A stateless persistent button: its count lives in its custom_id."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(discord.ui.Button(label=f"Count {n}", custom_id=f"t:btn:{n}"))
+        self.n = n
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Counter:
+        return cls(int(match["n"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        self.n += 1
+        self.item.label = f"Count {self.n}"
+        self.custom_id = f"t:btn:{self.n}"
+        await interaction.response.edit_message(view=self.view)
+
+
+class NoteModal(discord.ui.Modal, title="Daily note"):
+    """A modal in the modern shape: a Label wrapping a TextInput."""
+
+    note: discord.ui.Label[Any] = discord.ui.Label(
+        text="Your note",
+        description="One line about today",
+        component=discord.ui.TextInput(custom_id="note", max_length=200),
+    )
+
+    def __init__(self, sink: list[str], title: str = "Daily note") -> None:
+        super().__init__(title=title, custom_id="note-modal", timeout=60)
+        self.sink = sink
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        assert isinstance(self.note.component, discord.ui.TextInput)
+        self.sink.append(self.note.component.value)
+        await interaction.response.send_message("saved", ephemeral=True)
+
+
+class OpenNoteView(discord.ui.View):
+    """Persistent view whose button opens :class:`NoteModal`."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(timeout=None)
+        self.sink = sink
+
+    @discord.ui.button(label="Write note", custom_id="t:open-note")
+    async def open(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        await interaction.response.send_modal(NoteModal(self.sink))
+
+
+class PickView(discord.ui.View):
+    """Persistent view with a string select."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.select(
+        custom_id="t:pick",
+        options=[
+            discord.SelectOption(label="Morning", value="am"),
+            discord.SelectOption(label="Evening", value="pm"),
+        ],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
+        await interaction.response.send_message(f"picked {select.values[0]}", ephemeral=True)
+
+
+class DoubleBot(commands.Bot):
+    """Minimal bot exercising each interaction path the double supports."""
+
+    def __init__(self) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        # guild_ready_timeout: discord.py waits this long after the last GUILD_CREATE (default 2 s).
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, guild_ready_timeout=0.05)
+        self.notes: list[str] = []
+        self.errors: list[BaseException] = []
+        self.clock: list[float] | None = None
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Skip discord.py's default 5 s sleep before a *re*-IDENTIFY (it guards the real identify limit)."""
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(Counter)
+        self.add_view(OpenNoteView(self.notes))
+        self.add_view(PickView())
+
+        @app_commands.command(name="purge", description="Admins only")
+        @app_commands.default_permissions(administrator=True)
+        async def purge(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("purged", ephemeral=True)
+
+        self.tree.add_command(purge, guild=GUILD)
+        coach = app_commands.Group(name="coach", description="Coach tools")
+
+        @coach.command(name="add", description="Add a client")
+        async def add(interaction: discord.Interaction, client: discord.User) -> None:
+            await interaction.response.send_message(f"added {client.id} ({client.name})", ephemeral=True)
+            original = await interaction.original_response()  # GET  .../messages/@original
+            await original.edit(content=f"{original.content} ✓")  # PATCH .../messages/@original
+
+        self.tree.add_command(coach, guild=GUILD)
+
+        @self.tree.command(name="checkin", description="Daily check-in")
+        @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
+        async def checkin(interaction: discord.Interaction, habit: str) -> None:
+            await interaction.response.send_message(f"checked in: {habit}", ephemeral=True)
+
+        @checkin.autocomplete("habit")
+        async def habit_choices(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            habits = ["water", "walk", "workout"]
+            return [app_commands.Choice(name=h, value=h) for h in habits if h.startswith(current)]
+
+        @self.tree.command(name="slow", description="Defers, then follows up")
+        async def slow(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.followup.send("done after thinking", ephemeral=True)
+            await interaction.followup.send("and one more")
+
+        @app_commands.command(name="misbehave", description="Breaks a rule on purpose")
+        @app_commands.choices(
+            how=[app_commands.Choice(name=n, value=n) for n in ("long", "title46", "twice", "late")]
+        )
+        async def misbehave(interaction: discord.Interaction, how: str) -> None:
+            try:
+                if how == "long":
+                    await interaction.response.send_message("x" * 2001)
+                elif how == "title46":
+                    await interaction.response.send_modal(NoteModal(self.notes, title="t" * 46))
+                elif how == "twice":
+                    await interaction.response.send_message("first")
+                    # A second handler (e.g. a second process on the same shard) answering again.
+                    await discord.InteractionResponse(interaction).send_message("second")
+                elif how == "late" and self.clock is not None:
+                    self.clock[0] += 4.0  # the double's clock: 4 s pass before we answer
+                    await interaction.response.send_message("too late")
+            except discord.HTTPException as exc:
+                self.errors.append(exc)
+
+        self.tree.add_command(misbehave, guild=GUILD)
+
+
+@pytest.fixture
+async def bot(discord_double: DiscordDouble) -> AsyncIterator[DoubleBot]:
+    client = DoubleBot()
+    async with discord_double.running(client):
+        await client.tree.sync(guild=GUILD)
+        await client.tree.sync()
+        yield client
+
+
+# --------------------------------------------------------------------------- login and commands
+
+
+async def test_login_ready_and_guild(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    assert bot.user is not None and bot.user.id == BOT_USER_ID and bot.user.bot
+    assert bot.application_id == BOT_USER_ID
+    guild = bot.get_guild(DEFAULT_GUILD_ID)
+    assert guild is not None and guild.name == "The Regiment"
+    assert {c.id for c in guild.text_channels} == {4000, 4001, 4002}
+    role = guild.get_role(2000)
+    assert role is not None and role.name == "Coach"
+    assert guild.me is not None
+    assert discord_double.identify_count == 1 and discord_double.connections == 1
+    wanted = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE  # type: ignore[attr-defined]
+    assert discord_double._conns[0].compress == wanted
+    assert discord_double.identify_payloads[0]["intents"] == bot.intents.value
+    assert ("GET", "/users/@me") in {(r.method, r.path) for r in discord_double.requests}
+    assert bot.latency < 1.0  # the heartbeat sent right after HELLO was ACKed
+
+
+async def test_sync_records_guild_and_global_commands(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    assert [s.guild_id for s in discord_double.syncs] == [DEFAULT_GUILD_ID, None]
+    assert {c["name"] for c in discord_double.commands(DEFAULT_GUILD_ID)} == {"coach", "misbehave", "purge"}
+    assert {c["name"] for c in discord_double.commands()} == {"checkin", "slow"}
+    ids_before = {c["name"]: c["id"] for c in discord_double.commands()}
+    synced = await bot.tree.sync()  # re-syncing keeps ids, like Discord's bulk overwrite
+    assert {c.name: str(c.id) for c in synced} == ids_before
+
+
+async def test_slash_subcommand_in_guild_with_user_option(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    result = await discord_double.slash(
+        COACH_USER_ID, "coach add", {"client": CLIENT_USER_ID}, guild_id=DEFAULT_GUILD_ID
+    )
+    assert result.response_type == 4
+    assert result.content == "added 3001 (client)"
+    await result.wait_edits(1)
+    assert result.content == "added 3001 (client) ✓" and result.edits[0].payload["content"].endswith("✓")
+    assert result.ephemeral and result.message is not None and result.message.via == "interaction"
+    assert result.response_time is not None and result.response_time < 3
+    assert result.channel_id == COACHES_CHANNEL_ID
+
+
+async def test_slash_in_dm_and_autocomplete(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    result = await discord_double.slash(CLIENT_USER_ID, "checkin", {"habit": "water"})
+    assert result.content == "checked in: water" and result.ephemeral
+    assert result.payload["context"] == 1 and "guild_id" not in result.payload
+    assert result.message is not None and result.message.user_id == CLIENT_USER_ID
+    choices = await discord_double.autocomplete(CLIENT_USER_ID, "checkin", {"habit": "w"})
+    assert [c["value"] for c in choices] == ["water", "walk", "workout"]
+
+
+async def test_slash_refuses_what_a_user_could_not_do(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    with pytest.raises(DoubleUsageError, match="never synced"):
+        await discord_double.slash(CLIENT_USER_ID, "nope")
+    with pytest.raises(DoubleUsageError, match=r"never synced globally .*coach \(guild 1000\)"):
+        await discord_double.slash(CLIENT_USER_ID, "coach add", {"client": 3000})
+    with pytest.raises(DoubleUsageError, match=r"bot-DM context|guild context"):
+        await discord_double.slash(CLIENT_USER_ID, "checkin", {"habit": "x"}, guild_id=DEFAULT_GUILD_ID)
+    with pytest.raises(DoubleUsageError, match="required"):
+        await discord_double.slash(COACH_USER_ID, "coach add", {}, guild_id=DEFAULT_GUILD_ID)
+    with pytest.raises(DoubleUsageError, match="default_member_permissions"):
+        await discord_double.slash(COACH_USER_ID, "purge", guild_id=DEFAULT_GUILD_ID)
+    admin = await discord_double.slash(ADMIN_USER_ID, "purge", guild_id=DEFAULT_GUILD_ID)
+    assert admin.content == "purged"
+
+
+async def test_defer_then_followups(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    result = await discord_double.slash(CLIENT_USER_ID, "slow")
+    assert result.response_type == 5 and result.deferred
+    followups = await result.wait_followups(2)
+    # The first follow-up resolves the "thinking" message (Discord's documented behaviour) ...
+    assert followups[0] is result.message and result.content == "done after thinking"
+    assert result.message is not None and not result.message.loading and result.ephemeral
+    # ... the next one is a new message.
+    assert followups[1].via == "followup" and followups[1].content == "and one more"
+    assert not followups[1].ephemeral
+
+
+# --------------------------------------------------------------------------- components and modals
+
+
+async def test_dynamic_item_button_click(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    channel = bot.get_channel(COACHES_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    view.add_item(Counter(1))
+    sent = await channel.send("counter", view=view)
+    record = discord_double.message(sent.id)
+    assert record.via == "rest" and record.custom_ids() == ["t:btn:1"]
+
+    result = await discord_double.click(COACH_USER_ID, record, "t:btn:1")
+    assert result.response_type == 7
+    assert record.custom_ids() == ["t:btn:2"] and record.buttons()[0]["label"] == "Count 2"
+    assert record.edits[-1].via == "interaction"
+
+    with pytest.raises(DoubleUsageError, match="not on message"):
+        await discord_double.click(COACH_USER_ID, record, "t:btn:1")  # the old id is gone
+
+
+async def test_button_opens_modal_and_submit_reaches_on_submit(
+    discord_double: DiscordDouble,
+    bot: DoubleBot,
+) -> None:
+    dm = await (await bot.fetch_user(CLIENT_USER_ID)).create_dm()
+    sent = await dm.send("write your note", view=OpenNoteView(bot.notes))
+    result = await discord_double.click(CLIENT_USER_ID, sent.id, "t:open-note")
+    assert result.response_type == 9 and result.modal is not None
+    assert result.modal.title == "Daily note"
+    assert result.modal.components[0]["type"] == 18
+    assert result.modal.components[0]["component"]["type"] == 4
+
+    with pytest.raises(DoubleUsageError, match="outside min/max"):
+        await discord_double.submit_modal(CLIENT_USER_ID, "note-modal", {"note": "x" * 201})
+    submitted = await discord_double.submit_modal(CLIENT_USER_ID, "note-modal", {"note": "slept 8h"})
+    assert bot.notes == ["slept 8h"]
+    assert submitted.content == "saved" and submitted.ephemeral
+    label = submitted.payload["data"]["components"][0]
+    assert label["type"] == 18 and label["component"] == {
+        "type": 4,
+        "id": label["component"]["id"],
+        "custom_id": "note",
+        "value": "slept 8h",
+    }
+
+
+async def test_select_menu_values_reach_the_callback(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    channel = bot.get_partial_messageable(COACHES_CHANNEL_ID, guild_id=DEFAULT_GUILD_ID)
+    sent = await channel.send("when do you train?", view=PickView())
+    with pytest.raises(DoubleUsageError, match="not options"):
+        await discord_double.click(COACH_USER_ID, sent.id, "t:pick", values=["noon"])
+    result = await discord_double.click(COACH_USER_ID, sent.id, "t:pick", values=["pm"])
+    assert result.content == "picked pm" and result.payload["data"]["values"] == ["pm"]
+    assert result.payload["member"]["roles"] == ["2000"] and result.guild_id == DEFAULT_GUILD_ID
+
+
+# --------------------------------------------------------------------------- REST messages
+
+
+async def test_dm_with_embeds_and_file_is_recorded(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    first = await bot.http.start_private_message(CLIENT_USER_ID)
+    again = await bot.http.start_private_message(CLIENT_USER_ID)
+    assert first["id"] == again["id"] and first["type"] == 1
+    assert first["recipients"][0]["id"] == str(CLIENT_USER_ID)
+
+    user = await bot.fetch_user(CLIENT_USER_ID)
+    dm = await user.create_dm()
+    embed = discord.Embed(title="Today", description="Drink water").add_field(name="Goal", value="3 L")
+    msg = await dm.send(
+        "morning",
+        embeds=[embed, discord.Embed(title="Second")],
+        file=discord.File(io.BytesIO(b"report-bytes"), filename="report.txt"),
+    )
+    assert msg.attachments[0].filename == "report.txt" and msg.embeds[0].title == "Today"
+
+    [record] = discord_double.dms_to(CLIENT_USER_ID)
+    assert record.content == "morning" and record.user_id == CLIENT_USER_ID and record.via == "rest"
+    assert [e["title"] for e in record.embeds] == ["Today", "Second"]
+    assert record.attachments[0].filename == "report.txt" and record.attachments[0].data == b"report-bytes"
+    assert record.nonce is not None  # discord.py always sends one, with enforce_nonce
+
+    await msg.edit(content="morning (edited)")
+    await msg.delete()
+    assert (
+        record.content == "morning (edited)"
+        and record.deleted
+        and discord_double.dms_to(CLIENT_USER_ID) == []
+    )
+
+
+async def test_nonce_dedupes_within_five_minutes(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    now = [1000.0]
+    discord_double.time_fn = lambda: now[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    a = await channel.send("alert", nonce="delivery-42")
+    b = await channel.send("alert", nonce="delivery-42")
+    assert a.id == b.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 1
+    now[0] += 301
+    c = await channel.send("alert", nonce="delivery-42")
+    assert c.id != a.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 2
+
+
+async def test_lost_response_is_retried_and_deduped_by_nonce(
+    discord_double: DiscordDouble,
+    bot: DoubleBot,
+) -> None:
+    # 502 after the message was created: discord.py retries (after 1 s) with the same nonce.
+    fault = discord_double.fail_next("POST", r"^/channels/\d+/messages$", 502, commit=True)
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    msg = await channel.send("once")
+    assert len(fault.hits) == 1
+    assert [m.message_id for m in discord_double.channel_messages(ALERTS_CHANNEL_ID)] == [msg.id]
+
+
+# --------------------------------------------------------------------------- faults and rate limits
+
+
+async def test_fail_next_403_50007_raises_forbidden(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    dm = await (await bot.fetch_user(CLIENT_USER_ID)).create_dm()
+    discord_double.fail_next(
+        "POST", r"/channels/\d+/messages", 403, 50007, "Cannot send messages to this user"
+    )
+    with pytest.raises(discord.Forbidden) as info:
+        await dm.send("hello")
+    assert info.value.code == 50007 and info.value.status == 403
+    discord_double.set_dms_open(CLIENT_USER_ID, False)
+    with pytest.raises(discord.Forbidden, match="Cannot send messages to this user"):
+        await dm.send("hello")
+    assert discord_double.dms_to(CLIENT_USER_ID) == [] and discord_double.invalid_requests() == 2
+
+
+async def test_503_is_not_retried_by_discord_py(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    # discord.py retries only 500/502/504/524; a 503 surfaces at once as DiscordServerError.
+    fault = discord_double.fail_next("POST", r"/channels/\d+/messages", 503)
+    with pytest.raises(discord.DiscordServerError) as info:
+        await bot.get_partial_messageable(ALERTS_CHANNEL_ID).send("hi")
+    assert info.value.status == 503 and len(fault.hits) == 1
+    assert discord_double.channel_messages(ALERTS_CHANNEL_ID) == []
+
+
+@pytest.mark.parametrize("global_", [True, False])
+async def test_429_is_waited_out(discord_double: DiscordDouble, bot: DoubleBot, global_: bool) -> None:
+    discord_double.fail_next("POST", r"/channels/\d+/messages", 429, retry_after=0.2, global_=global_)
+    started = time.monotonic()
+    await bot.get_partial_messageable(ALERTS_CHANNEL_ID).send("after the limit")
+    assert time.monotonic() - started >= 0.2
+    statuses = [r.status for r in discord_double.requests if r.path.endswith("/messages")]
+    assert statuses == [429, 200]
+    assert len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 1
+
+
+async def test_latency_is_added_to_rest_calls(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    discord_double.latency = 0.1
+    started = time.monotonic()
+    await bot.get_partial_messageable(ALERTS_CHANNEL_ID).send("slow network")
+    assert time.monotonic() - started >= 0.1
+
+
+async def test_global_rate_limit_window(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    discord_double.global_rate_limit = 5
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    await asyncio.gather(*(channel.send(f"m{i}") for i in range(6)))
+    assert len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 6
+    assert discord_double.rate_limited and all(hit.global_ for hit in discord_double.rate_limited)
+
+
+# --------------------------------------------------------------------------- limit checks
+
+
+async def test_limit_breaches_are_400_and_violations(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    with pytest.raises(discord.HTTPException) as info:
+        await channel.send("x" * 2001)
+    assert info.value.status == 400 and info.value.code == 50035
+
+    six = [{"type": 2, "style": 1, "label": str(i), "custom_id": f"b{i}"} for i in range(6)]
+    params = MultipartParameters(
+        payload={"content": "row", "components": [{"type": 1, "components": six}]}, multipart=None, files=None
+    )
+    with pytest.raises(discord.HTTPException) as info:
+        await bot.http.send_message(ALERTS_CHANNEL_ID, params=params)
+    assert info.value.code == 50035
+
+    modal = await discord_double.slash(
+        COACH_USER_ID,
+        "misbehave",
+        {"how": "title46"},
+        guild_id=DEFAULT_GUILD_ID,
+        expect_response=False,
+        timeout=1,
+    )
+    assert modal.response_type is None and modal.errors
+
+    twice = await discord_double.slash(
+        COACH_USER_ID, "misbehave", {"how": "twice"}, guild_id=DEFAULT_GUILD_ID
+    )
+    await discord_double.wait_for(lambda: len(bot.errors) == 2)
+    assert twice.content == "first"
+    assert [getattr(e, "code", None) for e in bot.errors] == [50035, 40060]
+
+    violations = discord_double.take_violations()
+    assert len(violations) == 4, violations
+    assert "content: Must be 2000 or fewer" in violations[0]
+    assert "Must be between 1 and 5 in length (got 6)" in violations[1]
+    assert "data.title: Must be 45 or fewer" in violations[2]
+    assert "answered twice" in violations[3]
+    assert discord_double.channel_messages(ALERTS_CHANNEL_ID) == []
+
+
+async def test_late_first_response_is_unknown_interaction(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    clock = [0.0]
+    discord_double.time_fn = lambda: clock[0]
+    bot.clock = clock
+    result = await discord_double.slash(
+        COACH_USER_ID, "misbehave", {"how": "late"}, guild_id=DEFAULT_GUILD_ID
+    )
+    assert not result.responded and result.errors
+    await discord_double.wait_for(lambda: bool(bot.errors))
+    assert isinstance(bot.errors[0], discord.NotFound) and bot.errors[0].code == 10062
+    [violation] = discord_double.take_violations()
+    assert "first response after 4.00s" in violation
+
+
+# --------------------------------------------------------------------------- gateway reconnects
+
+
+async def test_drop_gateway_resumes_and_keeps_working(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    await discord_double.drop_gateway()
+    await discord_double.wait_ready()
+    assert discord_double.resume_count == 1 and discord_double.identify_count == 1
+    assert discord_double.connections == 2
+    result = await discord_double.slash(CLIENT_USER_ID, "checkin", {"habit": "walk"})
+    assert result.content == "checked in: walk"
+
+
+async def test_invalidated_session_reidentifies(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    await discord_double.drop_gateway(code=4000, invalidate=True)
+    await discord_double.wait_ready()
+    await discord_double.wait_for(lambda: discord_double.identify_count == 2)
+    result = await discord_double.slash(
+        COACH_USER_ID, "coach add", {"client": CLIENT_USER_ID}, guild_id=DEFAULT_GUILD_ID
+    )
+    await result.wait_edits(1)
+    assert result.content == "added 3001 (client) ✓"
+
+
+async def test_route_base_is_restored_after_fixture() -> None:
+    assert Route.BASE == "https://discord.com/api/v10"
+
+
+async def test_followup_after_token_expiry_is_rejected(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    clock = [0.0]
+    discord_double.time_fn = lambda: clock[0]
+    result = await discord_double.slash(CLIENT_USER_ID, "checkin", {"habit": "walk"})
+    clock[0] += 15 * 60 + 1
+    webhook = discord.Webhook.partial(BOT_USER_ID, result.token, client=bot)
+    with pytest.raises(discord.HTTPException) as info:
+        await webhook.send("too late", wait=True)
+    assert info.value.status == 401 and info.value.code == 50027
+    [violation] = discord_double.take_violations()
+    assert "tokens are valid 15 min" in violation
+
+
+@pytest.mark.parametrize("compress", [None, "zlib-stream"])
+async def test_raw_gateway_framing(compress: str | None) -> None:
+    """Without a client library: plain text frames, or one zlib stream per connection."""
+    async with DiscordDouble.with_defaults() as double, aiohttp.ClientSession() as http:
+        query = {"v": "10", "encoding": "json"} | ({"compress": compress} if compress else {})
+        inflater = zlib.decompressobj()
+
+        async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+            msg = await ws.receive(timeout=5)
+            if compress is None:
+                assert msg.type is aiohttp.WSMsgType.TEXT
+                return json.loads(msg.data)
+            assert msg.type is aiohttp.WSMsgType.BINARY and msg.data.endswith(b"\x00\x00\xff\xff")
+            return json.loads(inflater.decompress(msg.data))
+
+        async with http.ws_connect(double.ws_url, params=query) as ws:
+            hello = await receive(ws)
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
+            await ws.send_json({"op": 1, "d": None})
+            assert (await receive(ws))["op"] == 11
+            await ws.send_json({"op": 2, "d": {"token": "t", "intents": 1, "properties": {}}})
+            ready = await receive(ws)
+            guild = await receive(ws)
+            assert (ready["t"], ready["s"]) == ("READY", 1) and (guild["t"], guild["s"]) == (
+                "GUILD_CREATE",
+                2,
+            )
+            assert ready["d"]["resume_gateway_url"] == double.resume_gateway_url
+            await double.wait_ready()

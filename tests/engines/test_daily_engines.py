@@ -1,0 +1,320 @@
+"""Check-in, meals and cardio on the virtual clock with a real PostgreSQL: plans, drops at their
+local times once per day, logging and its validation, missed-marking at 12:00 and 22:00."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from helpers import add_clients, all_jobs, profile, runtime, utc
+from samples import SEVERAL_ERRORS
+
+from bot.core.clock import VirtualClock
+from bot.domain import timezones
+from bot.domain.errors import InputError
+from bot.domain.plans import parse_plan
+from bot.engines import cardio, checkin, meals
+from bot.repo import plans as plans_repo
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+async def import_examples(pool, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    async with pool.acquire() as conn:
+        for name in ("meals_cut_2200.yaml", "cardio_zone2.yaml"):
+            text = (EXAMPLES / name).read_text()
+            await plans_repo.store(conn, parse_plan(text, name), now, None)
+
+
+async def rows(pool, table: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    async with pool.acquire() as conn:
+        return [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} ORDER BY id")]
+
+
+def test_a_plan_file_with_several_errors_reports_them_all() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_plan(SEVERAL_ERRORS)
+    problems = caught.value.problems
+    assert "id: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$'" in problems
+    assert "daily[0].foods: List should have at least 1 item after validation, not 0" in problems
+    assert "daily[0].kcal: Input should be greater than or equal to 0" in problems
+    assert "daily[0].fat: required" in problems
+    assert "daily[1].foods[0].portion: required" in problems
+    assert "daily[1].sauce: unknown field (check the spelling)" in problems
+    assert len(problems) == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "kind: cardio\nid: c\nname: C\ndays: {mon: {kind: Walk, minutes: 10, steps: 5000}}",
+            "either `minutes` or",
+        ),
+        ("kind: cardio\nid: c\nname: C\ndays: {funday: rest}", "days.funday"),
+        ("kind: stretching\nid: s\nname: S", "must be `meals` or `cardio`"),
+        ("kind: meals\nid: m\nname: M", "give either `daily`"),
+    ],
+)
+def test_plan_mistakes_are_named(text: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem.replace("`", "`").replace("(", r"\(")):
+        parse_plan(text)
+
+
+ZONES = {
+    1: "Asia/Kathmandu",
+    2: "America/New_York",
+    3: "Europe/Berlin",
+}  # +05:45; NY and Berlin change in March
+
+
+async def test_a_week_in_three_zones_each_action_once_at_its_local_time(pool, settings) -> None:
+    # 2026-03-24 .. 03-31: Berlin springs forward on Sunday 29 March.
+    begin = utc(2026, 3, 24)
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    start = dt.date(2026, 3, 24)
+    await add_clients(
+        pool,
+        [
+            profile(u, z, start, meal_plan_id="cut_2200", cardio_plan_id="zone2_base")
+            for u, z in ZONES.items()
+        ],
+        begin,
+    )
+    engines = [checkin.build(settings), meals.build(settings), cardio.build(settings)]
+    rt, transport = runtime(pool, clock, engines, settings)
+    rt.start()
+    await clock.run_until(utc(2026, 3, 31))
+    await rt.stop()
+
+    jobs = [j for j in await all_jobs(pool) if j.due_at < utc(2026, 3, 31)]
+    keys = Counter((j.engine, j.action, j.user_id, j.local_date) for j in jobs)
+    assert all(n == 1 for n in keys.values())
+    local = {
+        "checkin.drop": dt.time(5, 30), "meals.drop": dt.time(6), "cardio.drop": dt.time(6),
+        "checkin.close": dt.time(12), "meals.close": dt.time(22), "cardio.close": dt.time(22),
+    }  # fmt: skip
+    for job in jobs:
+        tz = timezones.parse_timezone(ZONES[job.user_id or 0])
+        at = local[f"{job.engine}.{job.action}"]
+        assert job.due_at == timezones.due_instant(tz, job.local_date, at)
+        assert job.started_at == job.due_at, job.key  # never early, never late
+    # Sundays are cardio rest days in the example plan: nothing sent, nothing missed.
+    for user in ZONES:
+        titles = [m.message.embeds[0].title for m in transport.to_user(user)]
+        assert sum(t.startswith("Check-in") for t in titles) == len(
+            {j.local_date for j in jobs if j.user_id == user and j.engine == "checkin" and j.action == "drop"}
+        )
+        assert not any(t.startswith("Cardio — Sunday") for t in titles)
+    # Nobody answered: every check-in missed at 12:00, every meal and cardio missed at 22:00.
+    checkins = await rows(pool, "checkins")
+    assert checkins and all(r["status"] == "missed" for r in checkins)
+    # (A close whose drop never went out — Kathmandu's first 05:30 was before the run — is
+    # skipped: nothing was asked, so nothing is missed.)
+    closed = [j for j in jobs if j.engine == "checkin" and j.action == "close" and j.status == "sent"]
+    assert len(checkins) == len(closed)
+    meal_logs = await rows(pool, "meal_logs")
+    assert meal_logs and all(
+        r["status"] == "missed"
+        and r["timestamp"].astimezone(timezones.parse_timezone(ZONES[r["user_id"]])).hour == 22
+        for r in meal_logs
+    )
+    cardio_logs = await rows(pool, "cardio_logs")
+    assert cardio_logs and all(r["status"] == "missed" for r in cardio_logs)
+    assert not any(r["date"].isoweekday() == 7 for r in cardio_logs)
+
+
+async def test_downtime_across_the_deadlines_still_marks_once(pool, settings) -> None:
+    begin = utc(2026, 5, 3, 23)  # 04:45 in Kathmandu time (+05:45)
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(pool, [profile(5, "+05:45", dt.date(2026, 5, 4), meal_plan_id="cut_2200")], begin)
+    engines = [checkin.build(settings), meals.build(settings), cardio.build(settings)]
+    rt, transport = runtime(pool, clock, engines, settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 6))  # 11:45 local: the process goes down
+    await rt.stop()
+    await clock.run_until(utc(2026, 5, 4, 17, 0))  # back at 22:45 local, past both deadlines
+    rt2, _ = runtime(pool, clock, engines, settings, transport)
+    rt2.start()
+    await clock.run_until(utc(2026, 5, 4, 20))
+    await rt2.stop()
+    assert [r["status"] for r in await rows(pool, "checkins")] == ["missed"]
+    meal_logs = await rows(pool, "meal_logs")
+    assert [r["status"] for r in meal_logs] == ["missed"] * 4
+    assert all(r["timestamp"] == utc(2026, 5, 4, 17) for r in meal_logs)
+
+
+async def _delivered(pool, settings, unit: str = "kg"):  # type: ignore[no-untyped-def]
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(
+        pool,
+        [
+            profile(
+                7, "UTC", dt.date(2026, 5, 4), unit=unit, meal_plan_id="cut_2200", cardio_plan_id="zone2_base"
+            )
+        ],
+        begin,
+    )
+    engines = [checkin.build(settings), meals.build(settings), cardio.build(settings)]
+    rt, transport = runtime(pool, clock, engines, settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 8))
+    return clock, rt, transport
+
+
+FEEL = {"energy": "4", "mood": "5", "stress": "2", "soreness": "3", "note": "good sleep"}
+BAD = [
+    ("body", {"bodyweight": "abc", "sleep": "7"}, "bodyweight: 'abc' is not a number"),
+    ("body", {"bodyweight": "80", "sleep": "30"}, "sleep: 30 is outside 0–16 hours"),
+    ("body", {"bodyweight": "", "sleep": ""}, "bodyweight: required"),
+    ("feel", {**FEEL, "energy": "7"}, "energy: 7 is outside 1–5"),
+    ("feel", {**FEEL, "mood": "three"}, "mood: 'three' is not a whole number"),
+    ("feel", {**FEEL, "note": "x" * 501}, "note: 500 characters at most"),
+]
+
+
+async def test_check_in_validation_two_parts_and_readiness(pool, settings) -> None:
+    clock, rt, transport = await _delivered(pool, settings, unit="lb")
+    try:
+        for part, values, problem in BAD:
+            with pytest.raises(InputError) as caught:
+                await checkin.record(
+                    pool, clock, user_id=7, day=dt.date(2026, 5, 4), part=part, values=values
+                )
+            assert problem in str(caught.value), (values, str(caught.value))
+        assert await rows(pool, "checkins") == []
+        first = await checkin.record(
+            pool, clock, user_id=7, day=dt.date(2026, 5, 4), part="feel", values=FEEL
+        )
+        assert not first.complete
+        done = await checkin.record(
+            pool,
+            clock,
+            user_id=7,
+            day=dt.date(2026, 5, 4),
+            part="body",
+            values={"bodyweight": "180,5", "sleep": "7.5"},
+        )
+        assert done.complete and done.readiness == pytest.approx((4 + 5 + (6 - 2) + (6 - 3)) / 4)
+        await clock.run_until(utc(2026, 5, 4, 13))
+    finally:
+        await rt.stop()
+    [row] = await rows(pool, "checkins")
+    assert row["status"] == "logged" and float(row["bodyweight_kg"]) == pytest.approx(81.87, abs=0.01)
+    assert (float(row["weight_entered"]), row["unit_entered"], float(row["sleep_hours"])) == (
+        180.5,
+        "lb",
+        7.5,
+    )
+    [message] = transport.to_user(7)[:1]
+    assert "Readiness" in [f.name for f in message.current.embeds[0].fields]
+
+
+async def test_meals_last_answer_counts_and_cardio_validation(pool, settings) -> None:
+    clock, rt, _ = await _delivered(pool, settings)
+    day = dt.date(2026, 5, 4)
+    try:
+        await meals.answer(pool, clock, user_id=7, day=day, index=0, followed=True)
+        await meals.answer(pool, clock, user_id=7, day=day, index=0, followed=False, note="pancakes at work")
+        await meals.answer(pool, clock, user_id=7, day=day, index=2, followed=True)
+        with pytest.raises(InputError, match="not on today's plan"):
+            await meals.answer(pool, clock, user_id=7, day=day, index=9, followed=True)
+        for values, problem in (
+            ({"amount": "1e9"}, "minutes: '1e9' is not a whole number"),
+            ({"amount": "-1"}, "minutes: '-1' is not a whole number"),
+            ({"amount": "30", "avg_hr": "300"}, "average heart rate: 300 is outside 30–230"),
+            ({"amount": ""}, "minutes: required"),
+        ):
+            with pytest.raises(InputError) as caught:
+                await cardio.log_cardio(pool, clock, user_id=7, day=day, values=values)
+            assert problem in str(caught.value), str(caught.value)
+        assert await rows(pool, "cardio_logs") == []
+        logged = await cardio.log_cardio(
+            pool, clock, user_id=7, day=day, values={"amount": "36", "avg_hr": "128"}
+        )
+        assert (logged.log["minutes"], logged.log["avg_hr"]) == (36, 128)
+        await clock.run_until(utc(2026, 5, 4, 23))
+        with pytest.raises(InputError, match="closed at 22:00"):
+            await meals.answer(pool, clock, user_id=7, day=day, index=1, followed=True)
+    finally:
+        await rt.stop()
+    meal_rows = {r["meal_index"]: (r["status"], r["note"]) for r in await rows(pool, "meal_logs")}
+    assert meal_rows == {
+        0: ("off_plan", "pancakes at work"),
+        1: ("missed", None),
+        2: ("followed", None),
+        3: ("missed", None),
+    }
+    assert [r["status"] for r in await rows(pool, "cardio_logs")] == ["logged"]
+
+
+async def test_steps_prescriptions_ask_for_steps(pool, settings) -> None:
+    clock, rt, _ = await _delivered(pool, settings)
+    try:
+        await clock.run_until(utc(2026, 5, 5, 8))  # Tuesday: 10,000 steps
+        with pytest.raises(InputError, match="steps: '-1' is not a whole number"):
+            await cardio.log_cardio(pool, clock, user_id=7, day=dt.date(2026, 5, 5), values={"amount": "-1"})
+        logged = await cardio.log_cardio(
+            pool, clock, user_id=7, day=dt.date(2026, 5, 5), values={"amount": "11250"}
+        )
+    finally:
+        await rt.stop()
+    assert (logged.log["steps"], logged.log["minutes"]) == (11250, None)
+
+
+async def test_paused_and_not_started_clients_get_nothing_and_miss_nothing(pool, settings) -> None:
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(
+        pool,
+        [
+            profile(
+                8,
+                "UTC",
+                dt.date(2026, 5, 1),
+                paused=True,
+                meal_plan_id="cut_2200",
+                cardio_plan_id="zone2_base",
+            ),
+            profile(9, "UTC", dt.date(2026, 6, 1), meal_plan_id="cut_2200", cardio_plan_id="zone2_base"),
+        ],
+        begin,
+    )
+    rt, transport = runtime(
+        pool, clock, [checkin.build(settings), meals.build(settings), cardio.build(settings)], settings
+    )
+    rt.start()
+    await clock.run_until(utc(2026, 5, 7))
+    await rt.stop()
+    assert transport.messages == []
+    assert await all_jobs(pool) == []
+    for table in ("checkins", "meal_logs", "cardio_logs"):
+        assert await rows(pool, table) == []
+
+
+async def test_a_missing_plan_sends_nothing_and_raises_one_card(pool, settings) -> None:
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(
+        pool,
+        [profile(11, "UTC", dt.date(2026, 5, 4), meal_plan_id="gone", cardio_plan_id="also_gone")],
+        begin,
+    )
+    rt, transport = runtime(pool, clock, [meals.build(settings), cardio.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 6, 23))
+    await rt.stop()
+    assert transport.messages == []
+    async with pool.acquire() as conn:
+        cards = await conn.fetch("SELECT kind, summary FROM job_cards ORDER BY summary")
+    assert [c["kind"] for c in cards] == ["invalid_plan", "invalid_plan"]  # one per plan, not per day
+    assert "Cardio plan 'also_gone' is missing" in cards[0]["summary"]
+    assert "Meal plan 'gone' is missing" in cards[1]["summary"]
+    assert await rows(pool, "meal_logs") == [] and await rows(pool, "cardio_logs") == []

@@ -1,0 +1,138 @@
+"""The weekly flag scan and the mid-week escalation on the virtual clock, with a real PostgreSQL
+and two dispatchers: one scan a week, cards once per (client, rule, week), the honors board."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+
+from helpers import add_clients, all_jobs, profile, runtime, utc
+
+from bot.core.clock import VirtualClock
+from bot.db.pool import create_pool
+from bot.domain import timezones
+from bot.domain.models import Job, JobStatus
+from bot.engines import checkin, flags
+
+MONDAY = dt.date(2026, 5, 4)
+COACHES, HONORS = 11, 12
+
+
+class PerfectClients:
+    """Clients who complete every check-in right after it arrives (through checkin.record)."""
+
+    def __init__(self, pool, clock, users: set[int]) -> None:  # type: ignore[no-untyped-def]
+        self.pool, self.clock, self.users = pool, clock, users
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
+        if (
+            (job.engine, job.action) != ("checkin", "drop")
+            or status != JobStatus.sent
+            or job.user_id not in self.users
+        ):
+            return
+        participation = self.clock.participant()
+        participation.__enter__()
+
+        async def answer() -> None:
+            try:
+                feel = {"energy": "4", "mood": "4", "stress": "2", "soreness": "2"}
+                body = {"bodyweight": "80", "sleep": "8"}
+                for part, values in (("feel", feel), ("body", body)):
+                    await checkin.record(
+                        self.pool,
+                        self.clock,
+                        user_id=job.user_id,
+                        day=job.local_date,
+                        part=part,
+                        values=values,
+                    )
+            finally:
+                participation.__exit__(None, None, None)
+
+        task = asyncio.ensure_future(answer())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+async def test_three_weeks_two_dispatchers_three_scans_cards_once_and_the_honors_board(
+    pool, database_dsn, settings
+) -> None:
+    settings = settings.model_copy(update={"coach_channel_id": COACHES, "honors_channel_id": HONORS})
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(
+        pool,
+        [
+            profile(1, "Europe/London", MONDAY, display_name="Ada", schedule_days=[]),  # perfect
+            profile(2, "Asia/Kathmandu", MONDAY, display_name="Ben", schedule_days=[]),  # never answers
+            profile(3, "America/Chicago", MONDAY, display_name="Cy", schedule_days=[], paused=True),
+            profile(
+                4, "UTC", MONDAY, display_name="Dee", schedule_days=[], honors_opt_out=True
+            ),  # perfect, opted out
+        ],
+        begin,
+    )
+    engines = [checkin.build(settings), flags.build(settings)]
+    other = await create_pool(database_dsn, max_size=6)
+    try:
+        first, transport = runtime(pool, clock, engines, settings, worker_id="one")
+        second, _ = runtime(other, clock, engines, settings, transport, worker_id="two")
+        people = PerfectClients(pool, clock, {1, 4})
+        for rt in (first, second):
+            rt.dispatcher.listeners.append(people.on_outcome)
+            rt.start()
+        await clock.run_until(utc(2026, 5, 25))
+        for rt in (first, second):
+            await rt.stop()
+    finally:
+        await other.close()
+
+    scans = [j for j in await all_jobs(pool) if j.engine == "flags" and j.action == "scan"]
+    sundays = [dt.date(2026, 5, 10), dt.date(2026, 5, 17), dt.date(2026, 5, 24)]
+    assert [(j.local_date, str(j.status), j.attempts) for j in scans] == [(d, "sent", 1) for d in sundays]
+    async with pool.acquire() as conn:
+        cards = await conn.fetch("SELECT kind, user_id, details FROM job_cards ORDER BY id")
+    per_rule_week = Counter((c["kind"], c["user_id"], c["details"].get("week")) for c in cards)
+    assert all(n == 1 for n in per_rule_week.values()), per_rule_week
+    assert {c["user_id"] for c in cards} == {2}, "only the client who never answers is flagged"
+    assert {c["kind"] for c in cards} >= {"low_compliance", "missed_days", "no_checkin"}
+    boards = transport.messages_to_channel(HONORS)
+    assert len(boards) == 3
+    for board in boards:
+        listed = {field.name: field.value for field in board.message.embeds[0].fields}
+        assert "**Ada**" in listed["Full compliance"]
+        assert all(name not in text for text in listed.values() for name in ("Ben", "Cy", "Dee"))
+    summaries = transport.messages_to_channel(COACHES)
+    assert sum("Weekly flag scan" in m.message.embeds[0].title for m in summaries if m.message.embeds) == 3
+
+
+async def test_missing_everything_from_tuesday_escalates_on_thursday_not_sunday(pool, settings) -> None:
+    settings = settings.model_copy(update={"coach_channel_id": COACHES})
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(
+        pool, [profile(7, "America/New_York", MONDAY, display_name="Eve", schedule_days=[])], begin
+    )
+    rt, transport = runtime(pool, clock, [checkin.build(settings), flags.build(settings)], settings)
+    people = PerfectClients(pool, clock, {7})
+    rt.dispatcher.listeners.append(people.on_outcome)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 5))  # Monday answered, then Eve goes silent
+    people.users.clear()
+    await clock.run_until(utc(2026, 5, 9, 12))
+    await rt.stop()
+    async with pool.acquire() as conn:
+        [card] = await conn.fetch("SELECT * FROM job_cards")
+    tz = timezones.parse_timezone("America/New_York")
+    opened = card["opened_at"].astimezone(tz)
+    assert card["kind"] == "missed_days" and (opened.date(), opened.hour, opened.minute) == (
+        dt.date(2026, 5, 7),
+        22,
+        30,
+    )
+    assert "3 consecutive days" in card["summary"]
+    [told] = [m for m in transport.messages_to_channel(COACHES) if "Escalation" in m.message.content]
+    assert "Eve" in told.message.content

@@ -1,0 +1,289 @@
+"""The training dispatcher on the virtual clock with a real PostgreSQL: block files, the 07:00
+drop on training days only, day_index, top-set logging and its validation, 22:00 missed rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import add_clients, all_jobs, profile, runtime, utc
+from samples import BAD_INPUTS, FIVE_ERRORS
+
+from bot.core.clock import VirtualClock
+from bot.domain import timezones
+from bot.domain.blocks import parse_block
+from bot.domain.errors import InputError
+from bot.domain.lifting import Best, epley, is_pr
+from bot.domain.models import Unit
+from bot.engines import training
+from bot.repo import blocks as blocks_repo
+from bot.repo import clients
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+MONDAY = dt.date(2026, 5, 4)
+MWF = [1, 3, 5]
+
+
+async def log_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
+    async with pool.acquire() as conn:
+        return [dict(r) for r in await conn.fetch("SELECT * FROM training_logs ORDER BY date, exercise_id")]
+
+
+async def import_example(pool, name: str, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    path = EXAMPLES / name
+    async with pool.acquire() as conn:
+        await blocks_repo.store(conn, parse_block(path.read_text(), path.name), now, None)
+
+
+def test_a_block_file_with_five_errors_reports_all_five_with_locations() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_block(FIVE_ERRORS)
+    problems = caught.value.problems
+    assert len(problems) == 5, problems
+    assert any(p.startswith("id:") for p in problems)
+    assert any(p.startswith("days[0].exercises[0].sets:") for p in problems)
+    assert any(p.startswith("days[0].exercises[1].reps:") and "range" in p for p in problems)
+    assert "days[0].exercises[2].rest: required" in problems
+    assert "days[0].exercises[3].rpe: unknown field (check the spelling)" in problems
+
+
+@pytest.mark.parametrize("text", ["", "[1, 2]", "id: x\nname: y\ndays: [", "{]"])
+def test_garbage_files_are_refused_with_a_message(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_block(text, "block.json" if text.startswith("{") else "block.yaml")
+    assert str(caught.value)
+
+
+def test_the_cli_reports_every_problem_and_imports_nothing(tmp_path: Path, database_dsn: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(FIVE_ERRORS)
+    env = {"DATABASE_URL": database_dsn, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "blocks", "import", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "5 problem(s), nothing imported" in proc.stderr
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot", "blocks", "import", str(EXAMPLES / "steel_block_A.yaml")],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "imported steel_block_A" in ok.stdout and "version 1" in ok.stdout
+
+
+async def test_reimporting_makes_a_new_version_and_delivered_sessions_keep_theirs(pool) -> None:
+    now = utc(2026, 5, 1)
+    await import_example(pool, "steel_block_A.yaml", now)
+    text = (EXAMPLES / "steel_block_A.yaml").read_text().replace("Day 1 — Squat & Bench", "Day 1 — Renamed")
+    async with pool.acquire() as conn:
+        version = await blocks_repo.store(conn, parse_block(text), now, None)
+        latest = await blocks_repo.latest(conn, "steel_block_A")
+    assert version == 2 and latest is not None and latest[1].days[0].title == "Day 1 — Renamed"
+
+
+async def test_workouts_arrive_at_seven_on_training_days_and_cycle_the_block(pool, settings) -> None:
+    begin = utc(2026, 5, 3)
+    clock = VirtualClock(begin)
+    await import_example(pool, "steel_block_A.yaml", begin)
+    await add_clients(
+        pool,
+        [
+            profile(1, "Asia/Kathmandu", MONDAY, block_id="steel_block_A", schedule_days=MWF),
+            profile(2, "America/Chicago", MONDAY, block_id="steel_block_A", schedule_days=MWF),
+        ],
+        begin,
+    )
+    rt, transport = runtime(pool, clock, [training.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 10, 12))  # first week
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE client_profiles SET paused = true WHERE user_id = 2")
+    await clock.run_until(utc(2026, 5, 17, 12))  # second week: client 2 paused
+    await rt.stop()
+
+    for user, zone, weeks in ((1, "Asia/Kathmandu", 2), (2, "America/Chicago", 1)):
+        tz = timezones.parse_timezone(zone)
+        received = transport.to_user(user)
+        local = [m.at.astimezone(tz) for m in received]
+        assert all((t.hour, t.minute) == (7, 0) for t in local), local
+        assert [t.isoweekday() for t in local] == [1, 3, 5] * weeks
+        titles = [m.message.embeds[0].title for m in received]
+        cycle = ["Day 1 — Squat & Bench", "Day 2 — Deadlift & Press", "Day 3 — Volume"]
+        assert titles == cycle * weeks
+        buttons = [b.label for row in received[0].message.rows for b in row]
+        assert buttons == [
+            "Log Back Squat",
+            "Log Bench Press",
+            "Log Barbell Row",
+            "Log Plank (seconds as reps)",
+        ]
+    async with pool.acquire() as conn:
+        assert (await clients.get(conn, 1)).day_index == 0  # type: ignore[union-attr]  # six drops: cycled twice
+        assert (await clients.get(conn, 2)).day_index == 0  # type: ignore[union-attr]
+    drops = [j for j in await all_jobs(pool) if j.action == "drop"]
+    assert {j.user_id for j in drops if j.local_date > dt.date(2026, 5, 10)} == {1}
+
+
+async def _deliver_monday(pool, settings, zone: str = "UTC"):  # type: ignore[no-untyped-def]
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(7, zone, MONDAY, schedule_days=MWF, unit="lb")], begin)
+    rt, transport = runtime(pool, clock, [training.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 8))
+    return clock, rt, transport
+
+
+async def test_bad_top_sets_are_refused_with_their_problem_and_nothing_is_written(pool, settings) -> None:
+    clock, rt, _ = await _deliver_monday(pool, settings)
+    try:
+        for weight, reps, problem in BAD_INPUTS:
+            with pytest.raises(InputError) as caught:
+                await training.log_top_set(
+                    pool, clock, settings, user_id=7, day=MONDAY, index=0, weight=weight, reps=reps
+                )
+            assert problem in str(caught.value), (weight, reps, str(caught.value))
+        with pytest.raises(InputError) as both:
+            await training.log_top_set(
+                pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="x", reps="y"
+            )
+        assert len(both.value.problems) == 2  # every problem in one answer
+        assert await log_rows(pool) == []
+    finally:
+        await rt.stop()
+
+
+async def test_a_top_set_is_one_row_with_every_seed_column_and_a_correction_replaces_it(
+    pool, settings
+) -> None:
+    clock, rt, _ = await _deliver_monday(pool, settings)
+    try:
+        first = await training.log_top_set(
+            pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="225,5", reps="5"
+        )
+        assert first.log.unit_entered == Unit.lb and first.log.weight_entered == 225.5
+        await clock.run_until(utc(2026, 5, 4, 9))
+        await training.log_top_set(
+            pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="230", reps="4"
+        )
+    finally:
+        await rt.stop()
+    [row] = await log_rows(pool)
+    seed_columns = ("user_id", "timestamp", "date", "exercise_id", "exercise_name", "weight_kg", "reps",
+                    "block_id", "day_index", "status")  # fmt: skip
+    assert all(row[c] is not None for c in seed_columns)
+    assert (row["user_id"], row["date"], row["exercise_id"], row["exercise_name"]) == (
+        7,
+        MONDAY,
+        "back_squat",
+        "Back Squat",
+    )
+    assert (float(row["weight_kg"]), row["reps"], row["status"]) == (
+        pytest.approx(104.326, abs=1e-3),
+        4,
+        "logged",
+    )
+    assert (row["block_id"], row["day_index"], row["timestamp"]) == ("default", 0, utc(2026, 5, 4, 9))
+
+
+async def test_at_22_unlogged_exercises_are_missed_once_even_after_downtime(pool, settings) -> None:
+    clock, rt, transport = await _deliver_monday(pool, settings, zone="Europe/Berlin")
+    await training.log_top_set(pool, clock, settings, user_id=7, day=MONDAY, index=1, weight="135", reps="8")
+    await clock.run_until(utc(2026, 5, 4, 19, 30))  # 21:30 in Berlin: the process goes down
+    await rt.stop()
+    await clock.run_until(utc(2026, 5, 4, 21, 30))  # back at 23:30
+    rt2, _ = runtime(pool, clock, [training.build(settings)], settings, transport)
+    rt2.start()
+    await clock.run_until(utc(2026, 5, 5, 12))
+    await rt2.stop()
+    rows = await log_rows(pool)
+    assert sorted((r["exercise_id"], r["status"]) for r in rows) == [
+        ("back_squat", "missed"), ("barbell_row", "missed"), ("bench_press", "logged"),
+    ]  # fmt: skip
+    assert all(r["weight_kg"] is None and r["reps"] is None for r in rows if r["status"] == "missed")
+    [close] = [j for j in await all_jobs(pool) if j.action == "close"]
+    assert close.status == "sent" and close.started_at == utc(2026, 5, 4, 21, 30)
+    [workout] = transport.to_user(7)
+    assert "Logging closed at 22:00: 1 logged, 2 missed." in workout.current.embeds[0].footer
+    with pytest.raises(InputError, match="closed at 22:00"):
+        await training.log_top_set(
+            pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="1", reps="1"
+        )
+    assert len(await log_rows(pool)) == 3
+
+
+async def test_prs_and_the_last_top_set_shown_on_the_next_workout(pool, settings) -> None:
+    clock, rt, transport = await _deliver_monday(pool, settings)
+    first = await training.log_top_set(
+        pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="200", reps="5"
+    )
+    assert first.log.is_pr is False  # a first log is a baseline
+    await clock.run_until(utc(2026, 5, 6, 8))  # Wednesday: Full body B
+    await clock.run_until(utc(2026, 5, 8, 8))  # Friday: Full body A again
+    friday = transport.to_user(7)[-1].message.embeds[0]
+    squat = next(f for f in friday.fields if "Back Squat" in f.name)
+    assert "last 200 lb × 5 · beat it: 200 lb × 6" in squat.value
+    pr = await training.log_top_set(
+        pool, clock, settings, user_id=7, day=dt.date(2026, 5, 8), index=0, weight="200", reps="6"
+    )
+    await rt.stop()
+    assert pr.log.is_pr is True
+    assert "🏆" in next(f for f in pr.messages[0].embeds[0].fields if "Back Squat" in f.name).value
+
+
+def test_epley_and_pr_rules() -> None:
+    assert epley(100, 1) == 100 and epley(100, 10) == pytest.approx(133.333, abs=1e-3)
+    assert epley(100, 11) is None
+    best = Best(heaviest_kg=100, best_e1rm_kg=epley(100, 5))
+    assert is_pr(102.5, 1, best)  # heavier
+    assert is_pr(100, 6, best)  # more reps at the same weight: a better estimate
+    assert not is_pr(100, 5, best)
+    assert not is_pr(90, 12, best)  # no estimate past 10 reps, and not heavier
+
+
+async def test_a_missing_block_falls_back_to_default_with_one_card(pool, settings) -> None:
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(
+        pool, [profile(9, "UTC", MONDAY, block_id="gone", schedule_days=[1, 2, 3, 4, 5])], begin
+    )
+    rt, transport = runtime(pool, clock, [training.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 7, 8))
+    await rt.stop()
+    assert [m.message.embeds[0].title for m in transport.to_user(9)] == [
+        "Full body A",
+        "Full body B",
+        "Full body A",
+        "Full body B",
+    ]
+    async with pool.acquire() as conn:
+        cards = await conn.fetch("SELECT kind, user_id FROM job_cards")
+    assert [(c["kind"], c["user_id"]) for c in cards] == [("invalid_block", 9)]
+
+
+async def test_a_reassigned_client_gets_the_new_block_on_their_next_training_day(pool, settings) -> None:
+    from bot.usecases import coaching
+
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(11, "UTC", MONDAY, schedule_days=MWF)], begin)
+    rt, transport = runtime(pool, clock, [training.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 12))
+    await import_example(pool, "upper_lower_4day.json", clock.now())
+    async with pool.acquire() as conn:
+        await coaching.reassign(
+            conn, user_id=11, block_id="upper_lower_4", effective=None, day_index=1, now=clock.now()
+        )
+    await clock.run_until(utc(2026, 5, 8, 12))
+    await rt.stop()
+    titles = [m.message.embeds[0].title for m in transport.to_user(11)]
+    assert titles == ["Full body A", "Lower A", "Upper B"]
