@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import asyncpg
-from doubles.discord_double import DiscordDouble
+from doubles.discord import DiscordDouble
 from pydantic import SecretStr
 
 from bot.config import Settings

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from doubles.discord_double import discord_double  # noqa: F401  (the loopback Discord double fixture)
+from doubles.discord import discord_double  # noqa: F401  (the loopback Discord double fixture)
 
 from bot.config import Settings
 from bot.db.embedded import EmbeddedPostgres

@@ -23,7 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import MultipartParameters, Route
 
-from doubles.discord_double import (
+from doubles.discord import (
     ADMIN_USER_ID,
     ALERTS_CHANNEL_ID,
     BOT_USER_ID,

@@ -1,0 +1,366 @@
+"""Discord's documented limits (shared/PLATFORM_FACTS.md §2-§4) and the checks that find a breach.
+
+The checks are pure: each collects ``(field path, message)`` problems. The layers that receive a
+payload (messages.py for message bodies, rest.py for command syncs, interaction callbacks and
+uploads) answer a breach the way Discord does — 400 with code 50035 and :func:`_nest_problems` as
+``errors`` — *and* record it as a violation, which the fixture turns into a test failure. The
+windows below (interaction deadline, token lifetime, nonce window) are enforced by rest.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .constants import IS_COMPONENTS_V2
+from .records import _walk_components
+
+INTERACTION_DEADLINE = 3.0  # seconds to the initial response
+TOKEN_LIFETIME = 15 * 60.0  # seconds a token is valid for follow-ups and edits
+NONCE_WINDOW = 5 * 60.0  # enforce_nonce window ("a few minutes" in the docs)
+MAX_FILE_SIZE = 10 * 1024 * 1024  # default per-file upload limit (no boosts)
+MAX_REQUEST_SIZE = 25 * 1024 * 1024  # whole request
+
+_SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
+_COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+#: Which callback types may answer which interaction type (interaction type -> callback types).
+_ALLOWED_CALLBACKS: dict[int, set[int]] = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+
+Problems = list[tuple[str, str]]
+
+
+def _strlen(value: Any) -> int:
+    return len(value) if isinstance(value, str) else 0
+
+
+def _check_len(problems: Problems, path: str, value: Any, maximum: int, minimum: int = 0) -> None:
+    if value is None:
+        if minimum > 0:
+            problems.append((path, "This field is required"))
+        return
+    if not isinstance(value, str):
+        problems.append((path, "Must be a string"))
+        return
+    if len(value) > maximum:
+        problems.append((path, f"Must be {maximum} or fewer in length (got {len(value)})."))
+    if len(value) < minimum:
+        problems.append((path, f"Must be {minimum} or more in length (got {len(value)})."))
+
+
+def _check_embeds(problems: Problems, embeds: Any, prefix: str) -> None:
+    if not isinstance(embeds, list):
+        problems.append((prefix, "Must be an array"))
+        return
+    if len(embeds) > 10:
+        problems.append((prefix, f"Must be 10 or fewer in length (got {len(embeds)})."))
+    total = 0
+    for i, embed in enumerate(embeds):
+        p = f"{prefix}.{i}"
+        if not isinstance(embed, dict):
+            problems.append((p, "Must be an object"))
+            continue
+        _check_len(problems, f"{p}.title", embed.get("title"), 256)
+        _check_len(problems, f"{p}.description", embed.get("description"), 4096)
+        total += _strlen(embed.get("title")) + _strlen(embed.get("description"))
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            problems.append((f"{p}.fields", f"Must be 25 or fewer in length (got {len(fields)})."))
+        for j, fld in enumerate(fields):
+            _check_len(problems, f"{p}.fields.{j}.name", fld.get("name"), 256, 1)
+            _check_len(problems, f"{p}.fields.{j}.value", fld.get("value"), 1024, 1)
+            total += _strlen(fld.get("name")) + _strlen(fld.get("value"))
+        footer = embed.get("footer") or {}
+        _check_len(problems, f"{p}.footer.text", footer.get("text"), 2048)
+        author = embed.get("author") or {}
+        _check_len(problems, f"{p}.author.name", author.get("name"), 256)
+        total += _strlen(footer.get("text")) + _strlen(author.get("name"))
+    if total > 6000:
+        problems.append((prefix, f"Embed size exceeds maximum size of 6000 (got {total})."))
+
+
+def _check_custom_id(problems: Problems, path: str, custom_id: Any, seen: set[str]) -> None:
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= 100:
+        got = len(custom_id) if isinstance(custom_id, str) else type(custom_id).__name__
+        problems.append((f"{path}.custom_id", f"custom_id must be 1-100 characters (got {got})."))
+        return
+    if custom_id in seen:
+        problems.append((f"{path}.custom_id", f"Component custom id cannot be duplicated ({custom_id!r})."))
+    seen.add(custom_id)
+
+
+def _check_select(
+    problems: Problems, path: str, comp: dict[str, Any], seen: set[str], in_modal: bool
+) -> None:
+    _check_custom_id(problems, path, comp.get("custom_id"), seen)
+    _check_len(problems, f"{path}.placeholder", comp.get("placeholder"), 150)
+    if in_modal and comp.get("disabled"):
+        problems.append((f"{path}.disabled", "disabled is not allowed for selects in modals."))
+    min_v, max_v = comp.get("min_values", 1), comp.get("max_values", 1)
+    if not 0 <= min_v <= 25 or not 1 <= max_v <= 25 or min_v > max_v:
+        problems.append((path, f"min_values/max_values out of range ({min_v}, {max_v})."))
+    if comp.get("type") == 3:
+        options = comp.get("options") or []
+        if not 1 <= len(options) <= 25:
+            problems.append((f"{path}.options", f"Must be between 1 and 25 in length (got {len(options)})."))
+        if options and max_v > len(options):
+            problems.append((f"{path}.max_values", "max_values exceeds the number of options."))
+        for k, opt in enumerate(options):
+            _check_len(problems, f"{path}.options.{k}.label", opt.get("label"), 100, 1)
+            _check_len(problems, f"{path}.options.{k}.value", opt.get("value"), 100, 1)
+            _check_len(problems, f"{path}.options.{k}.description", opt.get("description"), 100)
+
+
+def _check_message_component(
+    problems: Problems, path: str, comp: Any, seen: set[str], v2: bool, top_level: bool
+) -> None:
+    if not isinstance(comp, dict):
+        problems.append((path, "Must be an object"))
+        return
+    ctype = comp.get("type")
+    if top_level and not v2 and ctype != 1:
+        problems.append(
+            (f"{path}.type", "Top-level components must be action rows (type 1) without IS_COMPONENTS_V2.")
+        )
+    if ctype == 1:
+        children = comp.get("components") or []
+        if not 1 <= len(children) <= 5:
+            problems.append(
+                (f"{path}.components", f"Must be between 1 and 5 in length (got {len(children)}).")
+            )
+        if (
+            any(isinstance(c, dict) and c.get("type") in _SELECT_TYPES for c in children)
+            and len(children) > 1
+        ):
+            problems.append(
+                (f"{path}.components", "An action row with a select menu holds exactly one component.")
+            )
+        for k, child in enumerate(children):
+            if isinstance(child, dict) and child.get("type") not in (2, *_SELECT_TYPES):
+                problems.append(
+                    (f"{path}.components.{k}.type", f"Component type {child.get('type')} is not valid here.")
+                )
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
+    elif ctype == 2:
+        style = comp.get("style")
+        _check_len(problems, f"{path}.label", comp.get("label"), 80)
+        if style == 5:
+            _check_len(problems, f"{path}.url", comp.get("url"), 512, 1)
+            if "custom_id" in comp:
+                problems.append((f"{path}.custom_id", "Link buttons cannot have a custom_id."))
+        elif style == 6:
+            if not comp.get("sku_id"):
+                problems.append((f"{path}.sku_id", "Premium buttons need a sku_id."))
+        elif style in (1, 2, 3, 4):
+            _check_custom_id(problems, path, comp.get("custom_id"), seen)
+            if not comp.get("label") and not comp.get("emoji"):
+                problems.append((path, "A button needs a label or an emoji."))
+        else:
+            problems.append((f"{path}.style", f"Invalid button style {style!r}."))
+    elif ctype in _SELECT_TYPES:
+        _check_select(problems, path, comp, seen, in_modal=False)
+    elif ctype == 9:  # section: 1-3 text displays + an accessory
+        children = comp.get("components") or []
+        if not 1 <= len(children) <= 3:
+            problems.append((f"{path}.components", "A section holds 1-3 text displays."))
+        for k, child in enumerate(children):
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
+        if isinstance(comp.get("accessory"), dict):
+            _check_message_component(problems, f"{path}.accessory", comp["accessory"], seen, v2, False)
+    elif ctype == 10:
+        _check_len(problems, f"{path}.content", comp.get("content"), 4000, 1)
+    elif ctype == 17:
+        for k, child in enumerate(comp.get("components") or []):
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
+    elif ctype in (11, 12, 13, 14):
+        pass
+    else:
+        problems.append((f"{path}.type", f"Component type {ctype!r} is not valid in a message."))
+
+
+def _check_components(problems: Problems, components: Any, flags: int, prefix: str = "components") -> None:
+    if not isinstance(components, list):
+        problems.append((prefix, "Must be an array"))
+        return
+    v2 = bool(flags & IS_COMPONENTS_V2)
+    if v2:
+        total = sum(1 for _ in _walk_components(components))
+        if total > 40:
+            problems.append((prefix, f"Must be 40 or fewer components in total (got {total})."))
+    elif len(components) > 5:
+        problems.append((prefix, f"Must be 5 or fewer in length (got {len(components)})."))
+    seen: set[str] = set()
+    for i, comp in enumerate(components):
+        _check_message_component(problems, f"{prefix}.{i}", comp, seen, v2, True)
+
+
+def _check_message_payload(
+    payload: Mapping[str, Any], n_files: int, *, creating: bool
+) -> tuple[Problems, bool]:
+    """Problems with a message body, and whether it is empty (Discord's 50006)."""
+    problems: Problems = []
+    flags = int(payload.get("flags") or 0)
+    _check_len(problems, "content", payload.get("content"), 2000)
+    if "embeds" in payload and payload["embeds"] is not None:
+        _check_embeds(problems, payload["embeds"], "embeds")
+    if "components" in payload and payload["components"] is not None:
+        _check_components(problems, payload["components"], flags)
+    attachments = payload.get("attachments") or []
+    if max(len(attachments), n_files) > 10:
+        problems.append(
+            ("attachments", f"Must be 10 or fewer in length (got {max(len(attachments), n_files)}).")
+        )
+    nonce = payload.get("nonce")
+    if isinstance(nonce, str) and len(nonce) > 25:
+        problems.append(("nonce", f"Must be 25 or fewer in length (got {len(nonce)})."))
+    if flags & IS_COMPONENTS_V2 and (payload.get("content") or payload.get("embeds")):
+        problems.append(("content", "content and embeds cannot be used with IS_COMPONENTS_V2."))
+    empty = creating and not (
+        payload.get("content")
+        or payload.get("embeds")
+        or payload.get("components")
+        or n_files
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+    )
+    return problems, empty
+
+
+def _check_modal_input(problems: Problems, path: str, comp: Any, seen: set[str], legacy: bool) -> None:
+    if not isinstance(comp, dict):
+        problems.append((path, "This field is required"))
+        return
+    ctype = comp.get("type")
+    if ctype == 4:
+        _check_custom_id(problems, path, comp.get("custom_id"), seen)
+        if comp.get("style", 1) not in (1, 2):
+            problems.append((f"{path}.style", "Text input style must be 1 or 2."))
+        if legacy:
+            _check_len(problems, f"{path}.label", comp.get("label"), 45, 1)
+        _check_len(problems, f"{path}.placeholder", comp.get("placeholder"), 100)
+        min_len, max_len = comp.get("min_length"), comp.get("max_length")
+        if min_len is not None and not 0 <= min_len <= 4000:
+            problems.append((f"{path}.min_length", "min_length must be 0-4000."))
+        if max_len is not None and not 1 <= max_len <= 4000:
+            problems.append((f"{path}.max_length", "max_length must be 1-4000."))
+        if min_len is not None and max_len is not None and min_len > max_len:
+            problems.append((path, "min_length is greater than max_length."))
+        value = comp.get("value")
+        _check_len(problems, f"{path}.value", value, 4000)
+        if isinstance(value, str) and max_len is not None and len(value) > max_len:
+            problems.append((f"{path}.value", "value is longer than max_length."))
+    elif ctype in _SELECT_TYPES:
+        _check_select(problems, path, comp, seen, in_modal=True)
+    elif ctype == 19:  # file upload
+        _check_custom_id(problems, path, comp.get("custom_id"), seen)
+        if not 0 <= comp.get("min_values", 1) <= 10 or not 1 <= comp.get("max_values", 1) <= 10:
+            problems.append((path, "File upload min/max_values must be within 0-10."))
+    elif ctype == 21:  # radio group
+        _check_custom_id(problems, path, comp.get("custom_id"), seen)
+        if not 2 <= len(comp.get("options") or []) <= 10:
+            problems.append((f"{path}.options", "A radio group has 2-10 options."))
+    elif ctype == 22:  # checkbox group
+        _check_custom_id(problems, path, comp.get("custom_id"), seen)
+        if not 1 <= len(comp.get("options") or []) <= 10:
+            problems.append((f"{path}.options", "A checkbox group has 1-10 options."))
+    elif ctype == 23:  # checkbox
+        _check_custom_id(problems, path, comp.get("custom_id"), seen)
+    else:
+        problems.append((f"{path}.type", f"Component type {ctype!r} is not valid in a modal."))
+
+
+def _check_modal(data: Mapping[str, Any]) -> Problems:
+    problems: Problems = []
+    cid = data.get("custom_id")
+    if not isinstance(cid, str) or not 1 <= len(cid) <= 100:
+        problems.append(("data.custom_id", "custom_id must be 1-100 characters."))
+    _check_len(problems, "data.title", data.get("title"), 45, 1)
+    comps = data.get("components")
+    if not isinstance(comps, list) or not 1 <= len(comps) <= 5:
+        n = len(comps) if isinstance(comps, list) else 0
+        problems.append(("data.components", f"Must be between 1 and 5 in length (got {n})."))
+        comps = comps if isinstance(comps, list) else []
+    seen: set[str] = set()
+    for i, comp in enumerate(comps):
+        p = f"data.components.{i}"
+        ctype = comp.get("type") if isinstance(comp, dict) else None
+        if ctype == 18:
+            _check_len(problems, f"{p}.label", comp.get("label"), 45, 1)
+            _check_len(problems, f"{p}.description", comp.get("description"), 100)
+            _check_modal_input(problems, f"{p}.component", comp.get("component"), seen, legacy=False)
+        elif ctype == 10:
+            _check_len(problems, f"{p}.content", comp.get("content"), 4000, 1)
+        elif ctype == 1:
+            children = comp.get("components") or []
+            if len(children) != 1:
+                problems.append((f"{p}.components", "A modal action row holds exactly one text input."))
+            for k, child in enumerate(children):
+                _check_modal_input(problems, f"{p}.components.{k}", child, seen, legacy=True)
+        else:
+            problems.append((f"{p}.type", f"Component type {ctype!r} is not valid at the top of a modal."))
+    return problems
+
+
+def _check_commands(commands: Any) -> Problems:
+    problems: Problems = []
+    if not isinstance(commands, list):
+        return [("", "Must be an array")]
+    names: set[tuple[str, int]] = set()
+    chat_inputs = 0
+    for i, cmd in enumerate(commands):
+        p = str(i)
+        ctype = cmd.get("type", 1)
+        name = cmd.get("name")
+        if (
+            not isinstance(name, str)
+            or not _COMMAND_NAME.match(name)
+            or (ctype == 1 and name != name.lower())
+        ):
+            problems.append((f"{p}.name", f"Invalid command name {name!r}."))
+        if (name, ctype) in names:
+            problems.append((f"{p}.name", f"Application command names must be unique ({name!r})."))
+        names.add((name, ctype))
+        if ctype == 1:
+            chat_inputs += 1
+            _check_len(problems, f"{p}.description", cmd.get("description"), 100, 1)
+            _check_options(problems, f"{p}.options", cmd.get("options") or [], depth=0)
+    if chat_inputs > 100:
+        problems.append(("", "Maximum number of application commands reached (100)."))
+    return problems
+
+
+def _check_options(problems: Problems, prefix: str, options: list[dict[str, Any]], depth: int) -> None:
+    if len(options) > 25:
+        problems.append((prefix, f"Must be 25 or fewer in length (got {len(options)})."))
+    seen_optional = False
+    for i, opt in enumerate(options):
+        p = f"{prefix}.{i}"
+        name = opt.get("name")
+        if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
+            problems.append((f"{p}.name", f"Invalid option name {name!r}."))
+        _check_len(problems, f"{p}.description", opt.get("description"), 100, 1)
+        if len(opt.get("choices") or []) > 25:
+            problems.append((f"{p}.choices", "Must be 25 or fewer in length."))
+        otype = opt.get("type")
+        if otype in (1, 2):
+            if (otype == 2 and depth > 0) or (otype == 1 and depth > 1):
+                problems.append((f"{p}.type", "Sub-command nesting is too deep."))
+            _check_options(problems, f"{p}.options", opt.get("options") or [], depth + 1)
+        elif opt.get("required"):
+            if seen_optional:
+                problems.append(
+                    (f"{p}.required", "Required options must be placed before non-required options.")
+                )
+        else:
+            seen_optional = True
+
+
+def _nest_problems(problems: Problems) -> dict[str, Any]:
+    """Discord's 50035 ``errors`` shape: nested by field path, leaves hold ``_errors``."""
+    root: dict[str, Any] = {}
+    for path, message in problems:
+        node = root
+        for part in [p for p in path.split(".") if p]:
+            node = node.setdefault(part, {})
+        node.setdefault("_errors", []).append({"code": "BASE_TYPE_INVALID", "message": message})
+    return root
