@@ -16,6 +16,7 @@ import platform
 import re
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,20 +127,21 @@ def loglog_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     points = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
     if len(points) < 2:
         return float("nan")
-    mean_x = sum(p[0] for p in points) / len(points)
-    mean_y = sum(p[1] for p in points) / len(points)
-    num = sum((x - mean_x) * (y - mean_y) for x, y in points)
-    den = sum((x - mean_x) ** 2 for x, _ in points)
-    return num / den if den else float("nan")
+    try:
+        return statistics.linear_regression([x for x, _ in points], [y for _, y in points]).slope
+    except statistics.StatisticsError:  # every x the same
+        return float("nan")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile, q in [0, 100]."""
-    ordered = sorted(values)
-    if not ordered:
+    """Percentile by linear interpolation (statistics.quantiles, inclusive), q in [0, 100]."""
+    if not values:
         return float("nan")
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+    if len(values) == 1 or q <= 0:
+        return float(min(values))
+    if q >= 100:
+        return float(max(values))
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

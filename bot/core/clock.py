@@ -1,9 +1,11 @@
 """The clock seam.
 
-Nothing in the bot reads the wall clock except `WallClock`. Everything that waits, waits on an
-`Alarm` from the clock, so the same planner and dispatcher run in production (wall time) and on
-a `VirtualClock` that jumps from one due time to the next: a test or the simulator can run a
-week across twenty zones in seconds.
+Nothing in the bot reads the wall clock except `WallClock`. Everything that waits for a moment
+in time (a due job, the next planning tick) waits on an `Alarm` from the clock, so the same
+planner and dispatcher run in production (wall time) and on a `VirtualClock` that jumps from one
+due time to the next: a test or the simulator can run a week across twenty zones in seconds.
+Only waits measured in real durations use the event loop's monotonic clock instead: request
+pacing (`bot.discord_adapter.ratelimit`) and lease renewal (`Dispatcher._keep_claims`).
 
 VirtualClock is a discrete-event clock. Long-running loops declare themselves *participants*;
 time only moves when every participant is asleep on one of its alarms (so a dispatcher busy
@@ -197,6 +199,3 @@ class VirtualClock:
                 self._sleepers.pop(alarm, None)
                 alarm._wake()
             self._changed.set()
-
-    async def advance(self, delta: dt.timedelta) -> None:
-        await self.run_until(self._now + delta)

@@ -19,7 +19,8 @@ from bot.core.clock import Clock
 
 
 def next_boundary(now: dt.datetime, interval: dt.timedelta) -> dt.datetime:
-    """The next instant after `now` aligned to `interval` since midnight UTC (top of the hour)."""
+    """The next instant after `now` aligned to `interval` since midnight of `now`'s day (UTC from
+    our clocks): for an hourly interval, the top of the next hour."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     steps = (now - midnight) // interval + 1
     return midnight + steps * interval
@@ -115,10 +116,6 @@ class PeriodicTask:
     def start(self) -> asyncio.Task[None]:
         self._stopping = False
         return self._supervised.start()
-
-    def trigger(self) -> None:
-        """Run the next iteration now rather than at the next boundary."""
-        self._alarm.ring()
 
     async def stop(self) -> None:
         self._stopping = True

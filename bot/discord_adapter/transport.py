@@ -5,8 +5,10 @@
 - Every send carries the job's nonce; discord.py adds `enforce_nonce`, so a retry after a crash
   between "sent" and "recorded" returns the first message instead of posting again.
 - Sends are paced below Discord's global limit by a token bucket; 429s are left to discord.py.
-- Errors become outcomes: DMs closed or unknown user → RecipientUnreachable (no retry);
-  5xx, timeouts, connection errors → TransientDeliveryError; other 4xx → permanent.
+- Errors become outcomes: DMs closed, no mutual guild or unknown user → RecipientUnreachable
+  (no retry); a stale cached DM channel → the DM is opened again and the send retried once;
+  5xx, a 429 that discord.py passes on, timeouts, connection errors → TransientDeliveryError;
+  other 4xx → PermanentDeliveryError.
 """
 
 from __future__ import annotations

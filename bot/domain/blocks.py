@@ -57,9 +57,6 @@ class Exercise(BaseModel):
                 return f"{int(match[1])}-{int(match[2])}"
         raise ValueError("must be a number of reps such as 5, or a range such as 8-10")
 
-    def prescription(self) -> str:
-        return f"{self.sets} × {self.reps}"
-
 
 class TrainingDay(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -10,12 +10,22 @@ import re
 from decimal import Decimal
 
 # ASCII digits only: "²" or "٣" are digits to str.isdigit(), not to int() or to a client.
-_DECIMAL = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")
-_INTEGER = re.compile(r"^[0-9]+$")
+_DECIMAL = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+_INTEGER = re.compile(r"[0-9]+")
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+def unsigned(raw: str, *, whole: bool = False) -> float | None:
+    """The value of `raw` if it is a number written with ASCII digits and nothing else: `72`, or
+    (unless `whole`) `72.5` / `72,5`. None for anything else: signs, spaces, words, exponents,
+    NaN, infinity. The caller strips `raw` and words the problem. A few hundred digits or more
+    give `inf`, which every range check refuses."""
+    if not (_INTEGER if whole else _DECIMAL).fullmatch(raw):
+        return None
+    return float(Decimal(raw.replace(",", ".")))
 
 
 def number(
@@ -40,11 +50,10 @@ def number(
         if required:
             problems.append(f"{field}: required ({expected})")
         return None
-    pattern = _INTEGER if whole else _DECIMAL
-    if not pattern.match(raw):
+    value = unsigned(raw, whole=whole)
+    if value is None:
         problems.append(f"{field}: {raw[:20]!r} is not {expected}")
         return None
-    value = float(Decimal(raw.replace(",", ".")))
     if not low <= value <= high:
         problems.append(f"{field}: {raw[:20]} is outside {_fmt(low)}–{_fmt(high)}{suffix}")
         return None

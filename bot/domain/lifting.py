@@ -6,18 +6,16 @@ Pure functions: no database, no Discord.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from bot.domain.errors import InputError
+from bot.domain.inputs import unsigned
 from bot.domain.models import Unit
 
 KG_PER_LB = 0.45359237
 MAX_WEIGHT_KG = 1000.0  # well past any human lift; catches a typo of an extra zero or two
 MAX_REPS = 100
 EPLEY_MAX_REPS = 10  # the estimate is meaningless for long sets
-_NUMBER = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")  # ASCII digits only (see bot.domain.inputs)
 
 
 def to_kg(weight: float, unit: Unit) -> float:
@@ -42,16 +40,12 @@ def parse_weight(text: str, unit: Unit, problems: list[str]) -> float | None:
     if not raw:
         problems.append(f"weight: required (in {unit})")
         return None
-    if raw.startswith("-") and _NUMBER.match(raw[1:].strip()):
+    if raw.startswith("-") and unsigned(raw[1:].strip()) is not None:
         problems.append("weight: must be 0 or more")
         return None
-    if not _NUMBER.match(raw):
+    value = unsigned(raw)
+    if value is None:
         problems.append(f"weight: {raw[:20]!r} is not a number; write it like 100 or 102.5 (in {unit})")
-        return None
-    try:
-        value = float(Decimal(raw.replace(",", ".")))
-    except InvalidOperation:  # pragma: no cover - the pattern already guarantees digits
-        problems.append(f"weight: {raw[:20]!r} is not a number")
         return None
     if not math.isfinite(value) or to_kg(value, unit) > MAX_WEIGHT_KG:
         limit = show_weight(MAX_WEIGHT_KG, unit)
@@ -67,14 +61,14 @@ def parse_reps(text: str, problems: list[str]) -> int | None:
     if not raw:
         problems.append("reps: required")
         return None
-    if not re.fullmatch(r"[0-9]+", raw):
+    value = unsigned(raw, whole=True)
+    if value is None:
         problems.append(f"reps: {raw[:20]!r} is not a whole number of reps (1 or more)")
         return None
-    reps = int(raw)
-    if not 1 <= reps <= MAX_REPS:
+    if not 1 <= value <= MAX_REPS:
         problems.append(f"reps: must be between 1 and {MAX_REPS}")
         return None
-    return reps
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -125,5 +119,6 @@ def is_pr(weight_kg: float, reps: int, best: Best) -> bool:
 
 
 def reps_to_beat(reps: int) -> int:
-    """At the same weight, one more rep beats the last top set (and its estimated 1RM)."""
+    """At the same weight, one more rep beats the last top set. Up to 10 reps its estimated 1RM
+    is higher too; past that Epley gives no estimate, so more reps at the same weight is no PR."""
     return reps + 1

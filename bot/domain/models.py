@@ -1,4 +1,6 @@
-"""Rows as models. Every row becomes a model through `from_row`, in one place per aggregate."""
+"""Rows as models for the aggregates the engines pass around (profiles, jobs, training sessions
+and logs, daily drops): each is built from its row by `from_row`, in one place per aggregate.
+Other reads (job cards, reports, alerts) stay asyncpg records."""
 
 from __future__ import annotations
 
@@ -59,13 +61,6 @@ class ClientProfile(Row):
             return self.previous_timezone
         return self.timezone
 
-    def block_on(self, local_date: dt.date) -> str | None:
-        """The block in force on `local_date`: a reassignment starts on its effective date."""
-        if self.next_block_id is not None and self.next_block_from is not None:
-            if local_date >= self.next_block_from:
-                return self.next_block_id
-        return self.block_id
-
     def paused_on(self, local_date: dt.date) -> bool:
         return self.paused and (self.paused_until is None or local_date < self.paused_until)
 
@@ -114,23 +109,6 @@ class Job(Row):
     def nonce(self, part: int = 0) -> str:
         """Discord message nonce (≤ 25 chars), the same on every retry of this job."""
         return f"rg{self.id}.{part}"
-
-
-class JobCard(Row):
-    id: int
-    kind: str
-    user_id: int | None
-    dedupe_key: str
-    urgency: int
-    summary: str
-    details: dict[str, Any]
-    status: str
-    opened_at: dt.datetime
-    resolved_by: int | None = None
-    resolved_at: dt.datetime | None = None
-    snoozed_by: int | None = None
-    snoozed_until: dt.date | None = None
-    note: str | None = None
 
 
 class TrainingSession(Row):

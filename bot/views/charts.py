@@ -1,7 +1,9 @@
-"""Progress charts as PNG bytes (matplotlib's Agg backend: no display, safe in a worker thread).
+"""Progress charts as PNG bytes (matplotlib's Agg backend: no display needed).
 
-Rendering takes tens of milliseconds; the cogs call these through `asyncio.to_thread` so the
-event loop keeps answering interactions meanwhile.
+Rendering takes up to about a tenth of a second; the cogs call these through `asyncio.to_thread`
+so the event loop keeps answering interactions meanwhile. Matplotlib is not thread-safe as a
+whole; what it allows, and what these do, is separate figures in separate threads on Agg: each
+call makes its own figure and closes it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Discord's limits without a network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -76,10 +76,3 @@ class OutgoingMessage:
 class SentMessage:
     channel_id: int
     message_id: int
-
-
-@dataclass
-class MessageBatch:
-    """Several messages that together make one delivery (a workout longer than one message)."""
-
-    messages: list[OutgoingMessage] = field(default_factory=list)
