@@ -36,7 +36,7 @@ from typing import Any
 import _common
 import asyncpg
 import discord
-from doubles.discord_double import DiscordDouble
+from doubles.discord import DiscordDouble
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
@@ -68,7 +68,7 @@ def bench_engine() -> Engine:
         return Outcome.done(message_id=sent.message_id)
 
     spec = ActionSpec("bench", "drop", dt.time(5, 30), ActionKind.drop, dt.time(12, 0))
-    return Engine("bench", [spec], {"drop": drop})
+    return Engine("bench", "bench", [spec], {"drop": drop})
 
 
 @dataclass

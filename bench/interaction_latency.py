@@ -24,11 +24,11 @@ from typing import Any
 
 import _common
 from bot_harness import add_client, running_bot
-from doubles.discord_double import DiscordDouble
+from doubles.discord import DiscordDouble
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
-from bot.views.workout import MODAL_ID
+from bot.engines.training import MODAL_ID
 
 MONDAY = dt.date(2026, 5, 4)
 BEGIN = dt.datetime(2026, 5, 4, 6, 0, tzinfo=dt.UTC)

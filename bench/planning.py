@@ -102,7 +102,7 @@ async def measure(dsn: str, engine_name: str, ticks: int, catchup: bool, variant
     engine = engines[engine_name]
     interval = dt.timedelta(minutes=settings.planning_interval_minutes)
     horizon = interval + dt.timedelta(minutes=settings.planning_slack_minutes)
-    planner = Planner(engine.name, engine.actions, horizon)
+    planner = Planner(engine.name, engine.actions, horizon, engine.applies)
     counter = _common.QueryCounter()
     pool = await _common.counting_pool(dsn, counter, min_size=1, max_size=2)
     rss_before = _common.rss_mb()

@@ -51,7 +51,7 @@ from bot.config import Settings
 from bot.core.engine import ActionKind
 from bot.core.planner import Planner
 from bot.domain import timezones
-from bot.engines import build_registry
+from bot.engines import build_registry, pauses
 from bot.engines import training as training_engine
 
 HERE = Path(__file__).resolve()
@@ -77,11 +77,9 @@ def actions() -> list[Action]:
     found = []
     for engine in build_registry(Settings(_env_file=None)):  # type: ignore[call-arg]
         for spec in engine.actions:
-            if spec.kind == ActionKind.scan or (spec.client_filter and "paused" in spec.client_filter):
+            if spec.kind == ActionKind.scan or engine.applies == pauses.PAUSE_ENDS_TODAY:
                 continue
-            found.append(
-                Action(spec.name, spec.at, spec.client_filter == training_engine.TRAINING_DAY_FILTER)
-            )
+            found.append(Action(spec.name, spec.at, engine.applies == training_engine.TRAINING_DAYS))
     return found
 
 
@@ -197,7 +195,7 @@ async def ours_child(dsn: str, hours: int, variant: str) -> dict[str, Any]:
     began = time.perf_counter()
     pool = await _common.counting_pool(dsn, counter, min_size=1, max_size=settings.db_pool_max)
     try:
-        planners = [Planner(e.name, e.actions, horizon) for e in build_registry(settings)]
+        planners = [Planner(e.name, e.actions, horizon, e.applies) for e in build_registry(settings)]
         first = 0
         for planner in planners:
             # Start-up at T0 - 2 h: plans [T0 - 2 h, T0); the tick at T0 + (hour - 2) h then plans

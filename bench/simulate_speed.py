@@ -98,7 +98,8 @@ class Breakdown:
 def indexed_edits() -> Iterator[None]:
     """`RecordingTransport.edit_message` looking the message up in a dict instead of scanning every
     message sent so far (the change RESULTS.md proposes), for this process only."""
-    from bot.core.delivery import PermanentDeliveryError, RecordingTransport
+    from bot.core.delivery import PermanentDeliveryError
+    from bot.simulator.transport import MemoryTransport as RecordingTransport
 
     original = RecordingTransport.edit_message
 

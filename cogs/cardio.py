@@ -11,11 +11,7 @@ import discord
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.engines import cardio
-from bot.engines.daily import open_drop, refresh
-
-_USER_DAY = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8})"
-LOG_TEMPLATE = rf"rg:cd:log:{_USER_DAY}"
-MODAL_TEMPLATE = rf"rg:cd:set:{_USER_DAY}"
+from bot.engines.lifecycle import refresh
 
 
 class CardioModal(RoutedModal):
@@ -31,11 +27,10 @@ class CardioModal(RoutedModal):
         self.add_item(discord.ui.Label(text="Average heart rate", component=hr))
 
 
-class LogCardioButton(OwnedButton, template=LOG_TEMPLATE):
+class LogCardioButton(OwnedButton, template=cardio.LOG_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
-        async with bot.pool.acquire() as conn, conn.transaction():
-            drop = await open_drop(conn, self.user_id, self.day, cardio.NAME, bot.clock, "cardio log")
+        _, drop = await cardio.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
         describe = cardio.CardioSession.model_validate(drop.content["session"]).describe()
         await interaction.response.send_modal(
             CardioModal(self.user_id, self.day, cardio.target(drop), describe)
@@ -57,7 +52,7 @@ async def on_log(interaction: discord.Interaction, match: re.Match[str], values:
 async def setup(bot: Regiment) -> None:
     if bot.mode == BotMode.gateway:
         bot.add_dynamic_items(LogCardioButton)
-        bot.modal_router.add(MODAL_TEMPLATE, on_log)
+        bot.modal_router.add(cardio.MODAL_ID.pattern, on_log)
 
 
 async def teardown(bot: Regiment) -> None:

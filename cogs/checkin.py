@@ -12,14 +12,8 @@ import discord
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.engines import checkin
-from bot.engines.daily import open_drop, refresh
-from bot.repo import clients
+from bot.engines.lifecycle import refresh
 
-_USER_DAY = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8})"
-FEEL_TEMPLATE = rf"rg:ci:feel:{_USER_DAY}"
-BODY_TEMPLATE = rf"rg:ci:body:{_USER_DAY}"
-FEEL_MODAL_TEMPLATE = rf"rg:ci:feelm:{_USER_DAY}"
-BODY_MODAL_TEMPLATE = rf"rg:ci:bodym:{_USER_DAY}"
 SCALE = {
     "energy": ("Energy", ("1 · drained", "2 · low", "3 · okay", "4 · good", "5 · full of it")),
     "mood": ("Mood", ("1 · awful", "2 · low", "3 · neutral", "4 · good", "5 · great")),
@@ -63,27 +57,18 @@ class BodyModal(RoutedModal):
         self.add_item(discord.ui.Label(text="Hours slept", component=sleep))
 
 
-async def _still_open(bot: Regiment, user_id: int, day: dt.date) -> None:
-    """Refuse a click after the deadline before opening a form the client cannot submit."""
-    async with bot.pool.acquire() as conn, conn.transaction():
-        await open_drop(conn, user_id, day, checkin.NAME, bot.clock, "check-in")
-
-
-class FeelButton(OwnedButton, template=FEEL_TEMPLATE):
+class FeelButton(OwnedButton, template=checkin.FEEL_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
-        await _still_open(bot, self.user_id, self.day)
+        await checkin.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
         await interaction.response.send_modal(FeelModal(self.user_id, self.day))
 
 
-class BodyButton(OwnedButton, template=BODY_TEMPLATE):
+class BodyButton(OwnedButton, template=checkin.BODY_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
-        await _still_open(bot, self.user_id, self.day)
-        async with bot.pool.acquire() as conn:
-            profile = await clients.get(conn, self.user_id)
-        unit = str(profile.unit) if profile else "kg"
-        await interaction.response.send_modal(BodyModal(self.user_id, self.day, unit))
+        profile, _ = await checkin.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
+        await interaction.response.send_modal(BodyModal(self.user_id, self.day, str(profile.unit)))
 
 
 async def _submitted(
@@ -115,8 +100,8 @@ async def on_body(interaction: discord.Interaction, match: re.Match[str], values
 async def setup(bot: Regiment) -> None:
     if bot.mode == BotMode.gateway:
         bot.add_dynamic_items(FeelButton, BodyButton)
-        bot.modal_router.add(FEEL_MODAL_TEMPLATE, on_feel)
-        bot.modal_router.add(BODY_MODAL_TEMPLATE, on_body)
+        bot.modal_router.add(checkin.FEEL_MODAL_ID.pattern, on_feel)
+        bot.modal_router.add(checkin.BODY_MODAL_ID.pattern, on_body)
 
 
 async def teardown(bot: Regiment) -> None:

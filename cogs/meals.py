@@ -12,12 +12,7 @@ from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import OwnedButton, RoutedModal, owned_modal, parse_day, reply
 from bot.discord_adapter.transport import message_kwargs
 from bot.engines import meals
-from bot.engines.daily import open_drop, refresh
-
-_IDS = r"(?P<user>[0-9]{1,20}):(?P<day>[0-9]{8}):(?P<index>[0-9]{1,2})"
-FOLLOWED_TEMPLATE = rf"rg:ml:ok:{_IDS}"
-OFF_PLAN_TEMPLATE = rf"rg:ml:off:{_IDS}"
-NOTE_MODAL_TEMPLATE = rf"rg:ml:note:{_IDS}"
+from bot.engines.lifecycle import refresh
 
 
 class OffPlanModal(RoutedModal):
@@ -31,7 +26,7 @@ class OffPlanModal(RoutedModal):
         self.add_item(discord.ui.Label(text="Note for your coach", component=note))
 
 
-class FollowedButton(OwnedButton, template=FOLLOWED_TEMPLATE):
+class FollowedButton(OwnedButton, template=meals.FOLLOWED_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
         assert self.index is not None
@@ -42,12 +37,11 @@ class FollowedButton(OwnedButton, template=FOLLOWED_TEMPLATE):
         await interaction.response.edit_message(**message_kwargs(answered.messages[0]))  # type: ignore[arg-type]
 
 
-class OffPlanButton(OwnedButton, template=OFF_PLAN_TEMPLATE):
+class OffPlanButton(OwnedButton, template=meals.OFF_PLAN_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
         assert self.index is not None
-        async with bot.pool.acquire() as conn, conn.transaction():
-            drop = await open_drop(conn, self.user_id, self.day, meals.NAME, bot.clock, "meal log")
+        _, drop = await meals.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
         names = [m["name"] for m in drop.content["meals"]]
         name = names[self.index] if self.index < len(names) else "meal"
         await interaction.response.send_modal(OffPlanModal(self.user_id, self.day, self.index, name))
@@ -73,7 +67,7 @@ async def on_note(interaction: discord.Interaction, match: re.Match[str], values
 async def setup(bot: Regiment) -> None:
     if bot.mode == BotMode.gateway:
         bot.add_dynamic_items(FollowedButton, OffPlanButton)
-        bot.modal_router.add(NOTE_MODAL_TEMPLATE, on_note)
+        bot.modal_router.add(meals.NOTE_MODAL_ID.pattern, on_note)
 
 
 async def teardown(bot: Regiment) -> None:

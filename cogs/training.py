@@ -8,7 +8,6 @@ blocks`, and history and progress for any client.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import re
@@ -20,32 +19,15 @@ from loguru import logger
 
 from bot.core.delivery import DeliveryError
 from bot.discord_adapter.client import BotMode, Regiment
-from bot.discord_adapter.interactions import RoutedModal, answers_errors, reply
-from bot.domain.blocks import parse_block
+from bot.discord_adapter.interactions import RoutedModal, answers_errors, parse_day, reply
 from bot.domain.errors import InputError
 from bot.domain.lifting import show_weight
 from bot.domain.models import ClientProfile
 from bot.engines import training
-from bot.repo import blocks as blocks_repo
-from bot.repo import clients
-from bot.repo import daily as daily_repo
-from bot.repo import training as training_repo
-from bot.usecases.coaching import client_today
-from bot.views import charts, client_charts
-from bot.views.render import done_lines
-from bot.views.workout import LOG_ID, MODAL_ID
-from cogs.coach import client_autocomplete, client_id, coach_only, is_coach_quietly
-
-_USER = r"(?P<user>[0-9]{1,20})"
-_DAY = r"(?P<day>[0-9]{8})"
-_INDEX = r"(?P<index>[0-9]{1,2})"
-LOG_TEMPLATE = rf"rg:tr:log:{_USER}:{_DAY}:{_INDEX}"
-MODAL_TEMPLATE = rf"rg:tr:set:{_USER}:{_DAY}:{_INDEX}"
-MAX_BLOCK_FILE = 256 * 1024
-
-
-def _day(text: str) -> dt.date:
-    return dt.datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a date, no time involved
+from bot.engines import training_progress as progress
+from bot.engines.training_progress import History
+from bot.usecases import blocks
+from cogs.checks import client_autocomplete, client_id, coach_only, is_coach_quietly
 
 
 class LogSetModal(RoutedModal):
@@ -53,7 +35,8 @@ class LogSetModal(RoutedModal):
         self, user_id: int, day: dt.date, index: int, name: str, unit: str, values: tuple[str, str] | None
     ):
         super().__init__(
-            title=f"Log {name}"[:45], custom_id=MODAL_ID.format(user_id=user_id, day=day, index=index)
+            title=f"Log {name}"[:45],
+            custom_id=training.MODAL_ID.format(user_id=user_id, day=day, index=index),
         )
         weight, reps = values or (None, None)
         self.weight: discord.ui.TextInput[LogSetModal] = discord.ui.TextInput(
@@ -66,10 +49,12 @@ class LogSetModal(RoutedModal):
         self.add_item(discord.ui.Label(text="Reps", component=self.reps))
 
 
-class LogSetButton(discord.ui.DynamicItem[discord.ui.Button], template=LOG_TEMPLATE):  # type: ignore[type-arg]
+class LogSetButton(discord.ui.DynamicItem[discord.ui.Button], template=training.LOG_ID.pattern):  # type: ignore[type-arg]
     def __init__(self, user_id: int, day: dt.date, index: int) -> None:
         super().__init__(
-            discord.ui.Button(label="Log", custom_id=LOG_ID.format(user_id=user_id, day=day, index=index))
+            discord.ui.Button(
+                label="Log", custom_id=training.LOG_ID.format(user_id=user_id, day=day, index=index)
+            )
         )
         self.user_id, self.day, self.index = user_id, day, index
 
@@ -80,7 +65,7 @@ class LogSetButton(discord.ui.DynamicItem[discord.ui.Button], template=LOG_TEMPL
         item: discord.ui.Item,
         match: re.Match[str],  # type: ignore[type-arg]
     ) -> LogSetButton:
-        return cls(int(match["user"]), _day(match["day"]), int(match["index"]))
+        return cls(int(match["user"]), parse_day(match["day"]), int(match["index"]))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user_id:
@@ -91,19 +76,11 @@ class LogSetButton(discord.ui.DynamicItem[discord.ui.Button], template=LOG_TEMPL
     @answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
-        async with bot.pool.acquire() as conn:
-            session = await training_repo.get_session(conn, self.user_id, self.day)
-            profile = await clients.get(conn, self.user_id)
-        if session is None or profile is None or not 0 <= self.index < len(session.exercises):
-            raise InputError("This workout is no longer on record.")
-        if session.closed_at is not None or bot.clock.now() >= session.deadline:
-            raise InputError(
-                training.closed_text(self.day, bot.settings).replace("; nothing was written", "")
-            )
-        values = await training.prefill(bot.pool, self.user_id, self.day, self.index)
-        name = session.exercises[self.index]["name"]
+        form = await training.log_form(
+            bot.pool, bot.clock, user_id=self.user_id, day=self.day, index=self.index
+        )
         await interaction.response.send_modal(
-            LogSetModal(self.user_id, self.day, self.index, name, str(profile.unit), values)
+            LogSetModal(self.user_id, self.day, self.index, form.exercise, str(form.unit), form.values)
         )
 
 
@@ -111,7 +88,7 @@ async def on_log_submit(
     interaction: discord.Interaction, match: re.Match[str], values: dict[str, str]
 ) -> None:
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    user_id, day, index = int(match["user"]), _day(match["day"]), int(match["index"])
+    user_id, day, index = int(match["user"]), parse_day(match["day"]), int(match["index"])
     if interaction.user.id != user_id:
         raise InputError("This workout belongs to someone else: you can only log your own sets.")
     logged = await training.log_top_set(
@@ -137,30 +114,14 @@ async def on_log_submit(
         logger.warning("could not update the workout message: {}", exc)
 
 
-async def _client(bot: Regiment, user_id: int) -> ClientProfile:
-    async with bot.pool.acquire() as conn:
-        profile = await clients.get(conn, user_id)
-    if profile is None:
-        raise InputError("Not a client of The Regiment.")
-    return profile
-
-
-async def history_embed(bot: Regiment, profile: ClientProfile) -> discord.Embed:
-    today = client_today(profile, bot.clock.now())
-    days = [today - dt.timedelta(days=n) for n in range(7)]
-    async with bot.pool.acquire() as conn:
-        sessions = await training_repo.recent_sessions(conn, profile.user_id, 10)
-        statuses = [(day, await daily_repo.day_status(conn, profile.user_id, day)) for day in days]
-    daily_lines = [
-        f"`{day:%a %d %b}` " + " · ".join(done_lines(status))
-        for day, status in statuses
-        if done_lines(status)
-    ]
+def history_embed(found: History) -> discord.Embed:
+    profile = found.profile
+    daily_lines = [f"`{day:%a %d %b}` " + " · ".join(lines) for day, lines in found.days]
     lines = []
-    for s in sessions:
-        state = "open" if s["closed_at"] is None else f"{s['logged']} logged, {s['missed']} missed"
-        pr = f" · {s['prs']} PR" if s["prs"] else ""
-        lines.append(f"`{s['local_date']:%a %d %b}` **{s['day_title']}** — {state} of {s['exercises']}{pr}")
+    for s in found.sessions:
+        state = "open" if not s.closed else f"{s.logged} logged, {s.missed} missed"
+        pr = f" · {s.prs} PR" if s.prs else ""
+        lines.append(f"`{s.local_date:%a %d %b}` **{s.day_title}** — {state} of {s.exercises}{pr}")
     embed = discord.Embed(
         title=f"History — {profile.display_name or profile.user_id}",
         description="**Workouts**\n" + ("\n".join(lines) or "No workouts yet."),
@@ -181,46 +142,13 @@ async def exercise_autocomplete(
         if not is_coach_quietly(interaction):  # only coaches look at another client's lifts
             return []
         user_id = int(namespace_client)
-    async with bot.pool.acquire() as conn:
-        rows = await training_repo.exercises_logged(conn, user_id, current)
-    body = [
-        app_commands.Choice(name=f"{w} (check-ins)", value=w) for w in BODY_CHARTS if current.lower() in w
-    ]
-    return (body + [app_commands.Choice(name=r["name"][:100], value=r["exercise_id"]) for r in rows])[:25]
-
-
-BODY_CHARTS = ("bodyweight", "readiness")
-
-
-async def body_chart_reply(interaction: discord.Interaction, profile: ClientProfile, what: str) -> None:
-    bot: Regiment = interaction.client  # type: ignore[assignment]
-    async with bot.pool.acquire() as conn:
-        points = await daily_repo.series(conn, profile.user_id, what)
-    if not points:
-        raise InputError(f"No {what} logged yet: the chart appears after your first check-in.")
-    title = f"{what.capitalize()} — {profile.display_name or profile.user_id}"
-    if what == "bodyweight":
-        png = await asyncio.to_thread(client_charts.bodyweight_chart, title, points, str(profile.unit))
-    else:
-        png = await asyncio.to_thread(client_charts.readiness_chart, title, points)
-    await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{what}.png"))
+    choices = await progress.exercise_choices(bot.pool, bot.registry, user_id, current)
+    return [app_commands.Choice(name=name, value=value) for name, value in choices]
 
 
 async def progress_reply(interaction: discord.Interaction, profile: ClientProfile, exercise: str) -> None:
-    if exercise in BODY_CHARTS:
-        await body_chart_reply(interaction, profile, exercise)
-        return
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    async with bot.pool.acquire() as conn:
-        rows = await training_repo.exercise_history(conn, profile.user_id, exercise)
-        named = await training_repo.exercises_logged(conn, profile.user_id, exercise)
-    if not rows:
-        raise InputError(f"No logged top sets for {exercise!r} yet: the chart appears after the first log.")
-    name = next((r["name"] for r in named if r["exercise_id"] == exercise), exercise)
-    points = [charts.LiftPoint(r["date"], float(r["weight_kg"]), r["reps"], r["is_pr"]) for r in rows]
-    png = await asyncio.to_thread(
-        charts.lift_chart, f"{name} — {profile.display_name or profile.user_id}", points, profile.unit
-    )
+    png = await progress.chart(bot.pool, bot.registry, profile, exercise)
     await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{exercise}.png"))
 
 
@@ -231,8 +159,8 @@ class TrainingClient(commands.Cog):
     @app_commands.command(name="history", description="Your recent workouts: logged and missed")
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
     async def history(self, interaction: discord.Interaction) -> None:
-        profile = await _client(self.bot, interaction.user.id)
-        await reply(interaction, embed=await history_embed(self.bot, profile))
+        found = await progress.history(self.bot.pool, self.bot.registry, self.bot.clock, interaction.user.id)
+        await reply(interaction, embed=history_embed(found))
 
     @app_commands.command(
         name="progress", description="Charts: an exercise's top sets, or bodyweight or readiness"
@@ -240,7 +168,7 @@ class TrainingClient(commands.Cog):
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
     @app_commands.autocomplete(exercise=exercise_autocomplete)
     async def progress(self, interaction: discord.Interaction, exercise: str) -> None:
-        profile = await _client(self.bot, interaction.user.id)
+        profile = await progress.client(self.bot.pool, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await progress_reply(interaction, profile, exercise)
 
@@ -257,28 +185,22 @@ class TrainingCoach(commands.Cog):
     @coach_only
     async def import_block(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if file.size > MAX_BLOCK_FILE:
-            raise InputError(f"{file.filename}: {file.size} bytes is too large for a block file")
-        try:
-            text = (await file.read()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{file.filename}: not a text file (UTF-8 YAML or JSON)") from None
-        block = parse_block(text, file.filename)
-        async with self.bot.pool.acquire() as conn, conn.transaction():
-            version = await blocks_repo.store(conn, block, self.bot.clock.now(), interaction.user.id)
+        imported = await blocks.import_block(
+            self.bot.pool, self.bot.clock, file, imported_by=interaction.user.id
+        )
+        block = imported.block
         days = ", ".join(d.title for d in block.days)
         await reply(
             interaction,
-            f"Imported **{block.name}** (`{block.id}`) as version {version}: "
+            f"Imported **{block.name}** (`{block.id}`) as version {imported.version}: "
             f"{len(block.days)} days ({days}).",
         )
 
     @training.command(name="blocks", description="The imported training blocks")
     @coach_only
     async def list_blocks(self, interaction: discord.Interaction) -> None:
-        async with self.bot.pool.acquire() as conn:
-            rows = await blocks_repo.listing(conn)
-        lines = [f"`{r['block_id']}` v{r['version']} — {r['name']}" for r in rows]
+        listed = await blocks.list_blocks(self.bot.pool)
+        lines = [f"`{b.block_id}` v{b.version} — {b.name}" for b in listed]
         await reply(
             interaction, "\n".join(lines) or "No blocks imported yet; clients train on the built-in block."
         )
@@ -287,14 +209,14 @@ class TrainingCoach(commands.Cog):
     @app_commands.autocomplete(client=client_autocomplete)
     @coach_only
     async def client_history(self, interaction: discord.Interaction, client: str) -> None:
-        profile = await _client(self.bot, client_id(client))
-        await reply(interaction, embed=await history_embed(self.bot, profile))
+        found = await progress.history(self.bot.pool, self.bot.registry, self.bot.clock, client_id(client))
+        await reply(interaction, embed=history_embed(found))
 
     @training.command(name="progress", description="A client's progress chart for one exercise")
     @app_commands.autocomplete(client=client_autocomplete, exercise=exercise_autocomplete)
     @coach_only
     async def client_progress(self, interaction: discord.Interaction, client: str, exercise: str) -> None:
-        profile = await _client(self.bot, client_id(client))
+        profile = await progress.client(self.bot.pool, client_id(client))
         await interaction.response.defer(ephemeral=True, thinking=True)
         await progress_reply(interaction, profile, exercise)
 
@@ -304,7 +226,7 @@ async def setup(bot: Regiment) -> None:
         return
     if bot.mode == BotMode.gateway:
         bot.add_dynamic_items(LogSetButton)
-        bot.modal_router.add(MODAL_TEMPLATE, on_log_submit)
+        bot.modal_router.add(training.MODAL_ID.pattern, on_log_submit)
     await bot.add_cog(TrainingClient(bot))
     if bot.coach_guild is not None:
         await bot.add_cog(TrainingCoach(bot), guild=bot.coach_guild)

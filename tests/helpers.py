@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 import asyncpg
+from doubles.recording import RecordingTransport
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
-from bot.core.delivery import RecordingTransport, Transport
+from bot.core.delivery import Transport
 from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
 from bot.core.runtime import Runtime
 from bot.domain.models import ClientProfile, Job
@@ -51,7 +52,7 @@ def message_engine(
         return handler
 
     specs = [ActionSpec(name, action, at, kind, deadline) for action, at, kind, deadline in actions]
-    return Engine(name, specs, {action: make(kind) for action, _, kind, _ in actions})
+    return Engine(name, name, specs, {action: make(kind) for action, _, kind, _ in actions})
 
 
 def runtime(
@@ -71,3 +72,15 @@ async def all_jobs(pool: asyncpg.Pool) -> list[Job]:
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT * FROM jobs ORDER BY due_at, id")
     return [Job.from_row(r) for r in rows]
+
+
+def tracked_labels() -> dict[str, str]:
+    """Name -> label of the engines that count in compliance, from the registry (the only list of
+    engines), in display order."""
+    from bot.config import Settings
+    from bot.engines import build_registry
+
+    return build_registry(Settings(_env_file=None)).labels()  # type: ignore[call-arg]
+
+
+ENGINES = tuple(tracked_labels())

@@ -10,9 +10,8 @@ from bot_harness import running_bot
 from helpers import utc
 
 from bot.core.clock import VirtualClock
-from bot.discord_adapter.client import EXTENSIONS
-from bot.engines import cardio, checkin, meals
-from bot.views import workout
+from bot.discord_adapter.client import extensions
+from bot.views import custom_ids
 
 LONGEST_ID = 18_446_744_073_709_551_615  # the largest snowflake: 20 digits
 
@@ -20,7 +19,7 @@ LONGEST_ID = 18_446_744_073_709_551_615  # the largest snowflake: 20 digits
 async def test_extensions_templates_and_commands(discord_double, pool, settings) -> None:
     clock = VirtualClock(utc(2026, 5, 4))
     async with running_bot(discord_double, pool, clock, settings) as bot:
-        assert set(bot.extensions) == set(EXTENSIONS)
+        assert set(bot.extensions) == set(extensions(bot.registry))
         dynamic = list(bot._connection._view_store._dynamic_items)  # type: ignore[attr-defined]
         templates = [re.compile(t.pattern) for t in dynamic] + [
             re.compile(p) for p in bot.modal_router.patterns
@@ -28,12 +27,7 @@ async def test_extensions_templates_and_commands(discord_double, pool, settings)
         assert len({t.pattern for t in templates}) == len(templates)
         assert all(t.pattern.startswith("rg:") for t in templates), "templates are namespaced"
         day = dt.date(2026, 12, 31)
-        layouts = (
-            checkin.FEEL_ID, checkin.BODY_ID, checkin.FEEL_MODAL_ID, checkin.BODY_MODAL_ID,
-            meals.FOLLOWED_ID, meals.OFF_PLAN_ID, meals.NOTE_MODAL_ID, cardio.LOG_ID, cardio.MODAL_ID,
-            workout.LOG_ID, workout.MODAL_ID,
-        )  # fmt: skip
-        for layout in layouts:
+        for layout in custom_ids.ALL:
             custom_id = layout.format(user_id=LONGEST_ID, day=day, index=24)
             assert len(custom_id) <= 100
             assert sum(1 for t in templates if t.fullmatch(custom_id)) == 1, custom_id

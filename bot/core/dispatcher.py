@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import statistics
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -75,9 +76,11 @@ class DispatchStats:
     def lateness_quantiles(self) -> dict[str, float]:
         if not self.lateness:
             return {}
-        ordered = sorted(self.lateness)
-        pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-        return {"0.5": pick(0.5), "0.95": pick(0.95), "0.99": pick(0.99)}
+        if len(self.lateness) == 1:  # statistics.quantiles needs two points before Python 3.13
+            (only,) = self.lateness
+            return {"0.5": only, "0.95": only, "0.99": only}
+        cuts = statistics.quantiles(self.lateness, n=100, method="inclusive")
+        return {"0.5": cuts[49], "0.95": cuts[94], "0.99": cuts[98]}
 
 
 class Dispatcher:
@@ -233,7 +236,7 @@ class Dispatcher:
             await self._finish(job, JobStatus.expired, error="deadline passed before it could be sent")
             return
 
-        context = JobContext(job, client, self.pool, self.clock, self.transport, self.settings)
+        context = JobContext(job, client, self.pool, self.clock, self.transport, self.settings, self.registry)
         try:
             outcome = await handler(context)
         except RecipientUnreachable as exc:
@@ -319,7 +322,7 @@ class Dispatcher:
                     conn,
                     kind="unreachable",
                     user_id=job.user_id,
-                    dedupe_key=f"unreachable:{job.user_id}:{since.isoformat() if since else now.isoformat()}",
+                    scope=(since or now).isoformat(),
                     summary="Discord refuses DMs to this client (DMs closed or no shared server). Their "
                     "drops are paused until they use the bot again.",
                     details={"error": str(exc), "job": job.key},

@@ -1,10 +1,15 @@
-"""What an engine is, as far as the scheduler cares: named actions at local times, and a
-handler per action that the dispatcher runs when a job falls due."""
+"""What an engine is: one declaration that owns everything the rest of the system asks of it.
+
+The scheduler needs its actions (local time, deadline, kind) and a handler per action; the
+planner and `/schedule preview` need who it applies to (one eligibility rule); people need its
+labels; coaches need to know whether it can be triggered; compliance, charts and the flag scan
+need to know whether and how it counts; the Discord layer needs its cog and persistent ids.
+The registry (bot.engines.build_registry) is the only list of engines: everything iterates it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -12,9 +17,12 @@ from typing import Any
 import asyncpg
 
 from bot.config import Settings
+from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import Transport
+from bot.domain.eligibility import EVERYONE, Rule
 from bot.domain.models import ClientProfile, Job, JobStatus
+from bot.views.custom_ids import CustomId
 from bot.views.messages import OutgoingMessage, SentMessage
 
 
@@ -31,15 +39,17 @@ class ActionSpec:
     at: dt.time  # client-local wall time (UTC wall time for scans)
     kind: ActionKind
     deadline_at: dt.time | None = None  # client-local, same local date
-    # Static SQL over `c` (client_profiles) and `z.local_date`, e.g. training days only.
-    client_filter: str | None = None
     weekday: int | None = None  # scans only: Monday = 0
+    label: str = ""  # as people read it in schedules: "check-in", "workout closes"
+    previewed: bool = True  # shown in a client's /schedule preview (not for bookkeeping)
 
     @property
     def name(self) -> str:
         return f"{self.engine}.{self.action}"
 
     def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", f"{self.engine} {self.action}")
         if self.deadline_at is not None and self.deadline_at <= self.at:
             raise ValueError(f"{self.name}: deadline {self.deadline_at} is not after {self.at}")
         if (self.kind == ActionKind.scan) != (self.weekday is not None):
@@ -69,6 +79,7 @@ class JobContext:
     clock: Clock
     transport: Transport
     settings: Settings
+    registry: EngineRegistry
 
     def now(self) -> dt.datetime:
         return self.clock.now()
@@ -77,26 +88,56 @@ class JobContext:
         """DM the job's client with a nonce fixed by the job, and remember the DM channel."""
         if self.client is None:
             raise ValueError(f"{self.job.key} has no client to message")
-        sent = await self.transport.send_dm(
-            self.client.user_id, self.client.dm_channel_id, message, nonce=self.job.nonce(part)
+        sent, self.client = await dm.send_dm(
+            self.pool, self.transport, self.clock, self.client, message, nonce=self.job.nonce(part)
         )
-        if sent.channel_id != self.client.dm_channel_id:
-            from bot.repo import clients
-
-            async with self.pool.acquire() as conn:
-                await clients.set_dm_channel(conn, self.client.user_id, sent.channel_id, self.now())
-            self.client = self.client.model_copy(update={"dm_channel_id": sent.channel_id})
         return sent
 
 
 Handler = Callable[[JobContext], Awaitable[Outcome]]
+DayTest = Callable[[dt.date], bool]
+
+
+@dataclass(frozen=True)
+class ComplianceSource:
+    """How an engine counts, as statements from its own repo module and one line of words.
+
+    - outcomes_sql: per client and local day, what was due and what was done
+      (`user_id, day, engine, due, done`; $1 start, $2 end, `{only_clients}` after its WHERE);
+    - recent_logs_sql: a client's logs for a coach (`timestamp, date, engine, status, detail`; $1);
+    - day_status_sql: one row, or none, about a client's local date ($1 the client, $2 the date);
+    - day_line: that row as the line /today and /history show, or None when nothing was due.
+    """
+
+    outcomes_sql: str
+    recent_logs_sql: str
+    day_status_sql: str
+    day_line: Callable[[Mapping[str, Any]], str | None]
 
 
 @dataclass
 class Engine:
     name: str
+    label: str  # the engine as people read it: "check-in"
     actions: list[ActionSpec]
     handlers: dict[str, Handler]
+    # Who its per-client actions apply to (the planner's SQL and the preview come from this).
+    applies: Rule = EVERYONE
+    triggerable: tuple[str, ...] = ()  # actions a coach may run now with /trigger
+    compliance: ComplianceSource | None = None  # None: it is not something a client logs
+    cog: str | None = None  # the extension holding its Discord side
+    custom_ids: tuple[CustomId, ...] = ()  # the persistent ids on its messages
+    # The messages it sends, by name, for galleries and tests: name -> builder.
+    renderers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # What other engines may ask it for by role rather than by name (e.g. "check-in").
+    roles: frozenset[str] = frozenset()
+    # The charts a client can ask for with /progress, by name: (pool, client) -> PNG bytes.
+    charts: Mapping[str, Callable[[asyncpg.Pool, ClientProfile], Awaitable[bytes]]] = field(
+        default_factory=dict
+    )
+    # Beyond eligibility, whether the drop has anything to send on a day (not a rest day, a day
+    # with meals): the preview asks once per client and gets a test for each day.
+    sends_on: Callable[[asyncpg.Connection, ClientProfile], Awaitable[DayTest]] | None = None
 
     def __post_init__(self) -> None:
         for spec in self.actions:
@@ -104,9 +145,18 @@ class Engine:
                 raise ValueError(f"{spec.name} is declared in engine {self.name}")
             if spec.action not in self.handlers:
                 raise ValueError(f"{spec.name} has no handler")
+        for action in self.triggerable:
+            spec = next((s for s in self.actions if s.action == action), None)
+            if spec is None or spec.kind != ActionKind.drop:
+                raise ValueError(f"{self.name}.{action}: only a drop of this engine can be triggered")
+
+    def spec(self, action: str) -> ActionSpec | None:
+        return next((s for s in self.actions if s.action == action), None)
 
 
 class EngineRegistry:
+    """The engines, in the order people see them (compliance tables, heatmap rows)."""
+
     def __init__(self, engines: Iterable[Engine] = ()) -> None:
         self._engines: dict[str, Engine] = {}
         for engine in engines:
@@ -115,17 +165,63 @@ class EngineRegistry:
     def add(self, engine: Engine) -> None:
         if engine.name in self._engines:
             raise ValueError(f"engine {engine.name} registered twice")
+        taken = {cid.prefix for e in self._engines.values() for cid in e.custom_ids}
+        clash = taken & {cid.prefix for cid in engine.custom_ids}
+        if clash:
+            raise ValueError(f"engine {engine.name} reuses custom ids {sorted(clash)}")
         self._engines[engine.name] = engine
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Engine]:
         return iter(self._engines.values())
+
+    def get(self, engine: str) -> Engine | None:
+        return self._engines.get(engine)
 
     def spec(self, engine: str, action: str) -> ActionSpec | None:
         found = self._engines.get(engine)
-        if found is None:
-            return None
-        return next((s for s in found.actions if s.action == action), None)
+        return None if found is None else found.spec(action)
 
     def handler(self, engine: str, action: str) -> Handler | None:
         found = self._engines.get(engine)
         return None if found is None else found.handlers.get(action)
+
+    def action_label(self, engine: str, action: str) -> str:
+        spec = self.spec(engine, action)
+        return spec.label if spec is not None else f"{engine} {action}"
+
+    def triggerable(self) -> list[ActionSpec]:
+        """The drops a coach may send now, as `engine.action` specs."""
+        return [s for e in self for s in e.actions if s.action in e.triggerable]
+
+    def tracked(self) -> list[Engine]:
+        """The engines that count in compliance, in display order."""
+        return [e for e in self if e.compliance is not None]
+
+    def labels(self) -> dict[str, str]:
+        """Engine name -> label, for the engines that count in compliance."""
+        return {e.name: e.label for e in self.tracked()}
+
+    def outcome_sources(self) -> list[str]:
+        return [e.compliance.outcomes_sql for e in self if e.compliance is not None]
+
+    def log_sources(self) -> dict[str, str]:
+        return {e.name: e.compliance.recent_logs_sql for e in self if e.compliance is not None}
+
+    def day_status_sources(self) -> dict[str, str]:
+        return {e.name: e.compliance.day_status_sql for e in self if e.compliance is not None}
+
+    def day_lines(self, statuses: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+        """What a client did on a day, one line per engine that had something for them."""
+        lines = []
+        for engine in self.tracked():
+            row = statuses.get(engine.name)
+            line = None if row is None or engine.compliance is None else engine.compliance.day_line(row)
+            if line:
+                lines.append(line)
+        return lines
+
+    def with_role(self, role: str) -> list[Engine]:
+        return [e for e in self if role in e.roles]
+
+    def cogs(self) -> list[str]:
+        return [e.cog for e in self if e.cog is not None]

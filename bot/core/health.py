@@ -13,10 +13,8 @@ from aiohttp import web
 
 from bot.core.clock import Clock
 from bot.core.runtime import Runtime
-
-JOBS_BY_STATUS = "SELECT status, count(*) AS n FROM jobs GROUP BY status"
-RETRY_DEPTH = "SELECT count(*) FROM jobs WHERE status = 'pending' AND attempts > 0"
-UNREACHABLE = "SELECT count(*) FROM client_profiles WHERE NOT reachable"
+from bot.repo import clients
+from bot.repo import jobs as jobs_repo
 
 
 class Health:
@@ -58,11 +56,11 @@ class Health:
     async def metrics(self, request: web.Request) -> web.Response:
         lines = []
         async with self.pool.acquire() as conn:
-            by_status = await conn.fetch(JOBS_BY_STATUS)
-            retry_depth = await conn.fetchval(RETRY_DEPTH)
-            unreachable = await conn.fetchval(UNREACHABLE)
+            by_status = await jobs_repo.count_by_status(conn)
+            retry_depth = await jobs_repo.retry_depth(conn)
+            unreachable = await clients.count_unreachable(conn)
         lines += ["# HELP regiment_jobs Jobs in the jobs table by status.", "# TYPE regiment_jobs gauge"]
-        lines += [f'regiment_jobs{{status="{r["status"]}"}} {r["n"]}' for r in by_status]
+        lines += [f'regiment_jobs{{status="{status}"}} {n}' for status, n in by_status.items()]
         lines += [
             "# HELP regiment_retry_queue_depth Pending jobs waiting for a retry.",
             "# TYPE regiment_retry_queue_depth gauge",

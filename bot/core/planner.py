@@ -18,6 +18,7 @@ from loguru import logger
 
 from bot.core.engine import ActionKind, ActionSpec
 from bot.domain import timezones
+from bot.domain.eligibility import EVERYONE, Rule
 from bot.repo import cards
 from bot.repo import jobs as jobs_repo
 
@@ -48,22 +49,25 @@ def scan_instants(
 class Planner:
     """Plans one engine's actions."""
 
-    def __init__(self, name: str, actions: Sequence[ActionSpec], horizon: dt.timedelta) -> None:
+    def __init__(
+        self, name: str, actions: Sequence[ActionSpec], horizon: dt.timedelta, applies: Rule = EVERYONE
+    ) -> None:
         self.name = name
         self.actions = list(actions)
         self.horizon = horizon
+        self.applies = applies  # the engine's eligibility rule, for every per-client action
 
     async def tick(self, pool: asyncpg.Pool, now: dt.datetime) -> PlanResult:
         """Plan everything due from the watermark up to now + horizon."""
         end = now + self.horizon
         async with pool.acquire() as conn, conn.transaction():
-            start = await conn.fetchval(jobs_repo.WATERMARK_GET, self.name)
+            start = await jobs_repo.lock_watermark(conn, self.name)
             if start is None:
                 start = now
             if end <= start:
                 return PlanResult(0, None)
             result = await self._plan(conn, start, end, now, user_id=None)
-            await conn.execute(jobs_repo.WATERMARK_SET, self.name, end)
+            await jobs_repo.move_watermark(conn, self.name, end)
         if result.planned:
             logger.bind(planner=self.name).debug(
                 "planned {} jobs in [{}, {})", result.planned, start.isoformat(), end.isoformat()
@@ -74,7 +78,7 @@ class Planner:
         """Plan one client's jobs in [now, watermark): after onboarding, a resume or a zone change,
         the regular ticks have already planned past instants this client now needs."""
         async with pool.acquire() as conn, conn.transaction():
-            watermark = await conn.fetchval(jobs_repo.WATERMARK_PEEK, self.name)
+            watermark = await jobs_repo.peek_watermark(conn, self.name)
             if watermark is None or watermark <= now:
                 return PlanResult(0, None)
             return await self._plan(conn, now, watermark, now, user_id=user_id)
@@ -101,59 +105,36 @@ class Planner:
             if user_id is not None:
                 continue
             for day, instant in scan_instants(spec, start, end):
-                due = await conn.fetchval(
-                    jobs_repo.PLAN_GLOBAL_JOB, spec.engine, spec.action, day, instant, now
-                )
+                due = await jobs_repo.plan_global_job(conn, spec.engine, spec.action, day, instant, now)
                 note(1 if due else 0, due)
 
         client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
         if not client_specs:
             return PlanResult(planned, earliest)
 
-        zone_names = [r["zone"] for r in await conn.fetch(jobs_repo.DISTINCT_ZONES, user_id)]
+        zone_names = await jobs_repo.distinct_zones(conn, user_id)
         invalid: list[str] = []
-        # Group actions by their client filter: one INSERT per filter, typically one or two.
-        by_filter: dict[str | None, list[ActionSpec]] = {}
-        for spec in client_specs:
-            by_filter.setdefault(spec.client_filter, []).append(spec)
-        rows_by_filter: dict[str | None, list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]]] = {
-            f: [] for f in by_filter
-        }
+        rows: list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]] = []
         for zone_name in zone_names:
             try:
                 tz = timezones.parse_timezone(zone_name)
             except timezones.InvalidTimezone:
                 invalid.append(zone_name)
                 continue
-            for client_filter, specs in by_filter.items():
-                for spec in specs:
-                    for local_date, due in timezones.due_instants_between(tz, spec.at, start, end):
-                        deadline = (
-                            timezones.due_instant(tz, local_date, spec.deadline_at)
-                            if spec.deadline_at is not None
-                            else None
-                        )
-                        rows_by_filter[client_filter].append(
-                            (zone_name, spec.action, local_date, due, deadline)
-                        )
+            for spec in client_specs:
+                for local_date, due in timezones.due_instants_between(tz, spec.at, start, end):
+                    deadline = (
+                        timezones.due_instant(tz, local_date, spec.deadline_at)
+                        if spec.deadline_at is not None
+                        else None
+                    )
+                    rows.append((zone_name, spec.action, local_date, due, deadline))
 
-        engine = client_specs[0].engine
-        for client_filter, rows in rows_by_filter.items():
-            if not rows:
-                continue
-            zones, actions, dates, dues, deadlines = (list(col) for col in zip(*rows, strict=True))
-            record = await conn.fetchrow(
-                jobs_repo.plan_client_jobs_sql(client_filter),
-                engine,
-                zones,
-                actions,
-                dates,
-                dues,
-                deadlines,
-                now,
-                user_id,
+        if rows:
+            planned_now, first = await jobs_repo.plan_client_jobs(
+                conn, client_specs[0].engine, self.applies, rows, now, user_id
             )
-            note(record["planned"], record["earliest"])
+            note(planned_now, first)
 
         if invalid:
             await self._flag_invalid_zones(conn, invalid, now)
@@ -164,12 +145,12 @@ class Planner:
     ) -> None:
         # Seed 000: "Invalid time format → skip user and flag Job Card" — once per client and
         # stored value, not once per tick; every engine's planner hits this, the key dedupes.
-        for row in await conn.fetch(jobs_repo.CLIENTS_IN_ZONES, invalid):
+        for row in await jobs_repo.clients_in_zones(conn, invalid):
             await cards.raise_card(
                 conn,
                 kind="invalid_timezone",
                 user_id=row["user_id"],
-                dedupe_key=f"invalid_timezone:{row['user_id']}:{row['timezone']}",
+                scope=row["timezone"],
                 summary=f"Timezone {row['timezone']!r} is not valid; this client gets nothing "
                 "until it is fixed.",
                 details={"timezone": row["timezone"]},

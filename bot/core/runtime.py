@@ -39,7 +39,7 @@ class Runtime:
         self.settings = settings
         interval = dt.timedelta(minutes=settings.planning_interval_minutes)
         horizon = interval + dt.timedelta(minutes=settings.planning_slack_minutes)
-        self.planners = {e.name: Planner(e.name, e.actions, horizon) for e in registry}
+        self.planners = {e.name: Planner(e.name, e.actions, horizon, e.applies) for e in registry}
         self.dispatcher = Dispatcher(pool, clock, registry, transport, settings, worker_id=worker_id)
         self.plan_loops = [
             PeriodicTask(f"plan:{name}", clock, interval, self._tick_body(name)) for name in self.planners

@@ -1,7 +1,8 @@
 """The discord.py bot: resources injected, extensions loaded in `setup_hook`, one error path.
 
 Modes:
-- `gateway`: the full bot (one process per shard): interactions, planning, dispatching.
+- `gateway`: the full bot, the one process that holds the gateway (all of its shards:
+  `SHARD_COUNT` switches to AutoShardedBot): interactions, planning, dispatching.
 - `dispatch_only`: REST only, never connects to the gateway (a second gateway connection for
   the same shard would receive every interaction too); it plans and dispatches jobs.
 - `sync`: logs in to sync application commands, runs nothing.
@@ -12,7 +13,6 @@ modals arrive as interactions whatever the intents; no message content, members 
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 from typing import Any
 
@@ -30,19 +30,14 @@ from bot.core.runtime import Runtime
 from bot.discord_adapter.interactions import ModalRouter, report_error
 from bot.discord_adapter.transport import DiscordTransport
 from bot.engines import build_registry
-from bot.repo import cards, clients
+from bot.usecases import reachability
 
-EXTENSIONS = (
-    "cogs.scheduler",
-    "cogs.coach",
-    "cogs.client",
-    "cogs.checkin",
-    "cogs.meals",
-    "cogs.cardio",
-    "cogs.training",
-    "cogs.plans",
-    "cogs.roster",
-)
+# The cogs that belong to no engine; each engine names its own cog in its declaration.
+CORE_EXTENSIONS = ("cogs.scheduler", "cogs.coach", "cogs.client", "cogs.plans", "cogs.operations")
+
+
+def extensions(registry: EngineRegistry) -> list[str]:
+    return [*CORE_EXTENSIONS, *registry.cogs()]
 
 
 class BotMode(StrEnum):
@@ -93,9 +88,10 @@ class RegimentMixin:
         return discord.Object(gid) if gid else None
 
     async def setup_hook(self) -> None:
-        for extension in EXTENSIONS:
+        names = extensions(self.registry)
+        for extension in names:
             await self.load_extension(extension)  # type: ignore[attr-defined]
-        logger.info("loaded {} extension(s) in {} mode", len(EXTENSIONS), self.mode)
+        logger.info("loaded {} extension(s) in {} mode", len(names), self.mode)
 
     async def _on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -111,19 +107,15 @@ class RegimentMixin:
             await self._restore_reachability(interaction)
 
     async def _restore_reachability(self, interaction: discord.Interaction) -> None:
-        now = self.clock.now()
+        channel = interaction.channel
+        in_dm = isinstance(channel, discord.DMChannel | discord.PartialMessageable) and (
+            getattr(channel, "type", None) == discord.ChannelType.private
+        )
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if await clients.mark_reachable(conn, interaction.user.id, now):
-                    await cards.resolve_open_of_kind(
-                        conn, interaction.user.id, "unreachable", now, note="client used the bot again"
-                    )
-                    channel = interaction.channel
-                    if isinstance(channel, discord.DMChannel | discord.PartialMessageable) and (
-                        getattr(channel, "type", None) == discord.ChannelType.private
-                    ):
-                        await clients.set_dm_channel(conn, interaction.user.id, channel.id, now)
-                    logger.info("client {} is reachable again", interaction.user.id)
+            if await reachability.restore(
+                self.pool, self.clock, interaction.user.id, channel.id if in_dm and channel else None
+            ):
+                logger.info("client {} is reachable again", interaction.user.id)
         except Exception as exc:  # never let bookkeeping break the interaction itself
             logger.warning("could not check reachability of {}: {}", interaction.user.id, exc)
 
@@ -192,7 +184,3 @@ def build_bot(
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     cls = ShardedRegimentBot if settings.shard_count else RegimentBot
     return cls(settings, pool, clock, mode, **options)
-
-
-async def wait_forever(stop: asyncio.Event) -> None:
-    await stop.wait()

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ENGINES = ("checkin", "meals", "cardio", "training")
 OVERALL = "overall"
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -24,15 +23,15 @@ class DayOutcome:
     """What was due and what was logged for one engine on one of the client's local days."""
 
     day: dt.date  # the client's local date
-    engine: str  # one of ENGINES
+    engine: str  # the engine's name (the registry says which engines count)
     due: int  # items due: check-in 1, meals the number of meals, cardio 1, training its exercises
     done: int  # items logged, 0..due
     paused: bool = False  # the client was paused that day: excluded from everything
 
     def __post_init__(self) -> None:
         # A bad count is a bug in the caller's query; failing here beats a 130% compliance card.
-        if self.engine not in ENGINES:
-            raise ValueError(f"unknown engine {self.engine!r}; expected one of {ENGINES}")
+        if not self.engine or self.engine == OVERALL:
+            raise ValueError(f"{self.engine!r} is not an engine")
         if self.due < 0 or not 0 <= self.done <= self.due:
             raise ValueError(f"{self.engine} on {self.day}: done {self.done} of due {self.due} is impossible")
 
@@ -84,12 +83,14 @@ def _days(outcomes: Iterable[DayOutcome]) -> dict[dt.date, _Day]:
 
 def rates(outcomes: Iterable[DayOutcome], start: dt.date, end: dt.date) -> dict[str, Rate]:
     """Done/due per engine and "overall" over the local days [start, end), paused days left out.
+    Every engine with an outcome on an unpaused day has an entry (0 of 0 outside the window).
 
     "overall" adds items, not percentages: a day of five meals weighs more than its one check-in,
     which matches what the client was asked to do.
     """
-    totals = {engine: Rate(0, 0) for engine in ENGINES}
-    for o in _active(outcomes):
+    active = _active(outcomes)
+    totals = {engine: Rate(0, 0) for engine in dict.fromkeys(o.engine for o in active)}
+    for o in active:
         if start <= o.day < end:
             totals[o.engine] += Rate(o.done, o.due)
     overall = Rate(0, 0)

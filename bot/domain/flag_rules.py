@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from statistics import fmean
+from statistics import StatisticsError, fmean, linear_regression
 from typing import Literal
 
 from bot.domain.compliance import (
-    ENGINES,
     OVERALL,
     DayOutcome,
     Rate,
@@ -27,7 +26,6 @@ from bot.domain.compliance import (
     weekly_overall,
 )
 
-ENGINE_LABELS = {"checkin": "check-in", "meals": "meals", "cardio": "cardio", "training": "training"}
 PREVIOUS_WEEKS = 4  # the baseline a compliance drop is measured against
 MIN_PREVIOUS_WEEKS = 2  # fewer is noise: a new client's first week is no baseline
 MIN_POINTS = 3  # readiness scores or weigh-ins needed before a trend means anything
@@ -44,6 +42,10 @@ class FlagThresholds:
     no_checkin_days: int = 3
     readiness_drop: float = 0.75  # last-7-day mean vs previous-7-day mean, points on the 1–5 scale
     block_ending_days: int = 7
+    # Engine name -> label, in the order people read them (the registry's): for card texts.
+    engine_labels: Mapping[str, str] = field(default_factory=dict)
+    # The engines whose logs are the client's check-in (the registry's "check-in" role).
+    checkin_engines: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,17 @@ def _card(kind: str, summary: str, details: dict[str, object], urgency: int | No
     return CardDraft(kind, URGENCY[kind] if urgency is None else urgency, summary, details)
 
 
-def _engines_text(week: Mapping[str, Rate]) -> str:
-    return ", ".join(f"{ENGINE_LABELS[e]} {week[e].done}/{week[e].due}" for e in ENGINES if week[e].due > 0)
+def _engines_in_order(week: Mapping[str, Rate], labels: Mapping[str, str]) -> list[str]:
+    """The engines with something due, in the order the labels list them (then by name)."""
+    due = [e for e, rate in week.items() if e != OVERALL and rate.due > 0]
+    order = list(labels)
+    return sorted(due, key=lambda e: (order.index(e) if e in order else len(order), e))
+
+
+def _engines_text(week: Mapping[str, Rate], labels: Mapping[str, str]) -> str:
+    return ", ".join(
+        f"{labels.get(e, e)} {week[e].done}/{week[e].due}" for e in _engines_in_order(week, labels)
+    )
 
 
 def _low_compliance(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | None:
@@ -115,14 +126,17 @@ def _low_compliance(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft |
         return None
     summary = (
         f"Overall compliance {_num(pct)}% this week ({this[OVERALL].done}/{this[OVERALL].due} items; "
-        f"threshold {_num(thresholds.min_compliance_pct)}%): {_engines_text(this)}"
+        f"threshold {_num(thresholds.min_compliance_pct)}%): {_engines_text(this, thresholds.engine_labels)}"
     )
     details: dict[str, object] = {
         "pct": round(pct, 1),
         "threshold_pct": thresholds.min_compliance_pct,
         "done": this[OVERALL].done,
         "due": this[OVERALL].due,
-        "engines": {e: {"done": this[e].done, "due": this[e].due} for e in ENGINES if this[e].due > 0},
+        "engines": {
+            e: {"done": this[e].done, "due": this[e].due}
+            for e in _engines_in_order(this, thresholds.engine_labels)
+        },
     }
     return _card("low_compliance", summary, details)
 
@@ -190,7 +204,10 @@ def _no_checkin(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | Non
         due_days = [
             o.day
             for o in week.outcomes
-            if o.engine == "checkin" and o.due > 0 and o.day not in paused and o.day <= last_day
+            if o.engine in thresholds.checkin_engines
+            and o.due > 0
+            and o.day not in paused
+            and o.day <= last_day
         ]
         if not due_days:
             return None
@@ -253,11 +270,10 @@ def weekly_change_kg(points: Iterable[tuple[dt.date, float]]) -> float | None:
     origin = min(day for day, _ in listed)
     xs = [float((day - origin).days) for day, _ in listed]
     ys = [kg for _, kg in listed]
-    mean_x, mean_y = fmean(xs), fmean(ys)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    if spread == 0:
+    try:
+        slope, _ = linear_regression(xs, ys)
+    except StatisticsError:  # every weigh-in on one day: x is constant
         return None
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
     return slope * 7
 
 
@@ -383,12 +399,6 @@ def escalation_due(
         return None
     through = today if include_today else today - dt.timedelta(days=1)
     return _missed_days_card(run, through, thresholds.missed_days)
-
-
-def sort_cards(cards: Iterable[tuple[int, str, CardDraft]]) -> list[tuple[int, str, CardDraft]]:
-    """(user_id, display_name, card) for the coach summary: by urgency, then kind, then name
-    (case-insensitive; the user id settles two clients with the same name)."""
-    return sorted(cards, key=lambda c: (c[2].urgency, c[2].kind, c[1].casefold(), c[1], c[0]))
 
 
 @dataclass(frozen=True)

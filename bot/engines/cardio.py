@@ -13,41 +13,58 @@ import asyncpg
 
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.core.engine import Engine
+from bot.core.engine import ComplianceSource, DayTest, Engine
+from bot.domain.eligibility import HasValue
 from bot.domain.errors import InputError
 from bot.domain.inputs import number
 from bot.domain.models import ClientProfile, DailyDrop
-from bot.domain.plans import CardioSession
-from bot.engines import daily
+from bot.domain.plans import CardioPlan, CardioSession
+from bot.engines import lifecycle
+from bot.repo import cardio as repo
 from bot.repo import clients
-from bot.repo import daily as repo
+from bot.repo import plans as plans_repo
+from bot.repo.drops import DropStore
+from bot.repo.drops import create as create_drop
+from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
 NAME = "cardio"
-LOG_ID = "rg:cd:log:{user_id}:{day:%Y%m%d}"
-MODAL_ID = "rg:cd:set:{user_id}:{day:%Y%m%d}"
-HAS_PLAN = "c.cardio_plan_id IS NOT NULL"
+LOG_ID = custom_ids.CARDIO_LOG
+MODAL_ID = custom_ids.CARDIO_FORM
+HAS_PLAN = HasValue("cardio_plan_id")
 
 
-def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
-    async def content(
-        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
-    ) -> dict[str, Any] | str:
+def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
+    async def snapshot(
+        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
+    ) -> DailyDrop | str:
+        profile = await clients.get(conn, user_id)
+        assert profile is not None
         if profile.cardio_plan_id is None:
             return "no cardio plan"
-        found = await daily.client_plan(conn, profile, "cardio", profile.cardio_plan_id, now)
+        found = await lifecycle.client_plan(
+            conn,
+            profile,
+            "cardio",
+            profile.cardio_plan_id,
+            now,
+            title="Cardio plan",
+            consequence="no cardio is sent",
+        )
         if found is None:
             return "cardio plan missing"
         version, plan = found
         session = plan.session_on(day)
         if session is None:
             return "rest day"
-        return {
+        content = {
             "plan_id": plan.id, "version": version, "plan_name": plan.name,
             "closes": f"{settings.day_deadline_at:%H:%M}", "session": session.model_dump(mode="json"),
         }  # fmt: skip
+        deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
+        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
 
-    return content
+    return snapshot
 
 
 async def render(
@@ -118,7 +135,7 @@ async def log_cardio(
         if profile is None:
             raise InputError("You are not a client of The Regiment.")
         async with conn.transaction():
-            drop = await daily.open_drop(conn, user_id, day, NAME, clock, "cardio log")
+            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
             minutes, steps, hr = parse_log(values, target(drop))
             row = await repo.log_cardio(conn, drop, minutes, steps, hr, clock.now())
         messages = await render(conn, drop, profile, False)
@@ -129,13 +146,38 @@ async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> 
     return await repo.miss_cardio(conn, drop.id, now)
 
 
+def day_line(row: Mapping[str, Any]) -> str | None:
+    if not row.get("kind"):
+        return None
+    return f"cardio: {dict(logged='done ✅', missed='missed ❌').get(row.get('status'), 'to do')}"
+
+
+async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
+    """For the preview: on which days the client's plan has something to send."""
+    found = await plans_repo.latest(conn, "cardio", client.cardio_plan_id) if client.cardio_plan_id else None
+    plan = found[1] if found is not None else None
+    return lambda day: isinstance(plan, CardioPlan) and plan.session_on(day) is not None
+
+
+LOGBOOK = lifecycle.Logbook(
+    DropStore(NAME),
+    missing_text="There is no cardio log for {day:%A %d %B}.",
+    closed_text="The cardio log for {day:%A %d %B} closed at {closes}",
+)
+
+
 def build(settings: Settings) -> Engine:
-    return daily.engine(
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    return Engine(
         NAME,
-        drop_at=settings.cardio_drop_at,
-        closes_at=settings.day_deadline_at,
-        content=_content_for(settings),
-        render=render,
-        miss=_miss,
-        client_filter=HAS_PLAN,
+        label="cardio",
+        actions=drops.actions(settings.cardio_drop_at, settings.day_deadline_at, "cardio", "cardio closes"),
+        handlers=drops.handlers(),
+        applies=HAS_PLAN,
+        triggerable=("drop",),
+        compliance=ComplianceSource(repo.OUTCOMES, repo.RECENT_LOGS, repo.DAY_STATUS, day_line),
+        cog="cogs.cardio",
+        custom_ids=(LOG_ID, MODAL_ID),
+        renderers={"cardio": message},
+        sends_on=sends_on,
     )

@@ -6,6 +6,7 @@ complete is missed (what was answered is kept)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,33 +16,38 @@ import asyncpg
 
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.core.engine import Engine
+from bot.core.engine import ComplianceSource, Engine
 from bot.domain.errors import InputError
 from bot.domain.inputs import number, text
-from bot.domain.lifting import show_weight, to_kg
+from bot.domain.lifting import KG_PER_LB, show_weight, to_kg
 from bot.domain.models import ClientProfile, DailyDrop, Unit
-from bot.engines import daily
+from bot.engines import lifecycle
+from bot.repo import checkin as repo
 from bot.repo import clients
-from bot.repo import daily as repo
+from bot.repo.drops import DropStore
+from bot.repo.drops import create as create_drop
+from bot.views import client_charts, custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
 NAME = "checkin"
-FEEL_ID = "rg:ci:feel:{user_id}:{day:%Y%m%d}"
-BODY_ID = "rg:ci:body:{user_id}:{day:%Y%m%d}"
-FEEL_MODAL_ID = "rg:ci:feelm:{user_id}:{day:%Y%m%d}"
-BODY_MODAL_ID = "rg:ci:bodym:{user_id}:{day:%Y%m%d}"
+FEEL_ID = custom_ids.CHECKIN_FEEL
+BODY_ID = custom_ids.CHECKIN_BODY
+FEEL_MODAL_ID = custom_ids.CHECKIN_FEEL_FORM
+BODY_MODAL_ID = custom_ids.CHECKIN_BODY_FORM
 RATINGS = ("energy", "mood", "stress", "soreness")
 NOTE_MAX = 500
 BODYWEIGHT_KG = (25.0, 350.0)
 
 
-def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
-    async def content(
-        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
-    ) -> dict[str, object]:
-        return {"closes": f"{settings.checkin_deadline_at:%H:%M}"}
+def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
+    async def snapshot(conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime) -> DailyDrop:
+        profile = await clients.get(conn, user_id)
+        assert profile is not None
+        deadline = lifecycle.deadline_of(profile, day, settings.checkin_deadline_at)
+        content = {"closes": f"{settings.checkin_deadline_at:%H:%M}"}
+        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
 
-    return content
+    return snapshot
 
 
 async def render(
@@ -122,7 +128,7 @@ def parse_feel(values: dict[str, str]) -> dict[str, object]:
 
 def parse_body(values: dict[str, str], unit: Unit) -> dict[str, object]:
     problems: list[str] = []
-    low, high = (round(v / 0.45359237) if unit == Unit.lb else v for v in BODYWEIGHT_KG)
+    low, high = (round(v / KG_PER_LB) if unit == Unit.lb else v for v in BODYWEIGHT_KG)
     weight = number(values.get("bodyweight", ""), "bodyweight", problems, low=low, high=high, unit=str(unit))
     sleep = number(values.get("sleep", ""), "sleep", problems, low=0, high=16, unit="hours")
     if problems or weight is None or sleep is None:
@@ -146,7 +152,7 @@ async def record(
             raise InputError("You are not a client of The Regiment.")
         parsed = parse_feel(values) if part == "feel" else parse_body(values, profile.unit)
         async with conn.transaction():
-            drop = await daily.open_drop(conn, user_id, day, NAME, clock, "check-in")
+            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
             row = await repo.upsert_checkin(conn, user_id, day, clock.now(), parsed)
         messages = await render(conn, drop, profile, False)
     readiness = float(row["readiness"]) if row["readiness"] is not None else None
@@ -157,12 +163,54 @@ async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> 
     return 1 if await repo.miss_checkin(conn, drop.user_id, drop.local_date, now) else 0
 
 
+async def _chart(pool: asyncpg.Pool, profile: ClientProfile, what: str) -> bytes:
+    async with pool.acquire() as conn:
+        points = await repo.series(conn, profile.user_id, what)
+    if not points:
+        raise InputError(f"No {what} logged yet: the chart appears after your first check-in.")
+    title = f"{what.capitalize()} — {profile.display_name or profile.user_id}"
+    if what == "bodyweight":
+        return await asyncio.to_thread(client_charts.bodyweight_chart, title, points, str(profile.unit))
+    return await asyncio.to_thread(client_charts.readiness_chart, title, points)
+
+
+async def bodyweight_chart(pool: asyncpg.Pool, profile: ClientProfile) -> bytes:
+    """Bodyweight with its 7-day moving average, in the client's unit."""
+    return await _chart(pool, profile, "bodyweight")
+
+
+async def readiness_chart(pool: asyncpg.Pool, profile: ClientProfile) -> bytes:
+    return await _chart(pool, profile, "readiness")
+
+
+def day_line(row: Mapping[str, Any]) -> str | None:
+    status = row.get("status")
+    if status is None:
+        return None
+    return f"check-in: {dict(partial='half done', logged='done ✅', missed='missed ❌')[status]}"
+
+
+LOGBOOK = lifecycle.Logbook(
+    DropStore(NAME),
+    missing_text="There is no check-in for {day:%A %d %B}.",
+    closed_text="The check-in for {day:%A %d %B} closed at {closes}",
+)
+
+
 def build(settings: Settings) -> Engine:
-    return daily.engine(
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    return Engine(
         NAME,
-        drop_at=settings.checkin_prompt_at,
-        closes_at=settings.checkin_deadline_at,
-        content=_content_for(settings),
-        render=render,
-        miss=_miss,
+        label="check-in",
+        actions=drops.actions(
+            settings.checkin_prompt_at, settings.checkin_deadline_at, "check-in", "check-in closes"
+        ),
+        handlers=drops.handlers(),
+        triggerable=("drop",),
+        compliance=ComplianceSource(repo.OUTCOMES, repo.RECENT_LOGS, repo.DAY_STATUS, day_line),
+        cog="cogs.checkin",
+        custom_ids=(FEEL_ID, BODY_ID, FEEL_MODAL_ID, BODY_MODAL_ID),
+        renderers={"check-in": message},
+        charts={"bodyweight": bodyweight_chart, "readiness": readiness_chart},
+        roles=frozenset({"check-in"}),  # its logs are what the no_checkin flag looks for
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from bot.config import Settings
-from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
 from bot.domain import timezones
 from bot.domain.compliance import OVERALL, streak, window_rates
 from bot.domain.flag_rules import (
@@ -30,6 +30,7 @@ from bot.domain.flag_rules import (
     honors,
 )
 from bot.domain.models import ClientProfile
+from bot.repo import blocks as blocks_repo
 from bot.repo import cards, clients
 from bot.repo import compliance as compliance_repo
 from bot.repo.blocks import DEFAULT_BLOCK_ID
@@ -37,9 +38,10 @@ from bot.usecases.coaching import client_today
 from bot.views.messages import Embed, EmbedField, OutgoingMessage
 
 NAME = "flags"
+CHECKIN_ROLE = "check-in"  # the engine whose logs say the client checked in (no_checkin rule)
 HISTORY_DAYS = 35  # this week and the four before (the compliance-drop baseline)
 # Raised where they happen, under their own keys (the dispatcher, the planner, the training
-# engine) and resolved there too: the scan must not open a second card every week.
+# engine): the scan must not open a second card every week for the same state.
 RAISED_ELSEWHERE = frozenset({"unreachable", "invalid_timezone", "invalid_block"})
 
 
@@ -50,8 +52,10 @@ def week_key(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def thresholds(settings: Settings) -> FlagThresholds:
+def thresholds(settings: Settings, registry: EngineRegistry) -> FlagThresholds:
     return FlagThresholds(
+        engine_labels=registry.labels(),
+        checkin_engines=frozenset(e.name for e in registry.with_role(CHECKIN_ROLE)),
         min_compliance_pct=settings.flag_min_compliance_pct,
         drop_points=settings.flag_drop_points,
         missed_days=settings.flag_missed_days,
@@ -68,18 +72,20 @@ class ScanResult:
     roster_pct: float | None
 
 
-async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.datetime) -> ScanResult:
+async def scan(
+    conn: asyncpg.Connection, registry: EngineRegistry, settings: Settings, key: str, now: dt.datetime
+) -> ScanResult:
     """Run the rules for every client and raise the week's cards (idempotent per key)."""
     roster = await clients.all_profiles(conn)
     todays = {p.user_id: client_today(p, now) for p in roster}
     earliest = min(todays.values(), default=now.date()) - dt.timedelta(days=HISTORY_DAYS)
     latest = max(todays.values(), default=now.date()) + dt.timedelta(days=1)
-    outcomes = await compliance_repo.outcomes(conn, earliest, latest)
+    outcomes = await compliance_repo.outcomes(conn, registry.outcome_sources(), earliest, latest)
     series = await compliance_repo.series(conn, earliest, latest)
     last_checkins = await compliance_repo.last_checkins(conn)
-    known_blocks = {r["block_id"] for r in await conn.fetch("SELECT DISTINCT block_id FROM training_blocks")}
+    known_blocks = await blocks_repo.known_ids(conn)
     all_prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest)
-    rules = thresholds(settings)
+    rules = thresholds(settings, registry)
     weeks, raised = [], []
     for profile in roster:
         today = todays[profile.user_id]
@@ -112,7 +118,7 @@ async def scan(conn: asyncpg.Connection, settings: Settings, key: str, now: dt.d
                 conn,
                 kind=card.kind,
                 user_id=profile.user_id,
-                dedupe_key=f"{card.kind}:{profile.user_id}:{key}",
+                scope=key,
                 summary=card.summary,
                 details={**card.details, "week": key},
                 urgency=card.urgency,
@@ -194,7 +200,7 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
     key = week_key(ctx.job.local_date)
     async with ctx.pool.acquire() as conn:
         async with conn.transaction():
-            result = await scan(conn, ctx.settings, key, ctx.now())
+            result = await scan(conn, ctx.registry, ctx.settings, key, ctx.now())
         # The summary lists the week's cards, not only those this attempt opened: a retry after
         # a failed post must not report "no new cards".
         week_cards = await cards.of_week(conn, key)
@@ -217,10 +223,11 @@ async def escalate(ctx: JobContext) -> Outcome:
     """Each evening per client: N consecutive fully missed days → a card now, not on Sunday."""
     assert ctx.client is not None
     day = ctx.job.local_date
-    rules = thresholds(ctx.settings)
+    rules = thresholds(ctx.settings, ctx.registry)
     async with ctx.pool.acquire() as conn, conn.transaction():
         history = await compliance_repo.outcomes(
             conn,
+            ctx.registry.outcome_sources(),
             day - dt.timedelta(days=rules.missed_days + 7),
             day + dt.timedelta(days=1),
             [ctx.client.user_id],
@@ -232,13 +239,13 @@ async def escalate(ctx: JobContext) -> Outcome:
             conn,
             kind=card.kind,
             user_id=ctx.client.user_id,
-            dedupe_key=f"{card.kind}:{ctx.client.user_id}:{week_key(day)}",
+            scope=week_key(day),
             summary=card.summary,
             details={**card.details, "week": week_key(day), "escalated_on": day.isoformat()},
             urgency=card.urgency,
             now=ctx.now(),
         )
-    dedupe_key = f"{card.kind}:{ctx.client.user_id}:{week_key(day)}"
+    dedupe_key = cards.card_key(card.kind, ctx.client.user_id, week_key(day))
     if ctx.settings.coach_channel_id is not None:
         async with ctx.pool.acquire() as conn:
             pending = await cards.unannounced(conn, dedupe_key)
@@ -256,11 +263,26 @@ async def escalate(ctx: JobContext) -> Outcome:
 def build(settings: Settings) -> Engine:
     return Engine(
         NAME,
-        [
+        label="flags",
+        actions=[
             ActionSpec(
-                NAME, "scan", settings.flag_scan_at_utc, ActionKind.scan, weekday=settings.flag_scan_weekday
+                NAME,
+                "scan",
+                settings.flag_scan_at_utc,
+                ActionKind.scan,
+                weekday=settings.flag_scan_weekday,
+                label="weekly flag scan",
+                previewed=False,
             ),
-            ActionSpec(NAME, "escalate", settings.escalation_check_at, ActionKind.mark),
+            ActionSpec(
+                NAME,
+                "escalate",
+                settings.escalation_check_at,
+                ActionKind.mark,
+                label="evening review",
+                previewed=False,
+            ),
         ],
-        {"scan": weekly_scan, "escalate": escalate},
+        handlers={"scan": weekly_scan, "escalate": escalate},
+        renderers={"weekly summary": summary_message, "honors board": honors_message},
     )

@@ -14,45 +14,62 @@ from loguru import logger
 
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.core.engine import Engine
+from bot.core.engine import ComplianceSource, DayTest, Engine
+from bot.domain.eligibility import HasValue
 from bot.domain.errors import InputError
 from bot.domain.inputs import text
 from bot.domain.models import ClientProfile, DailyDrop
-from bot.domain.plans import meal_text
-from bot.engines import daily
+from bot.domain.plans import MealPlan, meal_text
+from bot.engines import lifecycle
 from bot.repo import clients
-from bot.repo import daily as repo
+from bot.repo import meals as repo
+from bot.repo import plans as plans_repo
+from bot.repo.drops import DropStore
+from bot.repo.drops import create as create_drop
+from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
 NAME = "meals"
-FOLLOWED_ID = "rg:ml:ok:{user_id}:{day:%Y%m%d}:{index}"
-OFF_PLAN_ID = "rg:ml:off:{user_id}:{day:%Y%m%d}:{index}"
-NOTE_MODAL_ID = "rg:ml:note:{user_id}:{day:%Y%m%d}:{index}"
+FOLLOWED_ID = custom_ids.MEAL_FOLLOWED
+OFF_PLAN_ID = custom_ids.MEAL_OFF_PLAN
+NOTE_MODAL_ID = custom_ids.MEAL_NOTE_FORM
 NOTE_MAX = 300
-HAS_PLAN = "c.meal_plan_id IS NOT NULL"
+HAS_PLAN = HasValue("meal_plan_id")
 _STATUS = {"followed": "✅ followed", "off_plan": "⚠️ off plan", "missed": "❌ missed"}
 
 
-def _content_for(settings: Settings):  # type: ignore[no-untyped-def]
-    async def content(
-        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
-    ) -> dict[str, Any] | str:
+def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
+    async def snapshot(
+        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
+    ) -> DailyDrop | str:
+        profile = await clients.get(conn, user_id)
+        assert profile is not None
         if profile.meal_plan_id is None:
             return "no meal plan"
-        found = await daily.client_plan(conn, profile, "meals", profile.meal_plan_id, now)
+        found = await lifecycle.client_plan(
+            conn,
+            profile,
+            "meals",
+            profile.meal_plan_id,
+            now,
+            title="Meal plan",
+            consequence="no meals are sent",
+        )
         if found is None:
             return "meal plan missing"
         version, plan = found
         meals = plan.meals_on(day)
         if not meals:
             return "no meals planned that day"
-        return {
+        content = {
             "plan_id": plan.id, "version": version, "plan_name": plan.name,
             "closes": f"{settings.day_deadline_at:%H:%M}",
             "meals": [m.model_dump(mode="json") for m in meals],
         }  # fmt: skip
+        deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
+        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
 
-    return content
+    return snapshot
 
 
 async def render(
@@ -125,7 +142,7 @@ async def answer(
         if profile is None:
             raise InputError("You are not a client of The Regiment.")
         async with conn.transaction():
-            drop = await daily.open_drop(conn, user_id, day, NAME, clock, "meal log")
+            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
             meals = drop.content["meals"]
             if not 0 <= index < len(meals):
                 raise InputError("That meal is not on today's plan.")
@@ -140,13 +157,36 @@ async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> 
     return await repo.miss_meals(conn, drop.id, now)
 
 
+def day_line(row: Mapping[str, Any]) -> str | None:
+    return f"meals: {row['done']}/{row['due']} answered" if row.get("due") else None
+
+
+async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
+    """For the preview: on which days the client's plan has something to send."""
+    found = await plans_repo.latest(conn, "meals", client.meal_plan_id) if client.meal_plan_id else None
+    plan = found[1] if found is not None else None
+    return lambda day: isinstance(plan, MealPlan) and bool(plan.meals_on(day))
+
+
+LOGBOOK = lifecycle.Logbook(
+    DropStore(NAME),
+    missing_text="There is no meal log for {day:%A %d %B}.",
+    closed_text="The meal log for {day:%A %d %B} closed at {closes}",
+)
+
+
 def build(settings: Settings) -> Engine:
-    return daily.engine(
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    return Engine(
         NAME,
-        drop_at=settings.meals_drop_at,
-        closes_at=settings.day_deadline_at,
-        content=_content_for(settings),
-        render=render,
-        miss=_miss,
-        client_filter=HAS_PLAN,
+        label="meals",
+        actions=drops.actions(settings.meals_drop_at, settings.day_deadline_at, "meals", "meals close"),
+        handlers=drops.handlers(),
+        applies=HAS_PLAN,
+        triggerable=("drop",),
+        compliance=ComplianceSource(repo.OUTCOMES, repo.RECENT_LOGS, repo.DAY_STATUS, day_line),
+        cog="cogs.meals",
+        custom_ids=(FOLLOWED_ID, OFF_PLAN_ID, NOTE_MODAL_ID),
+        renderers={"meals": message},
+        sends_on=sends_on,
     )

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
+from bot.domain.eligibility import IsLocalDate, IsTrue, all_of
 from bot.repo import clients
 from bot.views.messages import Embed, OutgoingMessage
 
-NAME = "roster"
+NAME = "pauses"
 
 
 def welcome_back(display_name: str) -> OutgoingMessage:
@@ -27,29 +28,32 @@ def welcome_back(display_name: str) -> OutgoingMessage:
 
 async def end_pause(ctx: JobContext) -> Outcome:
     """Lift the pause first (the client's state must not hang on Discord), then tell them; a
-    retry after a failed message finds the pause lifted and sends the same message again."""
+    retry after a failed message finds the pause lifted and sends the same message again. A
+    first attempt that finds no pause means a coach resumed the client by hand: nothing to say."""
     client = ctx.client
     assert client is not None
     day = ctx.job.local_date
     if client.paused and (client.paused_until is None or client.paused_until > day):
         return Outcome.skipped("pause extended")
+    if not client.paused and ctx.job.attempts == 1:
+        return Outcome.skipped("resumed by a coach before the pause ended")
     async with ctx.pool.acquire() as conn:
         await clients.end_pause(conn, client.user_id, day, ctx.now())
     sent = await ctx.send_dm(welcome_back(client.display_name))
     return Outcome.done(message_id=sent.message_id)
 
 
+PAUSE_ENDS_TODAY = all_of(IsTrue("paused"), IsLocalDate("paused_until"))
+
+
 def build(settings: Settings) -> Engine:
     return Engine(
         NAME,
-        [
-            ActionSpec(
-                NAME,
-                "end_pause",
-                settings.resume_notice_at,
-                ActionKind.mark,
-                client_filter="c.paused AND c.paused_until = z.local_date",
-            )
+        label="pauses",
+        actions=[
+            ActionSpec(NAME, "end_pause", settings.resume_notice_at, ActionKind.mark, label="pause ends")
         ],
-        {"end_pause": end_pause},
+        handlers={"end_pause": end_pause},
+        applies=PAUSE_ENDS_TODAY,
+        renderers={"welcome back": welcome_back},
     )

@@ -7,11 +7,15 @@ missed-marking at 22:00.
 - A log replaces the earlier one for that exercise until the deadline (one row per exercise per
   session); after it, or once the session closed, nothing is written.
 - At 22:00 every exercise without a log gets a `missed` row with blank weight and reps.
+
+The delivery, the close and "is it still open" are the shared drop lifecycle (bot.engines.lifecycle);
+this module brings the workout's content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,22 +24,25 @@ import asyncpg
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.delivery import Transport
-from bot.core.engine import ActionKind, ActionSpec, Engine, JobContext, Outcome
-from bot.domain import timezones
+from bot.core.engine import ComplianceSource, Engine
 from bot.domain.blocks import DEFAULT_BLOCK, Block
+from bot.domain.drops import is_open
+from bot.domain.eligibility import WeekdayIn
 from bot.domain.errors import InputError
-from bot.domain.lifting import TopSet, is_pr, parse_top_set
+from bot.domain.lifting import TopSet, from_kg, is_pr, parse_top_set
 from bot.domain.models import ClientProfile, TrainingLog, TrainingSession, Unit
+from bot.engines import lifecycle
 from bot.repo import blocks as blocks_repo
 from bot.repo import cards, clients
-from bot.repo import jobs as jobs_repo
 from bot.repo import training as repo
+from bot.views import custom_ids
 from bot.views.messages import OutgoingMessage
-from bot.views.workout import part_of, part_ranges, workout_messages
+from bot.views.workout import part_ranges, workout_messages
 
 NAME = "training"
-# Training days only: ISO weekday of the local date among the client's schedule days.
-TRAINING_DAY_FILTER = "EXTRACT(ISODOW FROM z.local_date)::smallint = ANY(c.schedule_days)"
+TRAINING_DAYS = WeekdayIn("schedule_days")  # the local date is one of the client's training days
+LOG_ID = custom_ids.WORKOUT_LOG
+MODAL_ID = custom_ids.WORKOUT_FORM
 
 
 async def _block_for(conn: asyncpg.Connection, profile: ClientProfile, now: dt.datetime) -> tuple[int, Block]:
@@ -51,7 +58,7 @@ async def _block_for(conn: asyncpg.Connection, profile: ClientProfile, now: dt.d
         conn,
         kind="invalid_block",
         user_id=profile.user_id,
-        dedupe_key=f"invalid_block:{profile.user_id}:{block_id}",
+        scope=block_id,
         summary=f"Block {block_id!r} is missing or no longer valid; this client trains on the "
         "built-in default block until it is fixed.",
         details={"block_id": block_id},
@@ -74,22 +81,15 @@ async def _start_next_block(conn: asyncpg.Connection, profile: ClientProfile, da
             "next_day_index": 0,
         }
     )
-    await conn.execute(clients.START_NEXT_BLOCK, profile.user_id, moved.block_id, moved.day_index)
+    await repo.start_next_block(conn, profile.user_id, moved.block_id, moved.day_index)
     return moved
 
 
-def _deadline(profile: ClientProfile, day: dt.date, settings: Settings) -> dt.datetime:
-    tz = timezones.parse_timezone(profile.zone_on(day))
-    return timezones.due_instant(tz, day, settings.day_deadline_at)
-
-
-async def session_for_drop(
+async def create_session(
     conn: asyncpg.Connection, user_id: int, day: dt.date, settings: Settings, now: dt.datetime
-):  # type: ignore[no-untyped-def]
-    """Find or create the day's session (in the caller's transaction, client row locked)."""
-    session = await repo.get_session(conn, user_id, day)
-    if session is not None:
-        return session
+) -> TrainingSession:
+    """Create the day's session (in the caller's transaction, client row locked): the block
+    version and day it trains, snapshotted so a retry or a resend sends the same workout."""
     profile = await clients.get(conn, user_id, lock=True)
     assert profile is not None
     profile = await _start_next_block(conn, profile, day)
@@ -105,7 +105,7 @@ async def session_for_drop(
         day_index=index,
         day_title=training_day.title,
         exercises=[e.model_dump(mode="json") for e in training_day.exercises],
-        deadline=_deadline(profile, day, settings),
+        deadline=lifecycle.deadline_of(profile, day, settings.day_deadline_at),
         now=now,
     )
 
@@ -122,76 +122,52 @@ async def render_session(
     last = await repo.last_top_sets(conn, session.user_id, ids, session.local_date)
     logs = await repo.session_logs(conn, session.id)
     name = DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else session.block_id
-    row = await conn.fetchrow(
-        "SELECT name FROM training_blocks WHERE block_id = $1 AND version = $2",
-        session.block_id,
-        session.block_version,
-    )
-    if row is not None:
-        name = row["name"]
+    stored = await repo.block_version(conn, session.block_id, session.block_version)
+    if stored is not None:
+        name = stored[0]
     return workout_messages(
         session, last, logs, unit, block_name=name, deadline_local=settings.day_deadline_at, closed=closed
     )
 
 
-async def drop(ctx: JobContext) -> Outcome:
-    assert ctx.client is not None
-    user_id, day = ctx.client.user_id, ctx.job.local_date
-    async with ctx.pool.acquire() as conn:
-        async with conn.transaction():
-            session = await session_for_drop(conn, user_id, day, ctx.settings, ctx.now())
-            # The close job: planned by the planner too; inserted here so a session delivered
-            # after a schedule change is still closed.
-            await jobs_repo.ensure(conn, NAME, "close", user_id, day, session.deadline, ctx.now())
-        resend = ctx.job.manual and ctx.job.seq > 0  # a coach's forced /trigger: send it again
-        if session.delivered_at is not None and not resend:
-            return Outcome.done(session_id=session.id, already_delivered=True)
-        messages = await render_session(conn, session, ctx.client.unit, ctx.settings)
-    parts = []
-    for number, (message, (first, last)) in enumerate(
-        zip(messages, part_ranges(session, messages), strict=True)
-    ):
-        sent = await ctx.send_dm(message, part=number)
-        parts.append(
-            {"channel_id": sent.channel_id, "message_id": sent.message_id, "first": first, "last": last}
-        )
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await repo.set_messages(conn, session.id, parts)
-        if await repo.mark_delivered(conn, session.id, ctx.now()):
-            block_days = await _block_length(conn, session)
-            await conn.execute(clients.SET_DAY_INDEX, user_id, (session.day_index + 1) % block_days)
-    return Outcome.done(session_id=session.id, parts=len(parts), day_index=session.day_index)
+def _lifecycle_for(settings: Settings) -> lifecycle.DropLifecycle[TrainingSession]:
+    async def snapshot(
+        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
+    ) -> TrainingSession:
+        return await create_session(conn, user_id, day, settings, now)
 
+    async def render(
+        conn: asyncpg.Connection, session: TrainingSession, profile: ClientProfile, closed: bool
+    ) -> list[OutgoingMessage]:
+        return await render_session(conn, session, profile.unit, settings, closed=closed)
 
-async def _block_length(conn: asyncpg.Connection, session: TrainingSession) -> int:
-    if session.block_id == DEFAULT_BLOCK.id:
-        return len(DEFAULT_BLOCK.days)
-    definition = await conn.fetchval(
-        "SELECT definition FROM training_blocks WHERE block_id = $1 AND version = $2",
-        session.block_id,
-        session.block_version,
+    return lifecycle.DropLifecycle(
+        NAME,
+        LOGBOOK,
+        snapshot,
+        render,
+        _miss,
+        on_first_delivery=_advance_day,
+        part_facts=_part_facts,
     )
-    return len(definition["days"]) if definition else 1
 
 
-async def close(ctx: JobContext) -> Outcome:
-    assert ctx.client is not None
-    async with ctx.pool.acquire() as conn:
-        async with conn.transaction():
-            session = await repo.get_session(conn, ctx.client.user_id, ctx.job.local_date, lock=True)
-            if session is None or session.delivered_at is None:
-                return Outcome.skipped("no workout was delivered that day")
-            missed = await repo.close(conn, session.id, ctx.now())
-        messages = await render_session(conn, session, ctx.client.unit, ctx.settings, closed=True)
-    await _edit_parts(ctx.transport, session, messages)
-    return Outcome.done(session_id=session.id, missed=missed)
+async def _miss(conn: asyncpg.Connection, session: TrainingSession, now: dt.datetime) -> int:
+    return await repo.miss_unlogged(conn, session.id, now)
 
 
-async def _edit_parts(
-    transport: Transport, session: TrainingSession, messages: list[OutgoingMessage]
-) -> None:
-    for stored, message in zip(session.messages, messages, strict=False):
-        await transport.edit_message(stored["channel_id"], stored["message_id"], message)
+async def _advance_day(conn: asyncpg.Connection, session: TrainingSession) -> None:
+    """day_index moves once per delivered session (never on retries or a forced resend)."""
+    stored = await repo.block_version(conn, session.block_id, session.block_version)
+    block_days = (
+        len(DEFAULT_BLOCK.days) if session.block_id == DEFAULT_BLOCK.id or stored is None else stored[1]
+    )
+    await repo.set_day_index(conn, session.user_id, (session.day_index + 1) % block_days)
+
+
+def _part_facts(session: TrainingSession, messages: list[OutgoingMessage]) -> list[dict[str, int]]:
+    """Which exercises each part holds, so a log refreshes only the part that shows it."""
+    return [{"first": first, "last": last} for first, last in part_ranges(session, messages)]
 
 
 @dataclass(frozen=True)
@@ -203,8 +179,11 @@ class Logged:
     messages: list[OutgoingMessage]
 
 
-def closed_text(day: dt.date, settings: Settings) -> str:
-    return f"Logging for {day:%A %d %B} closed at {settings.day_deadline_at:%H:%M}; nothing was written."
+LOGBOOK = lifecycle.Logbook(
+    repo.SESSIONS,
+    missing_text="There is no workout for {day:%A %d %B}.",
+    closed_text="Logging for {day:%A %d %B} closed at {closes}",
+)
 
 
 async def log_top_set(
@@ -227,12 +206,8 @@ async def log_top_set(
             raise InputError("You are not a client of The Regiment.")
         top_set: TopSet = parse_top_set(weight, reps, profile.unit)
         async with conn.transaction():
-            session = await repo.get_session(conn, user_id, day, lock=True)
-            if session is None or session.delivered_at is None:
-                raise InputError(f"There is no workout for {day:%A %d %B}.")
+            session = await LOGBOOK.open_for_logging(conn, profile, day, clock)
             now = clock.now()
-            if session.closed_at is not None or now >= session.deadline:
-                raise InputError(closed_text(day, settings))
             if not 0 <= index < len(session.exercises):
                 raise InputError("That exercise is not part of this workout.")
             exercise = session.exercises[index]
@@ -245,19 +220,33 @@ async def log_top_set(
 
 
 async def refresh_message(transport: Transport, logged: Logged, index: int) -> None:
-    """Show the new log on the workout message part that holds that exercise."""
-    stored = part_of(logged.session.messages, index)
-    if stored is None:
-        return
-    part = logged.session.messages.index(stored)
-    await transport.edit_message(stored["channel_id"], stored["message_id"], logged.messages[part])
+    """Show the new log on every copy of the workout part that holds that exercise."""
+    await lifecycle.edit_copies(transport, logged.session, logged.messages, index)
+
+
+@dataclass(frozen=True)
+class LogForm:
+    exercise: str
+    unit: Unit
+    values: tuple[str, str] | None  # weight and reps to prefill
+
+
+async def log_form(pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, index: int) -> LogForm:
+    """What the "Log" button's form needs; InputError when the workout cannot take a log."""
+    async with pool.acquire() as conn:
+        session = await repo.get_session(conn, user_id, day)
+        profile = await clients.get(conn, user_id)
+    if session is None or profile is None or not 0 <= index < len(session.exercises):
+        raise InputError("This workout is no longer on record.")
+    if not is_open(session, clock.now()):
+        raise InputError(f"{LOGBOOK.closed(profile, session)}.")
+    values = await prefill(pool, user_id, day, index)
+    return LogForm(session.exercises[index]["name"], profile.unit, values)
 
 
 async def prefill(pool: asyncpg.Pool, user_id: int, day: dt.date, index: int) -> tuple[str, str] | None:
     """The values to put in the modal: this session's log, else the last top set, in the
     client's unit."""
-    from bot.domain.lifting import from_kg
-
     async with pool.acquire() as conn:
         session = await repo.get_session(conn, user_id, day)
         profile = await clients.get(conn, user_id)
@@ -276,21 +265,23 @@ async def prefill(pool: asyncpg.Pool, user_id: int, day: dt.date, index: int) ->
     return f"{value:g}", str(reps)
 
 
+def day_line(row: Mapping[str, Any]) -> str | None:
+    return f"training: {row['done']}/{row['due']} top sets logged" if row.get("due") else None
+
+
 def build(settings: Settings) -> Engine:
+    drops = _lifecycle_for(settings)
     return Engine(
         NAME,
-        [
-            ActionSpec(
-                NAME,
-                "drop",
-                settings.training_drop_at,
-                ActionKind.drop,
-                settings.day_deadline_at,
-                client_filter=TRAINING_DAY_FILTER,
-            ),
-            ActionSpec(
-                NAME, "close", settings.day_deadline_at, ActionKind.mark, client_filter=TRAINING_DAY_FILTER
-            ),
-        ],
-        {"drop": drop, "close": close},
+        label="training",
+        actions=drops.actions(
+            settings.training_drop_at, settings.day_deadline_at, "workout", "workout closes"
+        ),
+        handlers=drops.handlers(),
+        applies=TRAINING_DAYS,
+        triggerable=("drop",),
+        compliance=ComplianceSource(repo.OUTCOMES, repo.RECENT_LOGS, repo.DAY_STATUS, day_line),
+        cog="cogs.training",
+        custom_ids=(LOG_ID, MODAL_ID),
+        renderers={"workout": workout_messages},
     )

@@ -69,3 +69,8 @@ async def latest(conn: asyncpg.Connection, block_id: str) -> tuple[int, Block] |
 
 async def listing(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return list(await conn.fetch(LIST))
+
+
+async def known_ids(conn: asyncpg.Connection) -> set[str]:
+    """Every block id ever imported."""
+    return {r["block_id"] for r in await conn.fetch("SELECT DISTINCT block_id FROM training_blocks")}

@@ -15,19 +15,26 @@ RETURNING id
 """
 
 
+def card_key(kind: str, user_id: int | None, scope: str) -> str:
+    """The one card per (kind, client, scope): the scope is the week for a weekly rule, the bad
+    value for a set-up problem (a zone, a block id), the episode for an unreachable client."""
+    return f"{kind}:{user_id if user_id is not None else 'all'}:{scope}"
+
+
 async def raise_card(
     conn: asyncpg.Connection,
     *,
     kind: str,
     user_id: int | None,
-    dedupe_key: str,
+    scope: str,
     summary: str,
     now: dt.datetime,
     details: dict[str, Any] | None = None,
     urgency: int = 2,
 ) -> int | None:
-    """Open a card unless one with this dedupe key exists; return the new id or None."""
-    return await conn.fetchval(RAISE, kind, user_id, dedupe_key, urgency, summary, details or {}, now)
+    """Open a card unless this (kind, client, scope) has one; return the new id or None."""
+    key = card_key(kind, user_id, scope)
+    return await conn.fetchval(RAISE, kind, user_id, key, urgency, summary, details or {}, now)
 
 
 RESOLVE_BY_KEY = """

@@ -37,14 +37,6 @@ _COLUMNS = (
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"
 GET_FOR_UPDATE = "SELECT * FROM client_profiles WHERE user_id = $1 FOR UPDATE"
 
-START_NEXT_BLOCK = """
-UPDATE client_profiles
-   SET block_id = $2, day_index = $3, next_block_id = NULL, next_block_from = NULL, next_day_index = 0
- WHERE user_id = $1
-"""
-
-SET_DAY_INDEX = "UPDATE client_profiles SET day_index = $2 WHERE user_id = $1"
-GET_MANY = "SELECT * FROM client_profiles WHERE user_id = ANY($1::bigint[])"
 
 SET_DM_CHANNEL = """
 UPDATE client_profiles SET dm_channel_id = $2, updated_at = $3 WHERE user_id = $1
@@ -70,11 +62,6 @@ RETURNING user_id
 async def get(conn: asyncpg.Connection, user_id: int, *, lock: bool = False) -> ClientProfile | None:
     row = await conn.fetchrow(GET_FOR_UPDATE if lock else GET, user_id)
     return None if row is None else ClientProfile.from_row(row)
-
-
-async def get_many(conn: asyncpg.Connection, user_ids: list[int]) -> dict[int, ClientProfile]:
-    rows = await conn.fetch(GET_MANY, user_ids)
-    return {row["user_id"]: ClientProfile.from_row(row) for row in rows}
 
 
 async def upsert(conn: asyncpg.Connection, profile: ClientProfile, now: dt.datetime) -> None:
@@ -114,17 +101,6 @@ SELECT user_id, display_name, timezone, paused FROM client_profiles
 LIST_ALL = "SELECT * FROM client_profiles ORDER BY lower(display_name), user_id LIMIT $1 OFFSET $2"
 COUNT_ALL = "SELECT count(*) FROM client_profiles"
 
-# Pending jobs of a client from a local date on: dropped when a zone change makes them wrong
-# (the planner then plans them again in the new zone). Manual runs are left alone.
-DROP_PENDING_FROM = """
-DELETE FROM jobs
- WHERE user_id = $1 AND local_date >= $2 AND status = 'pending' AND attempts = 0 AND NOT manual
-"""
-
-DROP_PENDING_END_PAUSE = """
-DELETE FROM jobs WHERE user_id = $1 AND engine = 'roster' AND action = 'end_pause' AND status = 'pending'
-"""
-
 # Clients whose pause ran out on their local date: the resume job finds them with this.
 END_PAUSE = """
 UPDATE client_profiles
@@ -144,15 +120,6 @@ async def list_page(conn: asyncpg.Connection, limit: int, offset: int) -> tuple[
     return [ClientProfile.from_row(r) for r in rows], int(total)
 
 
-async def drop_pending_from(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> int:
-    result = await conn.execute(DROP_PENDING_FROM, user_id, local_date)
-    return int(result.split()[-1])
-
-
-async def drop_pending_end_pause(conn: asyncpg.Connection, user_id: int) -> None:
-    await conn.execute(DROP_PENDING_END_PAUSE, user_id)
-
-
 async def end_pause(conn: asyncpg.Connection, user_id: int, local_date: dt.date, now: dt.datetime) -> bool:
     """Lift a pause whose until-date has come; False if it was already lifted (or extended)."""
     return await conn.fetchval(END_PAUSE, user_id, local_date, now) is not None
@@ -167,3 +134,7 @@ async def all_profiles(conn: asyncpg.Connection) -> list[ClientProfile]:
 async def set_honors_opt_out(conn: asyncpg.Connection, user_id: int, opt_out: bool, now: dt.datetime) -> None:
     query = "UPDATE client_profiles SET honors_opt_out = $2, updated_at = $3 WHERE user_id = $1"
     await conn.execute(query, user_id, opt_out, now)
+
+
+async def count_unreachable(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM client_profiles WHERE NOT reachable"))

@@ -7,35 +7,28 @@ not-yet-started client got nothing, so nothing counts against them), what was lo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import asyncpg
 
 from bot.domain.compliance import DayOutcome
 
-# {clients} is "" (everyone) or a filter on $3: two statements, not one with "$3 IS NULL OR …",
-# because PostgreSQL's generic plan for the latter cannot use the user_id indexes.
-OUTCOMES = """
-SELECT d.user_id, d.local_date AS day, d.engine,
-       CASE d.engine WHEN 'meals' THEN jsonb_array_length(d.content->'meals') ELSE 1 END AS due,
-       CASE d.engine
-            WHEN 'checkin' THEN (SELECT count(*) FROM checkins c WHERE c.user_id = d.user_id
-                                    AND c.date = d.local_date AND c.status = 'logged')
-            WHEN 'meals' THEN (SELECT count(*) FROM meal_logs m
-                                WHERE m.drop_id = d.id AND m.status <> 'missed')
-            ELSE (SELECT count(*) FROM cardio_logs c WHERE c.drop_id = d.id AND c.status = 'logged')
-       END::int AS done
-  FROM daily_drops d
- WHERE d.delivered_at IS NOT NULL AND d.local_date >= $1 AND d.local_date < $2 {clients_d}
-UNION ALL
-SELECT s.user_id, s.local_date, 'training', jsonb_array_length(s.exercises),
-       (SELECT count(*) FROM training_logs l WHERE l.session_id = s.id AND l.status = 'logged')::int
-  FROM training_sessions s
- WHERE s.delivered_at IS NOT NULL AND s.local_date >= $1 AND s.local_date < $2 {clients_s}
-"""
-OUTCOMES_ALL = OUTCOMES.format(clients_d="", clients_s="")
-OUTCOMES_OF = OUTCOMES.format(
-    clients_d="AND d.user_id = ANY($3::bigint[])", clients_s="AND s.user_id = ANY($3::bigint[])"
-)
+# Each engine that counts brings its own statement (bot.core.engine.ComplianceSource): per client
+# and local day, what was due and what was done. `{only_clients}` is "" (everyone) or a filter on
+# $3: two forms, not one with "$3 IS NULL OR …", because PostgreSQL's generic plan for the latter
+# cannot use the user_id indexes.
+_ONLY = "AND user_id = ANY($3::bigint[])"
+
+
+def _outcomes_sql(sources: Sequence[str], only_clients: bool) -> str:
+    if not sources:
+        return (
+            "SELECT NULL::bigint AS user_id, NULL::date AS day, '' AS engine, 0 AS due, 0 AS done WHERE false"
+        )
+    only = _ONLY if only_clients else ""
+    return "\nUNION ALL\n".join(f"({s.replace('{only_clients}', only)})" for s in sources)
+
 
 SERIES = """
 SELECT user_id, date, readiness::float AS readiness, bodyweight_kg::float AS bodyweight
@@ -57,13 +50,19 @@ SELECT user_id, date, exercise_name, weight_kg::float AS weight_kg, reps FROM tr
 
 
 async def outcomes(
-    conn: asyncpg.Connection, start: dt.date, end: dt.date, user_ids: list[int] | None = None
+    conn: asyncpg.Connection,
+    sources: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    user_ids: list[int] | None = None,
 ) -> dict[int, list[DayOutcome]]:
+    """Per client, one DayOutcome per engine and local day in [start, end) that had something due.
+    `sources`: the counting statements of the engines (EngineRegistry.outcome_sources())."""
     by_client: dict[int, list[DayOutcome]] = {}
     rows = (
-        await conn.fetch(OUTCOMES_ALL, start, end)
+        await conn.fetch(_outcomes_sql(sources, False), start, end)
         if user_ids is None
-        else await conn.fetch(OUTCOMES_OF, start, end, user_ids)
+        else await conn.fetch(_outcomes_sql(sources, True), start, end, user_ids)
     )
     for row in rows:
         by_client.setdefault(row["user_id"], []).append(
@@ -97,3 +96,18 @@ async def prs(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[in
         text = f"{row['exercise_name']} {row['weight_kg']:.1f} kg × {row['reps']}"
         found.setdefault(row["user_id"], []).append((row["date"], text))
     return found
+
+
+async def day_statuses(
+    conn: asyncpg.Connection, sources: Mapping[str, str], user_id: int, day: dt.date
+) -> dict[str, Mapping[str, Any] | None]:
+    """What a client has done on one local date, per engine, in one round trip: each engine's
+    DAY_STATUS statement ($1 the client, $2 the date) answers one row or none."""
+    if not sources:
+        return {}
+    names = list(sources)
+    columns = ", ".join(
+        f"(SELECT to_jsonb(s) FROM ({sources[n]} LIMIT 1) s) AS e{i}" for i, n in enumerate(names)
+    )
+    row = await conn.fetchrow(f"SELECT {columns}", user_id, day)
+    return {name: row[f"e{i}"] for i, name in enumerate(names)}

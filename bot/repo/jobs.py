@@ -13,12 +13,15 @@ from typing import Any
 
 import asyncpg
 
+from bot.domain.eligibility import Rule
 from bot.domain.models import ClientProfile, Job, JobStatus
+from bot.repo.eligibility import to_sql
 
 # Planning for clients: one statement for a whole window. The caller computed, per distinct
 # zone, the local dates and UTC instants that fall due in the window (the time rules live in
 # Python, in one place); PostgreSQL joins them to every client governed by that zone on that
-# date. `client_filter` is static SQL from the engine (never user input).
+# date. `client_filter` is the engine's eligibility rule as SQL (bot.repo.eligibility: built from
+# field names checked against the profile model, never user input).
 # The zone that governs a date is the previous one before a change's effective date, the current
 # one otherwise: written as two equi-joins (not one join on a CASE over both sides) so PostgreSQL
 # can hash-join the due rows to the clients. bench/planning.py measured 2.3 s → 0.42 s per tick
@@ -148,6 +151,55 @@ def plan_client_jobs_sql(client_filter: str | None) -> str:
     return PLAN_CLIENT_JOBS.replace("{client_filter}", client_filter or "true")
 
 
+async def plan_client_jobs(
+    conn: asyncpg.Connection,
+    engine: str,
+    applies: Rule,
+    rows: list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]],
+    now: dt.datetime,
+    user_id: int | None,
+) -> tuple[int, dt.datetime | None]:
+    """Insert the jobs of `rows` (zone, action, local date, due, deadline) for every client the
+    zone governs that day and `applies` selects; returns (how many were new, the earliest)."""
+    zones, actions, dates, dues, deadlines = (list(col) for col in zip(*rows, strict=True))
+    record = await conn.fetchrow(
+        plan_client_jobs_sql(to_sql(applies)), engine, zones, actions, dates, dues, deadlines, now, user_id
+    )
+    return record["planned"], record["earliest"]
+
+
+async def plan_global_job(
+    conn: asyncpg.Connection, engine: str, action: str, day: dt.date, due: dt.datetime, now: dt.datetime
+) -> dt.datetime | None:
+    """A global job (the weekly scan); its due time if it is new."""
+    return await conn.fetchval(PLAN_GLOBAL_JOB, engine, action, day, due, now)
+
+
+async def distinct_zones(conn: asyncpg.Connection, user_id: int | None) -> list[str]:
+    return [r["zone"] for r in await conn.fetch(DISTINCT_ZONES, user_id)]
+
+
+async def clients_in_zones(conn: asyncpg.Connection, zones: list[str]) -> list[asyncpg.Record]:
+    return list(await conn.fetch(CLIENTS_IN_ZONES, zones))
+
+
+async def lock_watermark(conn: asyncpg.Connection, planner: str) -> dt.datetime | None:
+    return await conn.fetchval(WATERMARK_GET, planner)
+
+
+async def move_watermark(conn: asyncpg.Connection, planner: str, until: dt.datetime) -> None:
+    await conn.execute(WATERMARK_SET, planner, until)
+
+
+async def peek_watermark(conn: asyncpg.Connection, planner: str) -> dt.datetime | None:
+    return await conn.fetchval(WATERMARK_PEEK, planner)
+
+
+async def hold_watermarks(conn: asyncpg.Connection) -> None:
+    """Hold every planner's watermark (FOR SHARE) for the caller's transaction."""
+    await conn.execute(WATERMARKS_SHARE)
+
+
 async def claim(
     conn: asyncpg.Connection, now: dt.datetime, lease: dt.timedelta, limit: int, worker: str
 ) -> list[tuple[Job, ClientProfile | None]]:
@@ -255,3 +307,79 @@ async def ensure(
 ) -> None:
     """Make sure a follow-up job exists (e.g. the close of a session that was delivered)."""
     await conn.execute(ENSURE, engine, action, user_id, local_date, due_at, now)
+
+
+# A coach's /trigger: the runs of one action for a client's local date, moving a pending one up,
+# or adding a manual run after them.
+RUNS_OF = """
+SELECT * FROM jobs WHERE engine = $1 AND action = $2 AND user_id = $3 AND local_date = $4 ORDER BY seq
+"""
+MOVE_UP = """
+UPDATE jobs SET next_attempt_at = $2, manual = true, requested_by = $3, updated_at = $2
+ WHERE id = $1 AND status = 'pending' RETURNING id
+"""
+ADD_MANUAL = """
+INSERT INTO jobs (engine, action, user_id, local_date, seq, due_at, deadline, next_attempt_at, manual,
+                  requested_by, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $6, true, $8, $6, $6)
+RETURNING id
+"""
+
+
+async def runs_of(
+    conn: asyncpg.Connection, engine: str, action: str, user_id: int, local_date: dt.date
+) -> list[Job]:
+    return [Job.from_row(r) for r in await conn.fetch(RUNS_OF, engine, action, user_id, local_date)]
+
+
+async def move_up(conn: asyncpg.Connection, job_id: int, now: dt.datetime, requested_by: int) -> bool:
+    """Make a pending job due now, as a coach's manual run; False if it is no longer pending."""
+    return await conn.fetchval(MOVE_UP, job_id, now, requested_by) is not None
+
+
+async def add_manual(
+    conn: asyncpg.Connection,
+    engine: str,
+    action: str,
+    user_id: int,
+    local_date: dt.date,
+    seq: int,
+    now: dt.datetime,
+    deadline: dt.datetime | None,
+    requested_by: int,
+) -> int:
+    return int(
+        await conn.fetchval(ADD_MANUAL, engine, action, user_id, local_date, seq, now, deadline, requested_by)
+    )
+
+
+async def due_before(conn: asyncpg.Connection, end: dt.datetime) -> list[Job]:
+    """Every job due before `end`, in due order (the simulator's record of a run)."""
+    return [
+        Job.from_row(r)
+        for r in await conn.fetch("SELECT * FROM jobs WHERE due_at < $1 ORDER BY due_at, id", end)
+    ]
+
+
+async def count_by_status(conn: asyncpg.Connection) -> dict[str, int]:
+    """For /metrics."""
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
+
+
+async def retry_depth(conn: asyncpg.Connection) -> int:
+    """Jobs waiting for a retry, for /metrics."""
+    return int(await conn.fetchval("SELECT count(*) FROM jobs WHERE status = 'pending' AND attempts > 0"))
+
+
+# Pending jobs of a client from a local date on: dropped when a zone change makes them wrong
+# (the planner then plans them again in the new zone). Manual runs are left alone.
+DROP_PENDING_FROM = """
+DELETE FROM jobs
+ WHERE user_id = $1 AND local_date >= $2 AND status = 'pending' AND attempts = 0 AND NOT manual
+"""
+
+
+async def drop_pending_from(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> int:
+    result = await conn.execute(DROP_PENDING_FROM, user_id, local_date)
+    return int(result.split()[-1])

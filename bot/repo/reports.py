@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import asyncpg
 
@@ -38,29 +39,6 @@ SELECT user_id, display_name, unreachable_since FROM client_profiles
  WHERE NOT reachable ORDER BY unreachable_since
 """
 
-RECENT_LOGS = """
-SELECT * FROM (
-    SELECT timestamp, date, 'check-in' AS engine, status,
-           concat_ws(' · ', 'bodyweight ' || bodyweight_kg || ' kg', 'sleep ' || sleep_hours || ' h',
-                     'readiness ' || readiness) AS detail
-      FROM checkins WHERE user_id = $1
-    UNION ALL
-    SELECT timestamp, date, 'meals', status, meal_name || coalesce(' — ' || note, '')
-      FROM meal_logs WHERE user_id = $1
-    UNION ALL
-    SELECT timestamp, date, 'cardio', status,
-           kind || coalesce(' ' || minutes || ' min', '') || coalesce(' ' || steps || ' steps', '')
-      FROM cardio_logs WHERE user_id = $1
-    UNION ALL
-    SELECT timestamp, date, 'training', status,
-           exercise_name || coalesce(' ' || round(weight_kg, 1) || ' kg × ' || reps, '')
-             || CASE WHEN is_pr THEN ' (PR)' ELSE '' END
-      FROM training_logs WHERE user_id = $1
-) logs
- WHERE ($2::text IS NULL OR engine = $2)
- ORDER BY date DESC, timestamp DESC LIMIT $3 OFFSET $4
-"""
-
 
 async def job_history(
     conn: asyncpg.Connection, user_id: int | None, day: dt.date | None, limit: int = 20
@@ -77,6 +55,18 @@ async def unreachable_clients(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def recent_logs(
-    conn: asyncpg.Connection, user_id: int, engine: str | None, limit: int, offset: int
+    conn: asyncpg.Connection,
+    sources: Mapping[str, str],
+    user_id: int,
+    engine: str | None,
+    limit: int,
+    offset: int,
 ) -> list[asyncpg.Record]:
-    return list(await conn.fetch(RECENT_LOGS, user_id, engine, limit, offset))
+    """A client's logs, newest first: (timestamp, date, engine, status, detail). `sources` is each
+    engine's RECENT_LOGS statement by engine name; `engine` keeps one of them."""
+    chosen = [sql for name, sql in sources.items() if engine is None or name == engine]
+    if not chosen:
+        return []
+    union = "\nUNION ALL\n".join(f"({sql})" for sql in chosen)
+    query = f"SELECT * FROM ({union}) logs ORDER BY date DESC, timestamp DESC LIMIT $2 OFFSET $3"
+    return list(await conn.fetch(query, user_id, limit, offset))

@@ -1,4 +1,4 @@
-"""training_sessions and training_logs."""
+"""training_sessions and training_logs, the training state on a client's row, and how training counts."""
 
 from __future__ import annotations
 
@@ -139,9 +139,12 @@ async def mark_delivered(conn: asyncpg.Connection, session_id: int, now: dt.date
     return await conn.fetchval(MARK_DELIVERED, session_id, now) is not None
 
 
-async def close(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> int:
-    """Close a session and mark every unlogged exercise missed; returns how many were missed."""
+async def close(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> None:
     await conn.execute(CLOSE_SESSION, session_id, now)
+
+
+async def miss_unlogged(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> int:
+    """Mark every unlogged exercise of a session missed; returns how many were missed."""
     result = await conn.execute(INSERT_MISSED, session_id, now)
     return int(result.split()[-1])
 
@@ -203,3 +206,69 @@ async def exercise_history(conn: asyncpg.Connection, user_id: int, exercise_id: 
 
 async def exercises_logged(conn: asyncpg.Connection, user_id: int, text: str) -> list[asyncpg.Record]:
     return list(await conn.fetch(EXERCISES_LOGGED, user_id, text.strip()))
+
+
+class SessionStore:
+    """training_sessions as the drop lifecycle uses them (the same operations as daily_drops)."""
+
+    async def get(
+        self, conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
+    ) -> TrainingSession | None:
+        return await get_session(conn, user_id, day, lock=lock)
+
+    async def set_messages(self, conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]]) -> None:
+        await set_messages(conn, drop_id, parts)
+
+    async def mark_delivered(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool:
+        return await mark_delivered(conn, drop_id, now)
+
+    async def close(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None:
+        await close(conn, drop_id, now)
+
+
+SESSIONS = SessionStore()
+
+# The training state on the client's row: a /reassign whose date has come, and the day index.
+START_NEXT_BLOCK = """
+UPDATE client_profiles
+   SET block_id = $2, day_index = $3, next_block_id = NULL, next_block_from = NULL, next_day_index = 0
+ WHERE user_id = $1
+"""
+SET_DAY_INDEX = "UPDATE client_profiles SET day_index = $2 WHERE user_id = $1"
+BLOCK_VERSION = "SELECT name, definition FROM training_blocks WHERE block_id = $1 AND version = $2"
+
+
+async def start_next_block(conn: asyncpg.Connection, user_id: int, block_id: str, day_index: int) -> None:
+    await conn.execute(START_NEXT_BLOCK, user_id, block_id, day_index)
+
+
+async def set_day_index(conn: asyncpg.Connection, user_id: int, day_index: int) -> None:
+    await conn.execute(SET_DAY_INDEX, user_id, day_index)
+
+
+async def block_version(conn: asyncpg.Connection, block_id: str, version: int) -> tuple[str, int] | None:
+    """(name, number of days) of a stored block version; None for the built-in block."""
+    row = await conn.fetchrow(BLOCK_VERSION, block_id, version)
+    return None if row is None else (row["name"], len(row["definition"]["days"]))
+
+
+# How training counts: due, the exercises of a delivered session; done, those logged.
+OUTCOMES = """
+SELECT s.user_id, s.local_date AS day, 'training' AS engine, jsonb_array_length(s.exercises) AS due,
+       (SELECT count(*) FROM training_logs l WHERE l.session_id = s.id AND l.status = 'logged')::int AS done
+  FROM training_sessions s
+ WHERE s.delivered_at IS NOT NULL AND s.local_date >= $1 AND s.local_date < $2 {only_clients}
+"""
+RECENT_LOGS = """
+SELECT timestamp, date, 'training' AS engine, status,
+       exercise_name || coalesce(' ' || round(weight_kg, 1) || ' kg × ' || reps, '')
+         || CASE WHEN is_pr THEN ' (PR)' ELSE '' END AS detail
+  FROM training_logs WHERE user_id = $1
+"""
+DAY_STATUS = """
+SELECT jsonb_array_length(s.exercises) AS due,
+       (SELECT count(*) FILTER (WHERE status = 'logged') FROM training_logs
+         WHERE user_id = $1 AND date = $2) AS done
+  FROM training_sessions s
+ WHERE s.user_id = $1 AND s.local_date = $2 AND s.delivered_at IS NOT NULL
+"""

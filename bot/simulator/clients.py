@@ -18,7 +18,8 @@ import asyncpg
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.domain.errors import InputError
-from bot.domain.models import Job, JobStatus, Unit
+from bot.domain.lifting import from_kg
+from bot.domain.models import Job, JobStatus
 from bot.engines import cardio, checkin, meals, training
 from bot.repo import clients as clients_repo
 from bot.repo import training as training_repo
@@ -106,7 +107,7 @@ class SimulatedClients:
             low, _, high = str(exercise["reps"]).partition("-")
             reps = self.rng.randint(int(low), int(high or low)) + self.rng.choice((0, 0, 0, 1))
             weight = strength * (1 + 0.01 * session.day_index) * self.rng.uniform(0.9, 1.05)
-            shown = weight / 0.45359237 if profile.unit == Unit.lb else weight
+            shown = from_kg(weight, profile.unit)
             await self._log(user_id, day, index, f"{round(shown * 2) / 2:g}", str(reps))
 
     async def _log(self, user_id: int, day: dt.date, index: int, weight: str, reps: str) -> None:
@@ -162,9 +163,7 @@ class SimulatedClients:
 
     async def _meals(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
         async with self.pool.acquire() as conn:
-            from bot.repo import daily as daily_repo
-
-            drop = await daily_repo.get(conn, user_id, day, meals.NAME)
+            drop = await meals.LOGBOOK.store.get(conn, user_id, day)
         if drop is None:
             return
         for index, _ in enumerate(drop.content["meals"]):

@@ -21,7 +21,6 @@ import asyncpg
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
-from bot.core.delivery import ConsoleTransport
 from bot.core.runtime import Runtime
 from bot.db.embedded import EmbeddedPostgres
 from bot.db.migrations import migrate
@@ -33,9 +32,12 @@ from bot.domain.plans import parse_plan
 from bot.engines import build_registry
 from bot.repo import blocks as blocks_repo
 from bot.repo import clients as clients_repo
+from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
+from bot.repo import simulation as simulation_repo
 from bot.simulator.clients import SimulatedClients
 from bot.simulator.roster_file import RosterEntry, demo_roster, load_roster
+from bot.simulator.transport import ConsoleTransport
 
 Printer = Callable[[str], None]
 
@@ -64,24 +66,6 @@ class SimulationReport:
     logs: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-_DAILY_SUMMARY = """
-SELECT 'check-in' AS engine, status, count(*) AS n
-  FROM checkins WHERE date >= $1 AND date < $2 GROUP BY status
-UNION ALL
-SELECT 'meals', CASE WHEN status = 'missed' THEN 'missed' ELSE 'logged' END, count(*)
-  FROM meal_logs WHERE date >= $1 AND date < $2 GROUP BY 2
-UNION ALL
-SELECT 'cardio', status, count(*) FROM cardio_logs WHERE date >= $1 AND date < $2 GROUP BY status
-"""
-
-_TRAINING_SUMMARY = """
-SELECT (SELECT count(*) FROM training_sessions
-         WHERE delivered_at IS NOT NULL AND local_date >= $1 AND local_date < $2) AS sessions,
-       count(*) FILTER (WHERE status = 'logged') AS logged,
-       count(*) FILTER (WHERE status = 'missed') AS missed,
-       count(*) FILTER (WHERE is_pr) AS prs
-  FROM training_logs WHERE date >= $1 AND date < $2
-"""
 SIM_COACH_CHANNEL, SIM_HONORS_CHANNEL, SIM_ALERT_CHANNEL = 1, 2, 3
 EXAMPLE_BLOCKS = Path(__file__).resolve().parents[2] / "examples"
 
@@ -175,22 +159,21 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         await people.settle()
 
         async with pool.acquire() as conn:
-            rows = await conn.fetch("SELECT * FROM jobs WHERE due_at < $1 ORDER BY due_at, id", end)
-        jobs = [Job.from_row(r) for r in rows]
+            jobs = await jobs_repo.due_before(conn, end)
         if options.events:
             _write_events(options.events, jobs)
         async with pool.acquire() as conn:
-            training_counts = await conn.fetchrow(_TRAINING_SUMMARY, options.start, end.date())
-            daily_counts = await conn.fetch(_DAILY_SUMMARY, options.start, end.date())
+            training_counts = await simulation_repo.training_summary(conn, options.start, end.date())
+            daily_counts = await simulation_repo.daily_summary(conn, options.start, end.date())
         report = SimulationReport(
             Counter((j.engine, j.action, str(j.status)) for j in jobs),
             len(transport.messages),
             lateness,
             len(roster),
             len({e.timezone for e in roster}),
-            dict(training_counts) if training_counts else {},
+            training_counts,
             dict(people.counts),
-            {(r["engine"], r["status"]): r["n"] for r in daily_counts},
+            daily_counts,
         )
         _print_summary(report, out)
         return report
@@ -246,7 +229,7 @@ def _print_summary(report: SimulationReport, out: Printer) -> None:
         out(f"{engine + '.' + action:<28}{status:<10}{count:>6}")
     if report.lateness_seconds:
         late = sorted(report.lateness_seconds)
-        p95 = late[min(len(late) - 1, int(len(late) * 0.95))]
+        p95 = late[0] if len(late) == 1 else statistics.quantiles(late, n=20, method="inclusive")[-1]
         out(f"lateness: median {statistics.median(late):.0f}s, p95 {p95:.0f}s, max {late[-1]:.0f}s")
     for engine in ("check-in", "meals", "cardio"):
         counts = {status: n for (e, status), n in report.logs.items() if e == engine}

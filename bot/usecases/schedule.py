@@ -9,16 +9,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bot.core.engine import ActionKind, ActionSpec, EngineRegistry
+from bot.core.engine import ActionKind, EngineRegistry
 from bot.domain import timezones
 from bot.domain.errors import InputError
-from bot.domain.models import ClientProfile, Job
-from bot.domain.plans import CardioPlan, MealPlan
-from bot.repo import plans as plans_repo
+from bot.domain.models import ClientProfile
+from bot.repo import jobs as jobs_repo
 from bot.usecases.coaching import client_today, require_client
-from bot.views.render import ACTION_LABELS
-
-TRIGGERABLE = ("checkin.drop", "meals.drop", "cardio.drop", "training.drop")
 
 
 @dataclass(frozen=True)
@@ -31,11 +27,9 @@ class PlannedRun:
 async def preview(
     conn: asyncpg.Connection, registry: EngineRegistry, profile: ClientProfile, now: dt.datetime, days: int
 ) -> list[PlannedRun]:
-    """What will reach this client in the next `days` local days, in time order."""
-    meal_plan = await plans_repo.latest(conn, "meals", profile.meal_plan_id) if profile.meal_plan_id else None
-    cardio_plan = (
-        await plans_repo.latest(conn, "cardio", profile.cardio_plan_id) if profile.cardio_plan_id else None
-    )
+    """What will reach this client in the next `days` local days, in time order: each engine's
+    previewed actions on the days its eligibility rule selects and it has something to send."""
+    sends = {e.name: await e.sends_on(conn, profile) for e in registry if e.sends_on is not None}
     runs: list[PlannedRun] = []
     today = client_today(profile, now)
     for offset in range(days + 1):
@@ -47,40 +41,18 @@ async def preview(
         except timezones.InvalidTimezone:
             return []
         for engine in registry:
+            if not engine.applies.holds(profile, day) or not sends.get(engine.name, _always)(day):
+                continue
             for spec in engine.actions:
-                if spec.kind == ActionKind.scan or not _applies(spec, profile, day, meal_plan, cardio_plan):
+                if spec.kind == ActionKind.scan or not spec.previewed:
                     continue
                 due = timezones.due_instant(tz, day, spec.at)
                 if now <= due:
-                    label = ACTION_LABELS.get(spec.name, spec.name)
-                    runs.append(PlannedRun(due, due.astimezone(tz), label))
+                    runs.append(PlannedRun(due, due.astimezone(tz), spec.label))
     return sorted(runs, key=lambda r: r.at_utc)
 
 
-def _applies(
-    spec: ActionSpec,
-    profile: ClientProfile,
-    day: dt.date,
-    meal_plan: tuple[int, MealPlan | CardioPlan] | None,
-    cardio_plan: tuple[int, MealPlan | CardioPlan] | None,
-) -> bool:
-    """The engines' client filters, for one client and day (the planner runs them in SQL)."""
-    if spec.engine == "training":
-        return day.isoweekday() in profile.schedule_days
-    if spec.engine == "meals":
-        return (
-            meal_plan is not None and isinstance(meal_plan[1], MealPlan) and bool(meal_plan[1].meals_on(day))
-        )
-    if spec.engine == "cardio":
-        return (
-            cardio_plan is not None
-            and isinstance(cardio_plan[1], CardioPlan)
-            and bool(cardio_plan[1].session_on(day))
-        )
-    if spec.engine == "roster":
-        return profile.paused and profile.paused_until == day
-    if spec.engine == "flags":
-        return False  # the evening review is bookkeeping, not something the client receives
+def _always(day: dt.date) -> bool:
     return True
 
 
@@ -89,21 +61,6 @@ class Triggered:
     job_id: int
     local_date: dt.date
     moved_up: bool
-
-
-FIND = (
-    "SELECT * FROM jobs WHERE engine = $1 AND action = $2 AND user_id = $3 AND local_date = $4 ORDER BY seq"
-)
-MOVE_UP = """
-UPDATE jobs SET next_attempt_at = $2, manual = true, requested_by = $3, updated_at = $2
- WHERE id = $1 AND status = 'pending' RETURNING id
-"""
-INSERT = """
-INSERT INTO jobs (engine, action, user_id, local_date, seq, due_at, deadline, next_attempt_at, manual,
-                  requested_by, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $6, true, $8, $6, $6)
-RETURNING id
-"""
 
 
 async def trigger(
@@ -117,14 +74,14 @@ async def trigger(
     now: dt.datetime,
 ) -> Triggered:
     """Run one action for a client now, for their local today (in the caller's transaction)."""
-    if action not in TRIGGERABLE:
-        raise InputError(f"{action!r} cannot be triggered; choose one of {', '.join(TRIGGERABLE)}")
-    engine, name = action.split(".")
-    spec = registry.spec(engine, name)
-    assert spec is not None
+    triggerable = {s.name: s for s in registry.triggerable()}
+    spec = triggerable.get(action)
+    if spec is None:
+        raise InputError(f"{action!r} cannot be triggered; choose one of {', '.join(triggerable)}")
+    engine, name = spec.engine, spec.action
     profile = await require_client(conn, user_id)
     day = client_today(profile, now)
-    label = ACTION_LABELS.get(action, action)
+    label = spec.label
     try:
         tz = timezones.parse_timezone(profile.zone_on(day))
     except timezones.InvalidTimezone as exc:
@@ -136,7 +93,7 @@ async def trigger(
         raise InputError(
             f"Today's {label} closed at {spec.deadline_at:%H:%M} for this client; nothing to send."
         )
-    jobs = [Job.from_row(r) for r in await conn.fetch(FIND, engine, name, user_id, day)]
+    jobs = await jobs_repo.runs_of(conn, engine, name, user_id, day)
     ran = [j for j in jobs if j.status in ("sent", "running")]
     if ran and not force:
         raise InputError(
@@ -144,9 +101,8 @@ async def trigger(
         )
     pending = next((j for j in jobs if j.status == "pending"), None)
     if pending is not None and not ran:
-        moved = await conn.fetchval(MOVE_UP, pending.id, now, requested_by)
-        if moved is not None:
+        if await jobs_repo.move_up(conn, pending.id, now, requested_by):
             return Triggered(pending.id, day, True)
     seq = max((j.seq for j in jobs), default=-1) + 1
-    job_id = await conn.fetchval(INSERT, engine, name, user_id, day, seq, now, deadline, requested_by)
+    job_id = await jobs_repo.add_manual(conn, engine, name, user_id, day, seq, now, deadline, requested_by)
     return Triggered(int(job_id), day, False)

@@ -9,7 +9,7 @@ readable for a year of it, so a command never fails because a client is new.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -20,11 +20,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-from bot.domain.compliance import ENGINES, DayOutcome, paused_days
+from bot.domain.compliance import DayOutcome, paused_days
 from bot.domain.lifting import KG_PER_LB
 from bot.views.charts import _dates, _png
 
-ENGINE_LABELS = ("check-in", "meals", "cardio", "training")
 NOTHING_DUE = "#d9d9d9"  # grey: nothing due or paused, so neither good nor bad
 MOVING_AVERAGE_DAYS = 7
 _ADHERENCE = LinearSegmentedColormap.from_list("adherence", ["#c0392b", "#f4d03f", "#27ae60"])
@@ -36,26 +35,32 @@ def _no_data(axes: plt.Axes) -> None:
     axes.set_yticks([])
 
 
-def adherence_grid(outcomes: Sequence[DayOutcome], start: dt.date, end: dt.date) -> np.ndarray:
-    """Rows = ENGINES, columns = the days [start, end); done/due, NaN for nothing due or paused."""
+def adherence_grid(
+    outcomes: Sequence[DayOutcome], start: dt.date, end: dt.date, engines: Sequence[str]
+) -> np.ndarray:
+    """Rows = `engines`, columns = the days [start, end); done/due, NaN for nothing due or paused.
+    Outcomes of an engine not listed are left out."""
     width = max((end - start).days, 0)
-    done = np.zeros((len(ENGINES), width))
-    due = np.zeros((len(ENGINES), width))
+    done = np.zeros((len(engines), width))
+    due = np.zeros((len(engines), width))
     paused = paused_days(outcomes)
     for o in outcomes:
         column = (o.day - start).days
-        if 0 <= column < width and o.day not in paused:
-            row = ENGINES.index(o.engine)
+        if 0 <= column < width and o.day not in paused and o.engine in engines:
+            row = list(engines).index(o.engine)
             done[row, column] += o.done
             due[row, column] += o.due
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(due > 0, done / np.where(due > 0, due, 1), np.nan)
 
 
-def adherence_heatmap(title: str, outcomes: list[DayOutcome], start: dt.date, end: dt.date) -> bytes:
-    """Engines by day, coloured red → green by done/due; grey where nothing was due or the
-    client was paused. Works from zero days to a year (the x axis switches to month ticks)."""
-    grid = adherence_grid(outcomes, start, end)
+def adherence_heatmap(
+    title: str, outcomes: list[DayOutcome], start: dt.date, end: dt.date, rows: Mapping[str, str]
+) -> bytes:
+    """Engines by day (`rows`: name -> label, top to bottom), coloured red → green by done/due;
+    grey where nothing was due or the client was paused. Works from zero days to a year (the x
+    axis switches to month ticks)."""
+    grid = adherence_grid(outcomes, start, end, list(rows))
     figure, axes = plt.subplots(figsize=(9, 2.8))
     axes.set_title(title)
     if grid.shape[1] == 0 or np.all(np.isnan(grid)):
@@ -71,9 +76,9 @@ def adherence_heatmap(title: str, outcomes: list[DayOutcome], start: dt.date, en
         vmin=0.0,
         vmax=1.0,
         interpolation="nearest",
-        extent=(left, right, len(ENGINES) - 0.5, -0.5),
+        extent=(left, right, len(rows) - 0.5, -0.5),
     )
-    axes.set_yticks(range(len(ENGINES)), ENGINE_LABELS)
+    axes.set_yticks(range(len(rows)), list(rows.values()))
     axes.xaxis_date()
     _dates(axes, [start])
     axes.set_xlim(left, right)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 from bot.domain import timezones
 from bot.domain.compliance import OVERALL, DayOutcome, streak, window_rates
@@ -12,22 +12,18 @@ from bot.domain.models import ClientProfile, Job
 from bot.usecases.coaching import client_today
 from bot.views.messages import Embed, EmbedField
 
+
+class ActionLabels(Protocol):
+    """What a view needs of the engine registry: how people call an action."""
+
+    def action_label(self, engine: str, action: str) -> str: ...
+
+
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-ACTION_LABELS = {
-    "checkin.drop": "check-in",
-    "checkin.close": "check-in closes",
-    "meals.drop": "meals",
-    "meals.close": "meals close",
-    "cardio.drop": "cardio",
-    "cardio.close": "cardio closes",
-    "training.drop": "workout",
-    "training.close": "workout closes",
-    "roster.end_pause": "pause ends",
-}
 
 
-def label(job: Job) -> str:
-    return ACTION_LABELS.get(f"{job.engine}.{job.action}", f"{job.engine} {job.action}")
+def label(job: Job, registry: ActionLabels) -> str:
+    return registry.action_label(job.engine, job.action)
 
 
 def weekdays(days: list[int]) -> str:
@@ -57,7 +53,9 @@ def status_line(profile: ClientProfile, today: dt.date) -> str:
     return ", ".join(parts) or "active"
 
 
-def client_card(profile: ClientProfile, upcoming: list[Job], now: dt.datetime) -> Embed:
+def client_card(
+    profile: ClientProfile, upcoming: list[Job], now: dt.datetime, registry: ActionLabels
+) -> Embed:
     today = client_today(profile, now)
     block = profile.block_id or "default"
     if profile.next_block_id and profile.next_block_from:
@@ -80,7 +78,10 @@ def client_card(profile: ClientProfile, upcoming: list[Job], now: dt.datetime) -
         EmbedField("Unit", str(profile.unit), inline=True),
     ]
     if upcoming:
-        lines = [f"{local_time(j.due_at, profile.zone_on(j.local_date))} — {label(j)}" for j in upcoming[:10]]
+        lines = [
+            f"{local_time(j.due_at, profile.zone_on(j.local_date))} — {label(j, registry)}"
+            for j in upcoming[:10]
+        ]
         fields.append(EmbedField("Next runs (client's local time)", "\n".join(lines)))
     else:
         fields.append(EmbedField("Next runs", "nothing planned in the next hours"))
@@ -106,22 +107,10 @@ def roster_page(
     )
 
 
-def done_lines(status: Mapping[str, Any]) -> list[str]:
-    """What a client has done on a day, one line per engine that had something for them."""
-    lines = []
-    checkin = status["checkin"]
-    if checkin is not None:
-        lines.append(f"check-in: {dict(partial='half done', logged='done ✅', missed='missed ❌')[checkin]}")
-    if status["meals_due"]:
-        lines.append(f"meals: {status['meals_done']}/{status['meals_due']} answered")
-    if status["cardio_due"]:
-        lines.append(f"cardio: {dict(logged='done ✅', missed='missed ❌').get(status['cardio'], 'to do')}")
-    if status["training_due"]:
-        lines.append(f"training: {status['training_done']}/{status['training_due']} top sets logged")
-    return lines
-
-
-def today_card(profile: ClientProfile, jobs: list[Job], status: Mapping[str, Any], now: dt.datetime) -> Embed:
+def today_card(
+    profile: ClientProfile, jobs: list[Job], done: list[str], now: dt.datetime, registry: ActionLabels
+) -> Embed:
+    """`done`: what the client logged today, one line per engine (EngineRegistry.day_lines)."""
     today = client_today(profile, now)
     if not profile.active_on(today):
         why = "you are paused" if profile.paused_on(today) else f"your plan starts {profile.start_date}"
@@ -134,32 +123,31 @@ def today_card(profile: ClientProfile, jobs: list[Job], status: Mapping[str, Any
         state = {"pending": "coming up", "running": "on its way", "sent": "done"}.get(
             str(job.status), str(job.status)
         )
-        schedule.append(f"`{when}` {label(job)} — {state}")
+        schedule.append(f"`{when}` {label(job, registry)} — {state}")
     fields = [
         EmbedField(
             "Schedule", "\n".join(schedule) or "Nothing planned yet; drops are planned a few hours ahead."
         )
     ]
-    done = done_lines(status)
     if done:
         fields.append(EmbedField("Logged so far", "\n".join(done)))
     return Embed(title=f"Today, {today:%A %d %B}", fields=tuple(fields))
 
 
-ENGINE_NAMES = {"checkin": "check-in", "meals": "meals", "cardio": "cardio", "training": "training"}
-
-
-def compliance_lines(outcomes: list[DayOutcome], today: dt.date) -> tuple[list[str], int]:
-    """7/30/90-day rates per engine and overall (days before today), and the current streak."""
+def compliance_lines(
+    outcomes: list[DayOutcome], today: dt.date, labels: Mapping[str, str]
+) -> tuple[list[str], int]:
+    """7/30/90-day rates per engine (`labels`: name -> label, in display order) and overall
+    (days before today), and the current streak."""
     windows = {days: window_rates(outcomes, today, days) for days in (7, 30, 90)}
     lines = []
-    for engine in (*ENGINE_NAMES, OVERALL):
+    for engine, name in (*labels.items(), (OVERALL, "overall")):
         cells = []
         for rates in windows.values():
-            rate = rates[engine]
-            cells.append(f"{rate.pct:.0f}%" if rate.pct is not None else "—")
+            rate = rates.get(engine)
+            cells.append(f"{rate.pct:.0f}%" if rate is not None and rate.pct is not None else "—")
         if any(c != "—" for c in cells):
-            lines.append(f"{ENGINE_NAMES.get(engine, 'overall'):<9} {' · '.join(cells)}")
+            lines.append(f"{name:<9} {' · '.join(cells)}")
     return lines, streak(outcomes, today)
 
 
@@ -169,8 +157,8 @@ def compliance_table(lines: list[str]) -> str:
     return "```\n          7d · 30d · 90d\n" + "\n".join(lines) + "\n```"
 
 
-def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date) -> Embed:
-    lines, current = compliance_lines(outcomes, today)
+def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date, labels: Mapping[str, str]) -> Embed:
+    lines, current = compliance_lines(outcomes, today, labels)
     days = f"{current} fully compliant day{'s' if current != 1 else ''} in a row"
     return Embed(
         title=f"Compliance — {name}",

@@ -12,10 +12,9 @@ from typing import Any
 
 from bot.domain.lifting import reps_to_beat, show_weight
 from bot.domain.models import TrainingLog, TrainingSession, Unit
+from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
-LOG_ID = "rg:tr:log:{user_id}:{day:%Y%m%d}:{index}"
-MODAL_ID = "rg:tr:set:{user_id}:{day:%Y%m%d}:{index}"
 _PART_CHARS = 5000  # below the 6000 an embed may hold, leaving room for title and footer
 _PART_FIELDS = 25
 _ROW = 5
@@ -124,14 +123,9 @@ def _button(
     verb = "Edit" if done else "Log"
     return Button(
         label=f"{verb} {exercise['name']}"[:80],
-        custom_id=LOG_ID.format(user_id=session.user_id, day=session.local_date, index=index),
+        custom_id=custom_ids.WORKOUT_LOG.format(user_id=session.user_id, day=session.local_date, index=index),
         style=ButtonStyle.success if done else ButtonStyle.primary,
     )
-
-
-def part_of(messages: list[dict[str, int]], index: int) -> dict[str, int] | None:
-    """The stored message part that shows exercise `index`."""
-    return next((m for m in messages if m["first"] <= index <= m["last"]), None)
 
 
 def part_ranges(session: TrainingSession, rendered: list[OutgoingMessage]) -> list[tuple[int, int]]:

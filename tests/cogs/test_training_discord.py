@@ -12,8 +12,8 @@ from samples import BAD_INPUTS, FIVE_ERRORS
 
 from bot.core.clock import VirtualClock
 from bot.domain.blocks import parse_block
+from bot.engines.training import LOG_ID, MODAL_ID
 from bot.repo import blocks as blocks_repo
-from bot.views.workout import LOG_ID, MODAL_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = dt.date(2026, 5, 4)
@@ -136,3 +136,43 @@ async def test_coach_imports_a_block_file_by_attachment(discord_double, pool, se
             CLIENT, "training import", {"file": ("x.json", good)}, guild_id=GUILD
         )
         assert "Only coaches" in (refused.content or "")
+
+
+async def test_a_forced_workout_resend_keeps_both_copies_up_to_date_and_closes_both(
+    discord_double, pool, settings
+) -> None:
+    """A coach's forced /trigger of a workout sends one more copy. The client may log from either:
+    both copies show the log, and both close at 22:00 (the first copy used to be left behind)."""
+    begin = utc(2026, 5, 4, 6)
+    clock = VirtualClock(begin)
+    await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, schedule_days=[1, 3, 5])
+    modal_id = MODAL_ID.format(user_id=CLIENT, day=MONDAY, index=0)
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 7, 30))
+        forced = await discord_double.slash(
+            COACH,
+            "trigger",
+            {"client": str(CLIENT), "action": "training.drop", "force": True},
+            guild_id=GUILD,
+        )
+        assert "queued" in (forced.content or ""), forced.content
+        await clock.run_until(utc(2026, 5, 4, 7, 35))
+        copies = [m for m in discord_double.dms_to(CLIENT) if m.embeds[0]["title"] == "Full body A"]
+        assert len(copies) == 2
+
+        # Logged from the second copy: the first one shows it too.
+        done = await discord_double.submit_modal(CLIENT, modal_id, {"weight": "100", "reps": "5"})
+        assert "Logged Back Squat" in (done.content or "")
+        await discord_double.wait_for(lambda: all(copy.edits for copy in copies))
+        for copy in copies:
+            squat = next(f for f in copy.embeds[0]["fields"] if "Back Squat" in f["name"])
+            assert "✅ **100 kg × 5**" in squat["value"], copy.embeds[0]
+
+        await clock.run_until(utc(2026, 5, 4, 22, 30))
+        await discord_double.wait_for(
+            lambda: all("Logging closed at 22:00" in c.embeds[0]["footer"]["text"] for c in copies)
+        )
+        for copy in copies:
+            bench = next(f for f in copy.embeds[0]["fields"] if "Bench" in f["name"])
+            assert "❌ missed" in bench["value"]

@@ -6,10 +6,11 @@ import asyncio
 import datetime as dt
 import itertools
 
+from doubles.recording import RecordingTransport
 from helpers import add_clients, all_jobs, message_engine, profile, runtime, utc
 
 from bot.core.clock import VirtualClock
-from bot.core.delivery import RecipientUnreachable, RecordingTransport, TransientDeliveryError
+from bot.core.delivery import RecipientUnreachable, TransientDeliveryError
 from bot.core.dispatcher import Dispatcher
 from bot.core.engine import ActionKind, EngineRegistry, JobContext
 from bot.core.planner import Planner

@@ -8,10 +8,11 @@ import datetime as dt
 import json
 import random
 
+from helpers import ENGINES, tracked_labels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.compliance import ENGINES, DayOutcome
+from bot.domain.compliance import DayOutcome
 from bot.domain.flag_rules import (
     URGENCY,
     CardDraft,
@@ -20,13 +21,12 @@ from bot.domain.flag_rules import (
     escalation_due,
     evaluate,
     honors,
-    sort_cards,
     weekly_change_kg,
 )
 
 START = dt.date(2026, 5, 4)  # a Monday: the week scanned is [START, END)
 END = START + dt.timedelta(days=7)
-T = FlagThresholds()
+T = FlagThresholds(engine_labels=tracked_labels(), checkin_engines=frozenset({"checkin"}))
 
 
 def d(n: int) -> dt.date:
@@ -302,14 +302,6 @@ def test_cards_come_sorted_by_urgency_then_kind() -> None:
         "no_checkin",
         "block_ending",
     ]
-
-
-def test_sort_cards_by_urgency_kind_then_name() -> None:
-    low = CardDraft("low_compliance", 2, "", {})
-    missed = CardDraft("missed_days", 1, "", {})
-    ended = CardDraft("block_ending", 2, "", {})
-    rows = [(3, "zed", low), (2, "Bea", low), (1, "amy", missed), (4, "Cy", ended), (5, "bea", low)]
-    assert [r[0] for r in sort_cards(rows)] == [1, 4, 2, 5, 3]
 
 
 # --- honors -----------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ from typing import Any
 
 import asyncpg
 from bot_harness import CLIENT, COACH, COACH_CHANNEL, COACH_ROLE, GUILD, add_client, running_bot
-from doubles.discord_double import DiscordDouble, InteractionResult
+from doubles.discord import DiscordDouble, InteractionResult
 from helpers import all_jobs, utc
 
 from bot.core.clock import VirtualClock
 from bot.engines import checkin
-from bot.views.workout import LOG_ID, MODAL_ID
+from bot.engines.training import LOG_ID, MODAL_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = dt.date(2026, 5, 4)

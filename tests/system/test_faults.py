@@ -28,14 +28,14 @@ import asyncpg
 import pytest
 import yaml
 from bot_harness import ALERT_CHANNEL, TOKEN, add_client, running_bot
-from doubles.discord_double import Fault
+from doubles.discord import Fault
+from doubles.recording import RecordingTransport
 from helpers import add_clients, all_jobs, message_engine, profile, runtime, utc
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bot.core.clock import VirtualClock, WallClock
-from bot.core.delivery import RecordingTransport
 from bot.core.engine import ActionKind
 from bot.db.embedded import EmbeddedPostgres
 from bot.db.migrations import migrate

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import matplotlib.pyplot as plt
 import pytest
+from helpers import ENGINES, tracked_labels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.compliance import ENGINES, DayOutcome
+from bot.domain.compliance import DayOutcome
 from bot.views.client_charts import (
     adherence_grid,
     adherence_heatmap,
@@ -21,6 +22,7 @@ from bot.views.client_charts import (
     readiness_chart,
 )
 
+ROWS = tracked_labels()
 START = dt.date(2025, 1, 1)
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -46,10 +48,10 @@ def no_figure_left_open() -> Iterator[None]:
 @pytest.mark.parametrize(
     "render",
     [
-        lambda: adherence_heatmap("Adherence", [], START, START),
-        lambda: adherence_heatmap("Adherence", [], START, day(7)),
-        lambda: adherence_heatmap("Adherence", year_of_outcomes(), START, day(365)),
-        lambda: adherence_heatmap("Adherence", year_of_outcomes()[:4], START, day(1)),
+        lambda: adherence_heatmap("Adherence", [], START, START, ROWS),
+        lambda: adherence_heatmap("Adherence", [], START, day(7), ROWS),
+        lambda: adherence_heatmap("Adherence", year_of_outcomes(), START, day(365), ROWS),
+        lambda: adherence_heatmap("Adherence", year_of_outcomes()[:4], START, day(1), ROWS),
         lambda: bodyweight_chart("Bodyweight", [], "kg"),
         lambda: bodyweight_chart("Bodyweight", [(day(n), 90 - n / 50) for n in range(365)], "lb"),
         lambda: bodyweight_chart("Bodyweight", [(day(0), 80.0)], "kg"),
@@ -85,13 +87,13 @@ def test_adherence_grid_colours_by_done_over_due_and_greys_paused_and_nothing_du
         DayOutcome(day(2), "training", 0, 0),
         DayOutcome(day(9), "meals", 4, 4),  # outside the range
     ]
-    grid = adherence_grid(outcomes, START, day(3))
+    grid = adherence_grid(outcomes, START, day(3), ENGINES)
     assert grid.shape == (4, 3)
     assert grid[ENGINES.index("meals"), 0] == 0.75
     assert grid[ENGINES.index("checkin"), 0] == 1.0
     assert all(math.isnan(v) for v in grid[:, 1])
     assert all(math.isnan(v) for v in grid[:, 2])
-    assert adherence_grid(outcomes, START, START).shape == (4, 0)
+    assert adherence_grid(outcomes, START, START, ENGINES).shape == (4, 0)
 
 
 @settings(max_examples=50, deadline=None)
@@ -104,7 +106,7 @@ def test_adherence_grid_colours_by_done_over_due_and_greys_paused_and_nothing_du
 )
 def test_adherence_grid_values_are_fractions_or_grey(items: list[tuple[int, str, int, float, bool]]) -> None:
     outcomes = [DayOutcome(day(n), e, due, round(due * f), p) for n, e, due, f, p in items]
-    grid = adherence_grid(outcomes, START, day(10))
+    grid = adherence_grid(outcomes, START, day(10), ENGINES)
     assert grid.shape == (4, 10)
     assert all(math.isnan(v) or 0.0 <= v <= 1.0 for v in grid.flat)
 

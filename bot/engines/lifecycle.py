@@ -1,0 +1,222 @@
+"""The life of a drop, shared by every engine that sends a client something to log against
+(check-in, meals, cardio, training).
+
+1. The drop job snapshots what is sent (once: a retry or a forced resend finds the snapshot),
+   makes sure the close job exists, sends the message parts with nonces fixed by the job, and
+   records where each part went. A coach's forced `/trigger` sends one more copy: every copy is
+   recorded, so every copy is kept up to date and closed.
+2. A log takes the drop only while it is open (bot.domain.drops.is_open) and refreshes every copy
+   that shows what was logged.
+3. The close job marks what was not logged as missed, closes the drop and shows every copy closed.
+
+An engine brings its content: how to snapshot, render and miss, and where its drops are stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import asyncpg
+
+from bot.core.clock import Clock
+from bot.core.delivery import DeliveryError, Transport
+from bot.core.engine import ActionKind, ActionSpec, JobContext, Outcome
+from bot.domain import timezones
+from bot.domain.drops import Drop, is_open, parts_showing
+from bot.domain.errors import InputError
+from bot.domain.models import ClientProfile
+from bot.repo import cards, clients
+from bot.repo import jobs as jobs_repo
+from bot.repo import plans as plans_repo
+from bot.views.messages import OutgoingMessage
+
+D = TypeVar("D", bound=Drop)
+
+
+class DropStore(Protocol[D]):
+    """Where an engine's drops live (bot.repo.drops.DropStore, bot.repo.training.SESSIONS)."""
+
+    async def get(
+        self, conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
+    ) -> D | None: ...
+    async def set_messages(
+        self, conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]]
+    ) -> None: ...
+    async def mark_delivered(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool: ...
+    async def close(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None: ...
+
+
+# Create the day's snapshot in the caller's transaction, or return why nothing is sent.
+Snapshot = Callable[[asyncpg.Connection, int, dt.date, dt.datetime], Awaitable["D | str"]]
+Render = Callable[[asyncpg.Connection, D, ClientProfile, bool], Awaitable[list[OutgoingMessage]]]
+Miss = Callable[[asyncpg.Connection, D, dt.datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Logbook(Generic[D]):
+    """Where an engine's drops are kept, and what a client is told when one cannot take a log.
+    The texts may use {day} (a date) and {closes} (the deadline, client-local HH:MM); the closed
+    text is a clause ("The check-in for … closed at 12:00") that each use finishes."""
+
+    store: DropStore[D]
+    missing_text: str
+    closed_text: str
+
+    async def open_for_logging(
+        self, conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, clock: Clock
+    ) -> D:
+        """The day's drop, locked for a log; InputError when there is none or it is closed."""
+        drop = await self.store.get(conn, profile.user_id, day, lock=True)
+        if drop is None or drop.delivered_at is None:
+            raise InputError(self.missing_text.format(day=day))
+        if not is_open(drop, clock.now()):
+            raise InputError(f"{self.closed(profile, drop)}; nothing was written.")
+        return drop
+
+    def closed(self, profile: ClientProfile, drop: D) -> str:
+        closes = drop.deadline.astimezone(timezones.parse_timezone(profile.zone_on(drop.local_date)))
+        return self.closed_text.format(day=drop.local_date, closes=f"{closes:%H:%M}")
+
+    async def require_open(
+        self, pool: asyncpg.Pool, user_id: int, day: dt.date, clock: Clock
+    ) -> tuple[ClientProfile, D]:
+        """Refuse a click after the deadline before opening a form the client cannot submit."""
+        async with pool.acquire() as conn, conn.transaction():
+            profile = await clients.get(conn, user_id)
+            if profile is None:
+                raise InputError("You are not a client of The Regiment.")
+            return profile, await self.open_for_logging(conn, profile, day, clock)
+
+
+@dataclass(frozen=True)
+class DropLifecycle(Generic[D]):
+    engine: str
+    logbook: Logbook[D]
+    snapshot: Snapshot[D]
+    render: Render[D]
+    miss: Miss[D]
+    # Called once, when the drop is first delivered (training advances the client's day index).
+    on_first_delivery: Callable[[asyncpg.Connection, D], Awaitable[None]] | None = None
+    # Extra facts stored with each sent part (a long workout records which exercises it holds).
+    part_facts: Callable[[D, list[OutgoingMessage]], list[dict[str, int]]] | None = None
+
+    @property
+    def store(self) -> DropStore[D]:
+        return self.logbook.store
+
+    async def deliver(self, ctx: JobContext) -> Outcome:
+        """The drop job."""
+        assert ctx.client is not None
+        user_id, day = ctx.client.user_id, ctx.job.local_date
+        async with ctx.pool.acquire() as conn:
+            async with conn.transaction():
+                drop = await self.store.get(conn, user_id, day)
+                if drop is None:
+                    made = await self.snapshot(conn, user_id, day, ctx.now())
+                    if isinstance(made, str):
+                        return Outcome.skipped(made)
+                    drop = made
+                # The close job: planned by the planner too; ensured here so a drop delivered
+                # after a schedule change is still closed.
+                await jobs_repo.ensure(conn, self.engine, "close", user_id, day, drop.deadline, ctx.now())
+            resend = ctx.job.manual and ctx.job.seq > 0  # a coach's forced /trigger: one more copy
+            if drop.delivered_at is not None and not resend:
+                return Outcome.done(drop_id=drop.id, already_delivered=True)
+            messages = await self.render(conn, drop, ctx.client, False)
+        facts = self.part_facts(drop, messages) if self.part_facts else [{} for _ in messages]
+        parts = []
+        for number, (message, extra) in enumerate(zip(messages, facts, strict=True)):
+            sent = await ctx.send_dm(message, part=number)
+            parts.append({"channel_id": sent.channel_id, "message_id": sent.message_id, **extra})
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await self.store.set_messages(conn, drop.id, [*drop.messages, *parts] if resend else parts)
+            if await self.store.mark_delivered(conn, drop.id, ctx.now()) and self.on_first_delivery:
+                await self.on_first_delivery(conn, drop)
+        return Outcome.done(drop_id=drop.id, parts=len(parts))
+
+    async def close(self, ctx: JobContext) -> Outcome:
+        """The close job: mark what was not logged as missed, then show every copy closed."""
+        assert ctx.client is not None
+        async with ctx.pool.acquire() as conn:
+            async with conn.transaction():
+                drop = await self.store.get(conn, ctx.client.user_id, ctx.job.local_date, lock=True)
+                if drop is None or drop.delivered_at is None:
+                    return Outcome.skipped("nothing was delivered that day")
+                missed = await self.miss(conn, drop, ctx.now())
+                await self.store.close(conn, drop.id, ctx.now())
+            messages = await self.render(conn, drop, ctx.client, True)
+        await edit_copies(ctx.transport, drop, messages)
+        return Outcome.done(drop_id=drop.id, missed=missed)
+
+    def actions(
+        self, drop_at: dt.time, closes_at: dt.time, label: str, closes_label: str
+    ) -> list[ActionSpec]:
+        return [
+            ActionSpec(self.engine, "drop", drop_at, ActionKind.drop, closes_at, label=label),
+            ActionSpec(self.engine, "close", closes_at, ActionKind.mark, label=closes_label),
+        ]
+
+    def handlers(self) -> dict[str, Callable[[JobContext], Awaitable[Outcome]]]:
+        return {"drop": self.deliver, "close": self.close}
+
+
+async def edit_copies(
+    transport: Transport, drop: Drop, messages: list[OutgoingMessage], item: int | None = None
+) -> None:
+    """Show `messages` on every stored part (parts repeat when a coach forced a resend); with
+    `item`, only on the parts that show that item."""
+    if not messages:
+        return
+    for index, stored in enumerate(drop.messages):
+        if stored in parts_showing(drop, item):
+            await transport.edit_message(
+                stored["channel_id"], stored["message_id"], messages[index % len(messages)]
+            )
+
+
+async def refresh(
+    transport: Transport, drop: Drop, messages: list[OutgoingMessage], item: int | None = None
+) -> None:
+    """After a log: show it on the message. The log is saved either way; a failed edit only
+    leaves the message a step behind until the next one."""
+    try:
+        await edit_copies(transport, drop, messages, item)
+    except DeliveryError:
+        pass
+
+
+def deadline_of(profile: ClientProfile, day: dt.date, at: dt.time) -> dt.datetime:
+    """The instant of local time `at` on `day` in the zone that governs that day."""
+    return timezones.due_instant(timezones.parse_timezone(profile.zone_on(day)), day, at)
+
+
+async def client_plan(
+    conn: asyncpg.Connection,
+    profile: ClientProfile,
+    kind: str,
+    plan_id: str,
+    now: dt.datetime,
+    *,
+    title: str,
+    consequence: str,
+) -> tuple[int, Any] | None:
+    """The newest version of a client's plan; a missing or invalid one raises one job card (per
+    client and plan id) and sends nothing until a coach fixes it. `title` names the plan ("Meal
+    plan"), `consequence` says what the client misses ("no meals are sent")."""
+    found = await plans_repo.latest(conn, kind, plan_id)
+    if found is not None:
+        return found
+    await cards.raise_card(
+        conn,
+        kind="invalid_plan",
+        user_id=profile.user_id,
+        scope=f"{kind}:{plan_id}",
+        summary=f"{title} {plan_id!r} is missing or invalid: {consequence} until it is fixed.",
+        details={"plan_id": plan_id},
+        urgency=1,
+        now=now,
+    )
+    return None

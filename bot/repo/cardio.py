@@ -1,0 +1,66 @@
+"""cardio_logs: the cardio engine's logs, and how they count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from bot.domain.models import DailyDrop
+
+CARDIO_LOG = """
+INSERT INTO cardio_logs (user_id, date, kind, minutes, steps, avg_hr, status, timestamp, drop_id)
+VALUES ($1, $2, $3, $4, $5, $6, 'logged', $7, $8)
+ON CONFLICT (user_id, date) DO UPDATE
+   SET minutes = EXCLUDED.minutes, steps = EXCLUDED.steps, avg_hr = EXCLUDED.avg_hr,
+       status = 'logged', timestamp = EXCLUDED.timestamp
+RETURNING *
+"""
+CARDIO_OF = "SELECT * FROM cardio_logs WHERE drop_id = $1"
+CARDIO_MISSED = """
+INSERT INTO cardio_logs (user_id, date, kind, status, timestamp, drop_id)
+SELECT user_id, local_date, content->'session'->>'kind', 'missed', $2, id FROM daily_drops WHERE id = $1
+ON CONFLICT (user_id, date) DO NOTHING
+"""
+
+
+async def log_cardio(
+    conn: asyncpg.Connection,
+    drop: DailyDrop,
+    minutes: int | None,
+    steps: int | None,
+    avg_hr: int | None,
+    now: dt.datetime,
+) -> asyncpg.Record:
+    kind = drop.content["session"]["kind"]
+    return await conn.fetchrow(
+        CARDIO_LOG, drop.user_id, drop.local_date, kind, minutes, steps, avg_hr, now, drop.id
+    )
+
+
+async def cardio_of(conn: asyncpg.Connection, drop_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(CARDIO_OF, drop_id)
+
+
+async def miss_cardio(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> int:
+    return int((await conn.execute(CARDIO_MISSED, drop_id, now)).split()[-1])
+
+
+OUTCOMES = """
+SELECT d.user_id, d.local_date AS day, 'cardio' AS engine, 1 AS due,
+       (SELECT count(*) FROM cardio_logs c WHERE c.drop_id = d.id AND c.status = 'logged')::int AS done
+  FROM daily_drops d
+ WHERE d.engine = 'cardio' AND d.delivered_at IS NOT NULL
+   AND d.local_date >= $1 AND d.local_date < $2 {only_clients}
+"""
+RECENT_LOGS = """
+SELECT timestamp, date, 'cardio' AS engine, status,
+       kind || coalesce(' ' || minutes || ' min', '') || coalesce(' ' || steps || ' steps', '') AS detail
+  FROM cardio_logs WHERE user_id = $1
+"""
+DAY_STATUS = """
+SELECT d.content->'session'->>'kind' AS kind,
+       (SELECT status FROM cardio_logs WHERE user_id = $1 AND date = $2) AS status
+  FROM daily_drops d
+ WHERE d.user_id = $1 AND d.local_date = $2 AND d.engine = 'cardio' AND d.delivered_at IS NOT NULL
+"""

@@ -1,0 +1,40 @@
+"""What the simulator reports at the end of a run: the logs written, per engine and status.
+
+The simulator plays the clients of particular engines (bot.simulator.clients answers a check-in,
+meals, cardio and a workout the way people do), so its report names them; nothing in the bot's
+own path reads this module."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+_DAILY_SUMMARY = """
+SELECT 'check-in' AS engine, status, count(*) AS n
+  FROM checkins WHERE date >= $1 AND date < $2 GROUP BY status
+UNION ALL
+SELECT 'meals', CASE WHEN status = 'missed' THEN 'missed' ELSE 'logged' END, count(*)
+  FROM meal_logs WHERE date >= $1 AND date < $2 GROUP BY 2
+UNION ALL
+SELECT 'cardio', status, count(*) FROM cardio_logs WHERE date >= $1 AND date < $2 GROUP BY status
+"""
+
+_TRAINING_SUMMARY = """
+SELECT (SELECT count(*) FROM training_sessions
+         WHERE delivered_at IS NOT NULL AND local_date >= $1 AND local_date < $2) AS sessions,
+       count(*) FILTER (WHERE status = 'logged') AS logged,
+       count(*) FILTER (WHERE status = 'missed') AS missed,
+       count(*) FILTER (WHERE is_pr) AS prs
+  FROM training_logs WHERE date >= $1 AND date < $2
+"""
+
+
+async def daily_summary(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[tuple[str, str], int]:
+    """(engine label, status) -> rows, for the check-in, meals and cardio logs of [start, end)."""
+    return {(r["engine"], r["status"]): r["n"] for r in await conn.fetch(_DAILY_SUMMARY, start, end)}
+
+
+async def training_summary(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[str, int]:
+    row = await conn.fetchrow(_TRAINING_SUMMARY, start, end)
+    return dict(row) if row else {}

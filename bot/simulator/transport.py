@@ -1,0 +1,110 @@
+"""The simulator's transport: every message kept in memory (deduplicated by nonce the way
+Discord's enforce_nonce does), and one printed line per delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+from bot.core.clock import Clock
+from bot.core.delivery import PermanentDeliveryError
+from bot.views.messages import OutgoingMessage, SentMessage
+
+
+@dataclass
+class RecordedMessage:
+    user_id: int | None
+    channel_id: int
+    message_id: int
+    message: OutgoingMessage
+    nonce: str | None
+    at: dt.datetime
+    edits: list[OutgoingMessage] = field(default_factory=list)
+
+    @property
+    def current(self) -> OutgoingMessage:
+        return self.edits[-1] if self.edits else self.message
+
+
+class MemoryTransport:
+    """Keeps every message; a send with a nonce already used in that channel returns the first."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._ids = itertools.count(1_000_000)
+        self.messages: list[RecordedMessage] = []
+        self._by_nonce: dict[tuple[int, str], RecordedMessage] = {}
+        self._by_id: dict[tuple[int, int], RecordedMessage] = {}
+
+    def dm_channel_for(self, user_id: int) -> int:
+        return 500_000_000 + user_id
+
+    def to_user(self, user_id: int) -> list[RecordedMessage]:
+        return [m for m in self.messages if m.user_id == user_id]
+
+    def messages_to_channel(self, channel_id: int) -> list[RecordedMessage]:
+        return [m for m in self.messages if m.user_id is None and m.channel_id == channel_id]
+
+    def _keep(self, record: RecordedMessage) -> SentMessage:
+        self.messages.append(record)
+        self._by_id[(record.channel_id, record.message_id)] = record
+        if record.nonce:
+            self._by_nonce[(record.channel_id, record.nonce)] = record
+        return SentMessage(record.channel_id, record.message_id)
+
+    async def send_dm(
+        self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
+    ) -> SentMessage:
+        channel = channel_id or self.dm_channel_for(user_id)
+        existing = self._by_nonce.get((channel, nonce))
+        if existing is not None:
+            return SentMessage(existing.channel_id, existing.message_id)
+        return self._keep(
+            RecordedMessage(user_id, channel, next(self._ids), message, nonce, self._clock.now())
+        )
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
+        record = self._by_id.get((channel_id, message_id))
+        if record is None:
+            raise PermanentDeliveryError(f"unknown message {message_id}")
+        record.edits.append(message)
+
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
+        existing = self._by_nonce.get((channel_id, nonce)) if nonce else None
+        if existing is not None:
+            return SentMessage(existing.channel_id, existing.message_id)
+        return self._keep(
+            RecordedMessage(None, channel_id, next(self._ids), message, nonce, self._clock.now())
+        )
+
+
+class ConsoleTransport(MemoryTransport):
+    """Records like MemoryTransport and prints one line per delivery."""
+
+    def __init__(self, clock: Clock, printer: object = print, *, verbose: bool = True) -> None:
+        super().__init__(clock)
+        self._print = printer
+        self.verbose = verbose
+        self.channel_names: dict[int, str] = {}
+
+    async def send_dm(
+        self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
+    ) -> SentMessage:
+        sent = await super().send_dm(user_id, channel_id, message, nonce=nonce)
+        if self.verbose:
+            first = message.as_text().splitlines()[0] if message.as_text() else ""
+            self._print(f"  DM → {user_id}: {first}")  # type: ignore[operator]
+        return sent
+
+    async def post_channel(
+        self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
+    ) -> SentMessage:
+        # Channel posts (the coach summary, the honors board, escalations, alerts) are few and
+        # are what a coach reads: always printed, even with --quiet.
+        sent = await super().post_channel(channel_id, message, nonce=nonce)
+        name = self.channel_names.get(channel_id, f"#{channel_id}")
+        self._print(f"\n== {name} ==\n" + message.as_text())  # type: ignore[operator]
+        return sent
