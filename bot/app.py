@@ -12,10 +12,11 @@ import contextlib
 import datetime as dt
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 from loguru import logger
 
 from bot.config import Settings
@@ -23,12 +24,12 @@ from bot.core.clock import Clock, WallClock
 from bot.core.health import Health
 from bot.db.lifecycle import open_database
 from bot.discord_adapter.client import BotMode, Regiment, build_bot
-from bot.domain.blocks import Block, parse_block
+from bot.domain.blocks import parse_block
 from bot.domain.errors import InputError
-from bot.domain.plans import Plan, parse_plan
-from bot.repo import blocks as blocks_repo
-from bot.repo import clients as clients_repo
-from bot.repo import plans as plans_repo
+from bot.domain.plans import parse_plan
+from bot.usecases import blocks as blocks_uc
+from bot.usecases import plans as plans_uc
+from bot.usecases.files import InvalidFile, LocalFile, read_and_parse
 
 T = TypeVar("T")
 
@@ -102,54 +103,64 @@ async def sync_commands(settings: Settings) -> None:
         await bot.close()
 
 
-def _read(path: Path, parse: Callable[[str, str], T]) -> T | None:
-    """Read and validate a file a coach wrote; print every problem and return None on error."""
-    try:
-        return parse(path.read_text(encoding="utf-8"), path.name)
-    except (OSError, UnicodeDecodeError) as exc:
+def _problems(path: Path, exc: Exception) -> None:
+    if isinstance(exc, OSError):
         print(f"{path}: cannot read it ({exc})", file=sys.stderr)
-    except InputError as exc:
+    elif isinstance(exc, InvalidFile):
         print(f"{path}: {len(exc.problems)} problem(s), nothing imported:\n{exc}", file=sys.stderr)
-    return None
+    else:
+        print(f"{path}: {exc}", file=sys.stderr)
+
+
+def _checked(path: Path, what: str, parse: Callable[[str, str], object]) -> LocalFile | None:
+    """The file, once it reads and validates by the import's own rules, before any database is
+    opened (so a coach can check a file offline); None, with every problem printed, if not."""
+    try:
+        file = LocalFile(path)
+        asyncio.run(read_and_parse(file, what, parse))
+    except (OSError, InvalidFile) as exc:
+        _problems(path, exc)
+        return None
+    return file
+
+
+def _run_import(settings: Settings, path: Path, use_case: Callable[[asyncpg.Pool], Awaitable[T]]) -> T | None:
+    """Run an import use case against the database; print every problem and return None on error."""
+
+    async def run() -> T:
+        async with open_database(settings) as pool:
+            return await use_case(pool)
+
+    try:
+        return asyncio.run(run())
+    except (OSError, InputError) as exc:
+        _problems(path, exc)
+        return None
 
 
 def import_block_file(settings: Settings, path: Path) -> int:
     """`python -m bot blocks import FILE`: every problem is printed and nothing is written."""
-    block = _read(path, parse_block)
-    if block is None:
+    file = _checked(path, "block", parse_block)
+    if file is None:
         return 2
-    version = asyncio.run(_store_block(settings, block))
-    print(f"imported {block.id} ({block.name}) as version {version}: {len(block.days)} day(s)")
+    imported = _run_import(settings, path, lambda pool: blocks_uc.import_block(pool, WallClock(), file))
+    if imported is None:
+        return 2
+    block = imported.block
+    print(f"imported {block.id} ({block.name}) as version {imported.version}: {len(block.days)} day(s)")
     return 0
-
-
-async def _store_block(settings: Settings, block: Block) -> int:
-    async with open_database(settings) as pool, pool.acquire() as conn, conn.transaction():
-        return await blocks_repo.store(conn, block, WallClock().now(), None)
 
 
 def import_plan_file(settings: Settings, path: Path, assign: list[int]) -> int:
     """`python -m bot plans import FILE [--assign USER_ID …]`: all or nothing."""
-    plan = _read(path, parse_plan)
-    if plan is None:
+    file = _checked(path, "plan", parse_plan)
+    if file is None:
         return 2
-    try:
-        version = asyncio.run(_store_plan(settings, plan, assign))
-    except InputError as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
+    imported = _run_import(
+        settings, path, lambda pool: plans_uc.import_plan(pool, WallClock(), file, assign_to=assign)
+    )
+    if imported is None:
         return 2
-    print(f"imported {plan.kind} plan {plan.id} ({plan.name}) as version {version}")
+    plan = imported.plan
+    print(f"imported {plan.kind} plan {plan.id} ({plan.name}) as version {imported.version}")
     return 0
-
-
-async def _store_plan(settings: Settings, plan: Plan, assign: list[int]) -> int:
-    column = "meal_plan_id" if plan.kind == "meals" else "cardio_plan_id"
-    async with open_database(settings) as pool, pool.acquire() as conn, conn.transaction():
-        now = WallClock().now()
-        version = await plans_repo.store(conn, plan, now, None)
-        for user_id in assign:
-            profile = await clients_repo.get(conn, user_id, lock=True)
-            if profile is None:
-                raise InputError(f"{user_id} is not a client: nothing was imported")
-            await clients_repo.upsert(conn, profile.model_copy(update={column: plan.id}), now)
-        return version

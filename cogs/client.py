@@ -1,8 +1,7 @@
-"""Client commands, used in DMs with the bot: /today, /timezone, /units."""
+"""Client commands, used in DMs with the bot: /today, /stats, /timezone, /units, /honors. Each is
+one call of a use case in bot.usecases.self_service and a reply."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import discord
 from discord import app_commands
@@ -11,70 +10,54 @@ from discord.ext import commands
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import reply
 from bot.discord_adapter.transport import to_discord_embed
-from bot.domain.errors import InputError
-from bot.repo import clients
-from bot.repo import compliance as compliance_repo
-from bot.repo import daily as daily_repo
-from bot.repo import jobs as jobs_repo
-from bot.usecases import coaching
+from bot.usecases import self_service
 from bot.views import render
-from cogs.coach import zone_autocomplete
+from cogs.checks import zone_autocomplete
 
 dm_only = app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
-
-
-async def _profile(bot: Regiment, user_id: int):  # type: ignore[no-untyped-def]
-    async with bot.pool.acquire() as conn:
-        profile = await clients.get(conn, user_id)
-    if profile is None:
-        raise InputError("You are not a client of The Regiment yet: your coach adds you.")
-    return profile
 
 
 class ClientCommands(commands.Cog):
     def __init__(self, bot: Regiment) -> None:
         self.bot = bot
 
+    async def _replan(self, user_id: int) -> None:
+        """Passed to the use cases: plans the client again after a change is committed."""
+        if self.bot.runtime is not None:
+            await self.bot.runtime.plan_client(user_id)
+
     @app_commands.command(name="today", description="What is due today and what you have done")
     @dm_only
     async def today(self, interaction: discord.Interaction) -> None:
-        profile = await _profile(self.bot, interaction.user.id)
-        now = self.bot.clock.now()
-        today = coaching.client_today(profile, now)
-        async with self.bot.pool.acquire() as conn:
-            jobs = await jobs_repo.for_client_on(conn, profile.user_id, today)
-            status = await daily_repo.day_status(conn, profile.user_id, today)
-        await reply(interaction, embed=to_discord_embed(render.today_card(profile, jobs, status, now)))
+        found = await self_service.today(
+            self.bot.pool, self.bot.registry, self.bot.clock, interaction.user.id
+        )
+        card = render.today_card(found.profile, found.jobs, found.done, found.now, self.bot.registry)
+        await reply(interaction, embed=to_discord_embed(card))
 
     @app_commands.command(name="timezone", description="Change your timezone (from your next day on)")
     @app_commands.describe(zone="A city zone such as Europe/London, or an offset such as -03:00")
     @app_commands.autocomplete(zone=zone_autocomplete)
     @dm_only
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
-        await _profile(self.bot, interaction.user.id)
-        now = self.bot.clock.now()
-        async with self.bot.pool.acquire() as conn, conn.transaction():
-            profile, effective = await coaching.change_timezone(
-                conn, user_id=interaction.user.id, zone=zone, now=now
-            )
-        if self.bot.runtime is not None:
-            await self.bot.runtime.plan_client(profile.user_id)
+        changed = await self_service.change_timezone(
+            self.bot.pool, self.bot.clock, user_id=interaction.user.id, zone=zone, replan=self._replan
+        )
+        profile = changed.profile
         await reply(
             interaction,
-            f"Your timezone is now {profile.timezone}, from {effective:%A %d %B}. Today runs on "
+            f"Your timezone is now {profile.timezone}, from {changed.effective:%A %d %B}. Today runs on "
             f"{profile.previous_timezone} time, so nothing comes twice and nothing is skipped.",
         )
 
     @app_commands.command(name="stats", description="Your compliance over 7, 30 and 90 days, and your streak")
     @dm_only
     async def stats(self, interaction: discord.Interaction) -> None:
-        profile = await _profile(self.bot, interaction.user.id)
-        today = coaching.client_today(profile, self.bot.clock.now())
-        async with self.bot.pool.acquire() as conn:
-            found = await compliance_repo.outcomes(
-                conn, today - dt.timedelta(days=90), today, [profile.user_id]
-            )
-        embed = render.stats_embed(profile.display_name or "you", found.get(profile.user_id, []), today)
+        found = await self_service.stats(
+            self.bot.pool, self.bot.registry, self.bot.clock, interaction.user.id
+        )
+        name = found.profile.display_name or "you"
+        embed = render.stats_embed(name, found.outcomes, found.today, self.bot.registry.labels())
         await reply(interaction, embed=to_discord_embed(embed))
 
     @app_commands.command(name="honors", description="Appear on the weekly honors board, or not")
@@ -83,9 +66,9 @@ class ClientCommands(commands.Cog):
     )
     @dm_only
     async def honors(self, interaction: discord.Interaction, show: str) -> None:
-        await _profile(self.bot, interaction.user.id)
-        async with self.bot.pool.acquire() as conn:
-            await clients.set_honors_opt_out(conn, interaction.user.id, show == "off", self.bot.clock.now())
+        await self_service.set_honors(
+            self.bot.pool, self.bot.clock, user_id=interaction.user.id, opt_out=show == "off"
+        )
         text = (
             "You are on the honors board when you earn it."
             if show == "on"
@@ -99,11 +82,9 @@ class ClientCommands(commands.Cog):
     )
     @dm_only
     async def units(self, interaction: discord.Interaction, unit: str) -> None:
-        await _profile(self.bot, interaction.user.id)
-        async with self.bot.pool.acquire() as conn, conn.transaction():
-            profile = await coaching.set_unit(
-                conn, user_id=interaction.user.id, unit=unit, now=self.bot.clock.now()
-            )
+        profile = await self_service.set_unit(
+            self.bot.pool, self.bot.clock, user_id=interaction.user.id, unit=unit
+        )
         await reply(
             interaction, f"Weights are shown in {profile.unit} from now on. Your history is unchanged."
         )

@@ -1,4 +1,5 @@
-"""Coaches import meal plans and cardio prescriptions from a file, and assign them to clients."""
+"""Coaches import meal plans and cardio prescriptions from a file, and assign them to clients.
+Each command is one call of a use case in bot.usecases.plans and a reply."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from discord.ext import commands
 
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import reply
-from bot.domain.errors import InputError
-from bot.domain.plans import MealPlan, parse_plan
-from bot.repo import clients
-from bot.repo import plans as plans_repo
-from cogs.coach import client_autocomplete, client_id, coach_only
+from bot.usecases import plans as plans_uc
+from cogs.checks import client_autocomplete, client_id, coach_only
 
-MAX_PLAN_FILE = 256 * 1024
+KIND_NAMES = {"meals": "meal plan", "cardio": "cardio plan"}
 
 
 class Plans(commands.Cog):
@@ -24,6 +22,11 @@ class Plans(commands.Cog):
 
     def __init__(self, bot: Regiment) -> None:
         self.bot = bot
+
+    async def _replan(self, user_id: int) -> None:
+        """Passed to the use case: plans an assignee again after the import is committed."""
+        if self.bot.runtime is not None:
+            await self.bot.runtime.plan_client(user_id)
 
     @plans.command(
         name="import", description="Import a meal or cardio plan (YAML/JSON); optionally assign it"
@@ -35,40 +38,27 @@ class Plans(commands.Cog):
         self, interaction: discord.Interaction, file: discord.Attachment, assign_to: str | None = None
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if file.size > MAX_PLAN_FILE:
-            raise InputError(f"{file.filename}: {file.size} bytes is too large for a plan file")
-        try:
-            text = (await file.read()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{file.filename}: not a text file (UTF-8 YAML or JSON)") from None
-        plan = parse_plan(text, file.filename)
-        assignee = client_id(assign_to) if assign_to else None
-        now = self.bot.clock.now()
-        async with self.bot.pool.acquire() as conn, conn.transaction():
-            if assignee is not None:
-                profile = await clients.get(conn, assignee, lock=True)
-                if profile is None:
-                    raise InputError(f"{assign_to!r} is not a client: nothing was imported")
-            version = await plans_repo.store(conn, plan, now, interaction.user.id)
-            if assignee is not None and profile is not None:
-                column = "meal_plan_id" if isinstance(plan, MealPlan) else "cardio_plan_id"
-                await clients.upsert(conn, profile.model_copy(update={column: plan.id}), now)
-        if assignee is not None and self.bot.runtime is not None:
-            await self.bot.runtime.plan_client(assignee)
-        what = "meal plan" if isinstance(plan, MealPlan) else "cardio plan"
-        assigned = f" and assigned it to {profile.display_name or assignee}" if assignee and profile else ""
+        imported = await plans_uc.import_plan(
+            self.bot.pool,
+            self.bot.clock,
+            file,
+            assign_to=[client_id(assign_to)] if assign_to else [],
+            imported_by=interaction.user.id,
+            replan=self._replan,
+        )
+        plan = imported.plan
+        assigned = "".join(f" and assigned it to {p.display_name or p.user_id}" for p in imported.assigned)
         await reply(
-            interaction, f"Imported {what} **{plan.name}** (`{plan.id}`) as version {version}{assigned}."
+            interaction,
+            f"Imported {KIND_NAMES[plan.kind]} **{plan.name}** (`{plan.id}`) "
+            f"as version {imported.version}{assigned}.",
         )
 
     @plans.command(name="list", description="The imported meal and cardio plans")
     @coach_only
     async def list_plans(self, interaction: discord.Interaction) -> None:
-        lines = []
-        async with self.bot.pool.acquire() as conn:
-            for kind in ("meals", "cardio"):
-                for row in await plans_repo.listing(conn, kind):
-                    lines.append(f"{kind}: `{row['plan_id']}` v{row['version']} — {row['name']}")
+        found = await plans_uc.list_plans(self.bot.pool)
+        lines = [f"{p.kind}: `{p.plan_id}` v{p.version} — {p.name}" for p in found]
         await reply(interaction, "\n".join(lines) or "No plans imported yet.")
 
 

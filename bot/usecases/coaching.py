@@ -1,6 +1,8 @@
 """What coaches and clients change about a client: onboarding, edits, pauses, reassignments,
-timezone and unit. Each function validates everything first and raises one `InputError` listing
-every problem, so bad input changes nothing; otherwise it writes in the caller's transaction.
+timezone, unit and plans. Each function validates everything first and raises one `InputError`
+listing every problem, so bad input changes nothing; otherwise it writes in the caller's
+transaction. The commands call them through bot.usecases.clients and bot.usecases.self_service,
+which open the connection and the transaction.
 
 Dates a person types are local to the client: "today" is the client's local today.
 """
@@ -8,6 +10,7 @@ Dates a person types are local to the client: "today" is the client's local toda
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -20,6 +23,10 @@ from bot.repo import blocks, cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
 from bot.simulator.roster_file import parse_weekdays
+
+# Called with a client's id after a change to them is committed: the bot passes its runtime's
+# plan_client, so what changed is planned at once rather than at the next planning tick.
+Replan = Callable[[int], Awaitable[object]]
 
 
 def client_today(profile: ClientProfile, now: dt.datetime) -> dt.date:
@@ -77,6 +84,20 @@ async def _block(conn: asyncpg.Connection, block_id: str, problems: list[str]) -
     return block_id
 
 
+# The profile column that holds a client's plan of each kind.
+PLAN_COLUMNS = {"meals": "meal_plan_id", "cardio": "cardio_plan_id"}
+
+
+async def assign_plan(
+    conn: asyncpg.Connection, profile: ClientProfile, kind: str, plan_id: str | None, now: dt.datetime
+) -> ClientProfile:
+    """Give a client a plan of `kind` (None takes it away), from their next drop on. The caller
+    has validated both (and holds the client's row lock: `require_client`, `clients.get(lock=True)`)."""
+    updated = profile.model_copy(update={PLAN_COLUMNS[kind]: plan_id})
+    await clients.upsert(conn, updated, now)
+    return updated
+
+
 @dataclass(frozen=True)
 class ClientInput:
     """What a coach typed in /client add or /client edit; None means 'not given'."""
@@ -129,12 +150,9 @@ async def _validated_changes(
         changes["schedule_days"] = days
     if given.unit is not None and (unit := _unit(given.unit, problems)) is not None:
         changes["unit"] = unit
-    for kind, given_id, column in (
-        ("meals", given.meal_plan_id, "meal_plan_id"),
-        ("cardio", given.cardio_plan_id, "cardio_plan_id"),
-    ):
+    for kind, given_id in (("meals", given.meal_plan_id), ("cardio", given.cardio_plan_id)):
         if given_id is not None and (plan := await _plan(conn, kind, given_id, problems)) is not False:
-            changes[column] = plan
+            changes[PLAN_COLUMNS[kind]] = plan
     return changes
 
 
@@ -216,7 +234,6 @@ async def resume(conn: asyncpg.Connection, *, user_id: int, now: dt.datetime) ->
         raise InputError(f"{profile.display_name or user_id} is not paused")
     updated = profile.model_copy(update={"paused": False, "paused_until": None, "pause_reason": None})
     await clients.upsert(conn, updated, now)
-    await clients.drop_pending_end_pause(conn, user_id)  # no "welcome back" after a manual resume
     return updated
 
 
@@ -267,7 +284,7 @@ async def change_timezone(
 
     Call inside a transaction: it waits for a planning tick in progress (so none re-plans the
     old zone underneath) and drops the pending jobs the new zone re-plans."""
-    await conn.execute(jobs_repo.WATERMARKS_SHARE)
+    await jobs_repo.hold_watermarks(conn)
     profile = await require_client(conn, user_id)
     problems: list[str] = []
     new_zone = _zone(zone, problems)
@@ -299,7 +316,7 @@ async def change_timezone(
         }
     )
     await clients.upsert(conn, updated, now)
-    await clients.drop_pending_from(conn, user_id, effective)
+    await jobs_repo.drop_pending_from(conn, user_id, effective)
     return updated, effective
 
 

@@ -1,0 +1,271 @@
+"""What coaches do to and read about clients: onboard (with a welcome DM), edit, pause (with a
+DM), resume, reassign, look one up, list them all, search them for autocompletes.
+
+Each function opens its own connection and transaction (the rules themselves are in
+bot.usecases.coaching, which works in the caller's transaction) and returns what the command
+shows, or raises `InputError` with every problem, having changed nothing.
+
+`replan` is called with the client's id after a change is committed (the bot passes its
+runtime's `plan_client`); when it is given, what the result shows as upcoming comes after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+import asyncpg
+from loguru import logger
+
+from bot.core import dm
+from bot.core.clock import Clock
+from bot.core.delivery import DeliveryError, RecipientUnreachable, Transport
+from bot.core.engine import EngineRegistry
+from bot.domain.compliance import DayOutcome
+from bot.domain.models import ClientProfile, Job
+from bot.repo import clients, reports
+from bot.repo import compliance as compliance_repo
+from bot.repo import jobs as jobs_repo
+from bot.usecases import coaching
+from bot.usecases.coaching import Replan
+from bot.views import render
+from bot.views.messages import Embed, OutgoingMessage
+
+OVERVIEW_DAYS = 90  # compliance shown by /client show
+LAST_LOGS = 5
+
+
+class Told(StrEnum):
+    """What became of a DM to a client outside the schedule (welcome, pause)."""
+
+    sent = "sent"
+    no_client = "no client"  # nothing to send to
+    dms_closed = "DMs closed"  # RecipientUnreachable
+    not_taken = "not taken"  # any other delivery error: logged
+
+
+@dataclass(frozen=True)
+class ClientCard:
+    """A client and their next runs, as /client add and /client edit show them."""
+
+    profile: ClientProfile
+    upcoming: list[Job]
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Onboarded(ClientCard):
+    told: Told  # the welcome DM
+
+
+@dataclass(frozen=True)
+class Paused:
+    profile: ClientProfile
+    told: Told  # the "your plan is paused" DM
+
+
+@dataclass(frozen=True)
+class ClientOverview:
+    """/client show: profile, next runs, compliance over the last 90 days, last logs."""
+
+    profile: ClientProfile
+    upcoming: list[Job]
+    now: dt.datetime
+    today: dt.date  # the client's local today
+    outcomes: list[DayOutcome]
+    last_logs: list[asyncpg.Record]  # date, engine (its name), status, detail
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    profiles: list[ClientProfile]
+    total: int
+    page: int
+    per_page: int
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClientMatch:
+    user_id: int
+    display_name: str | None
+    timezone: str
+
+
+def one_off_nonce(kind: str, *numbers: float) -> str:
+    """A message nonce (≤ 25 chars) for a DM sent outside the schedule."""
+    return kind + "".join(_base36(int(n)) for n in numbers)
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+async def _tell(
+    pool: asyncpg.Pool, transport: Transport, clock: Clock, user_id: int, message: OutgoingMessage, nonce: str
+) -> Told:
+    """DM a client outside the schedule; the DM channel Discord opens is remembered."""
+    async with pool.acquire() as conn:
+        profile = await clients.get(conn, user_id)
+    if profile is None:
+        return Told.no_client
+    try:
+        await dm.send_dm(pool, transport, clock, profile, message, nonce=nonce)
+    except RecipientUnreachable:
+        return Told.dms_closed
+    except DeliveryError as exc:
+        logger.warning("could not DM {}: {}", user_id, exc)
+        return Told.not_taken
+    return Told.sent
+
+
+def welcome_message(profile: ClientProfile) -> OutgoingMessage:
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title="Welcome to The Regiment",
+                description=f"Your coach has set you up. Your day runs on {profile.timezone} time "
+                f"from {profile.start_date}: check-in at 05:30, meals and cardio at 06:00, training "
+                f"at 07:00 on {render.weekdays(profile.schedule_days)}. Use /today here any time.",
+            ),
+        )
+    )
+
+
+def pause_message(profile: ClientProfile) -> OutgoingMessage:
+    until_text = f" until {profile.paused_until:%A %d %B}" if profile.paused_until else ""
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title="Your plan is paused",
+                description=f"Your coach has paused your daily drops{until_text}. Nothing is sent and "
+                "nothing counts as missed meanwhile.",
+            ),
+        )
+    )
+
+
+async def add_client(
+    pool: asyncpg.Pool,
+    transport: Transport,
+    clock: Clock,
+    *,
+    user_id: int,
+    display_name: str,
+    given: coaching.ClientInput,
+    replan: Replan | None = None,
+) -> Onboarded:
+    """Onboard a client, plan them, and send the welcome DM."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        profile = await coaching.onboard(
+            conn, user_id=user_id, display_name=display_name, given=given, now=now
+        )
+    if replan is not None:
+        await replan(user_id)
+    told = await _tell(pool, transport, clock, user_id, welcome_message(profile), one_off_nonce("w", user_id))
+    async with pool.acquire() as conn:
+        upcoming = await jobs_repo.next_for_client(conn, user_id)
+        profile = await clients.get(conn, user_id) or profile
+    return Onboarded(profile, upcoming, now, told)
+
+
+async def edit_client(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    user_id: int,
+    given: coaching.ClientInput,
+    replan: Replan | None = None,
+) -> ClientCard:
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        profile = await coaching.edit(conn, user_id=user_id, given=given, now=now)
+    if replan is not None:
+        await replan(user_id)
+    async with pool.acquire() as conn:
+        upcoming = await jobs_repo.next_for_client(conn, user_id)
+    return ClientCard(profile, upcoming, now)
+
+
+async def show_client(
+    pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user_id: int
+) -> ClientOverview:
+    now = clock.now()
+    async with pool.acquire() as conn:
+        profile = await coaching.require_client(conn, user_id)
+        upcoming = await jobs_repo.next_for_client(conn, user_id)
+        today = coaching.client_today(profile, now)
+        start = today - dt.timedelta(days=OVERVIEW_DAYS)
+        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, today, [user_id])
+        last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
+    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last)
+
+
+async def list_clients(pool: asyncpg.Pool, clock: Clock, *, page: int, per_page: int) -> RosterPage:
+    async with pool.acquire() as conn:
+        profiles, total = await clients.list_page(conn, per_page, (page - 1) * per_page)
+    return RosterPage(profiles, total, page, per_page, clock.now())
+
+
+async def pause_client(
+    pool: asyncpg.Pool,
+    transport: Transport,
+    clock: Clock,
+    *,
+    user_id: int,
+    until: str | None,
+    reason: str | None,
+    replan: Replan | None = None,
+) -> Paused:
+    """Pause a client (until a local date, or until resumed) and tell them. `replan` plans the
+    automatic resume if it falls in the planned window."""
+    now = clock.now()
+    async with pool.acquire() as conn, conn.transaction():
+        profile = await coaching.pause(conn, user_id=user_id, until=until, reason=reason, now=now)
+    if replan is not None:
+        await replan(user_id)
+    nonce = one_off_nonce("p", user_id, now.timestamp())
+    told = await _tell(pool, transport, clock, user_id, pause_message(profile), nonce)
+    return Paused(profile, told)
+
+
+async def resume_client(
+    pool: asyncpg.Pool, clock: Clock, *, user_id: int, replan: Replan | None = None
+) -> ClientProfile:
+    async with pool.acquire() as conn, conn.transaction():
+        profile = await coaching.resume(conn, user_id=user_id, now=clock.now())
+    if replan is not None:
+        await replan(user_id)
+    return profile
+
+
+async def reassign_client(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    user_id: int,
+    block_id: str,
+    effective: str | None,
+    day_index: int,
+) -> ClientProfile:
+    """Move a client to another block from a local date; `day_index` counts from 0."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await coaching.reassign(
+            conn, user_id=user_id, block_id=block_id, effective=effective, day_index=day_index,
+            now=clock.now(),
+        )  # fmt: skip
+
+
+async def search_clients(pool: asyncpg.Pool, text: str) -> list[ClientMatch]:
+    """Clients whose name contains, or whose id starts with, what a coach typed."""
+    async with pool.acquire() as conn:
+        rows = await clients.search(conn, text)
+    return [ClientMatch(r["user_id"], r["display_name"], r["timezone"]) for r in rows]

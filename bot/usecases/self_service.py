@@ -1,0 +1,102 @@
+"""What clients read and change about themselves, in DMs with the bot: /today, /stats,
+/timezone, /units, /honors. Someone who is not a client is told so (`NOT_A_CLIENT`) before
+anything else; each function opens its own connection and returns what the command shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import asyncpg
+
+from bot.core.clock import Clock
+from bot.core.engine import EngineRegistry
+from bot.domain.compliance import DayOutcome
+from bot.domain.errors import InputError
+from bot.domain.models import ClientProfile, Job
+from bot.repo import clients
+from bot.repo import compliance as compliance_repo
+from bot.repo import jobs as jobs_repo
+from bot.usecases import coaching
+from bot.usecases.coaching import Replan
+
+NOT_A_CLIENT = "You are not a client of The Regiment yet: your coach adds you."
+STATS_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Today:
+    profile: ClientProfile
+    jobs: list[Job]  # today's, in the client's local day
+    done: list[str]  # what was logged today, one line per engine (EngineRegistry.day_lines)
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Stats:
+    profile: ClientProfile
+    outcomes: list[DayOutcome]  # the last 90 local days
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class TimezoneChange:
+    profile: ClientProfile
+    effective: dt.date  # the first local day in the new zone
+
+
+async def _client(conn: asyncpg.Connection, user_id: int) -> ClientProfile:
+    profile = await clients.get(conn, user_id)
+    if profile is None:
+        raise InputError(NOT_A_CLIENT)
+    return profile
+
+
+async def today(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user_id: int) -> Today:
+    now = clock.now()
+    async with pool.acquire() as conn:
+        profile = await _client(conn, user_id)
+        day = coaching.client_today(profile, now)
+        jobs = await jobs_repo.for_client_on(conn, user_id, day)
+        statuses = await compliance_repo.day_statuses(conn, registry.day_status_sources(), user_id, day)
+    return Today(profile, jobs, registry.day_lines(statuses), now)
+
+
+async def stats(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user_id: int) -> Stats:
+    async with pool.acquire() as conn:
+        profile = await _client(conn, user_id)
+        day = coaching.client_today(profile, clock.now())
+        start = day - dt.timedelta(days=STATS_DAYS)
+        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, day, [user_id])
+    return Stats(profile, found.get(user_id, []), day)
+
+
+async def change_timezone(
+    pool: asyncpg.Pool, clock: Clock, *, user_id: int, zone: str, replan: Replan | None = None
+) -> TimezoneChange:
+    """Move to another zone from the first local day not yet begun in either zone; `replan`
+    is called after the change is committed."""
+    async with pool.acquire() as conn:
+        await _client(conn, user_id)
+        async with conn.transaction():
+            profile, effective = await coaching.change_timezone(
+                conn, user_id=user_id, zone=zone, now=clock.now()
+            )
+    if replan is not None:
+        await replan(user_id)
+    return TimezoneChange(profile, effective)
+
+
+async def set_unit(pool: asyncpg.Pool, clock: Clock, *, user_id: int, unit: str) -> ClientProfile:
+    async with pool.acquire() as conn:
+        await _client(conn, user_id)
+        async with conn.transaction():
+            return await coaching.set_unit(conn, user_id=user_id, unit=unit, now=clock.now())
+
+
+async def set_honors(pool: asyncpg.Pool, clock: Clock, *, user_id: int, opt_out: bool) -> ClientProfile:
+    """On (opt_out False) or off the weekly honors board."""
+    async with pool.acquire() as conn:
+        profile = await _client(conn, user_id)
+        await clients.set_honors_opt_out(conn, user_id, opt_out, clock.now())
+    return profile.model_copy(update={"honors_opt_out": opt_out})

@@ -1,0 +1,85 @@
+"""Checks and autocompletes the coach cogs share. Not an extension (it is not listed in
+bot.discord_adapter.client.EXTENSIONS): cogs import from it.
+
+Autocomplete runs without the command's checks (discord.py), so the roster and block
+suggestions check the coach role themselves, quietly."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.discord_adapter.client import Regiment
+from bot.domain import timezones
+from bot.domain.errors import InputError
+from bot.usecases import blocks as blocks_uc
+from bot.usecases import clients as clients_uc
+
+
+def is_coach(interaction: discord.Interaction) -> bool:
+    """Coach role or administrator, in the coaches' server. Raises CheckFailure with the refusal."""
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    settings = bot.settings
+    member = interaction.user
+    allowed = (
+        isinstance(member, discord.Member)
+        and settings.coach_guild_id is not None
+        and interaction.guild_id == settings.coach_guild_id
+        and (
+            member.guild_permissions.administrator
+            or (
+                settings.coach_role_id is not None
+                and any(r.id == settings.coach_role_id for r in member.roles)
+            )
+        )
+    )
+    if not allowed:
+        raise app_commands.CheckFailure("Only coaches can use this command.")
+    return True
+
+
+coach_only = app_commands.check(is_coach)
+
+
+def is_coach_quietly(interaction: discord.Interaction) -> bool:
+    """Autocomplete runs without the command's checks (discord.py): a non-coach typing a coach
+    command must not see the roster, so suggestions are checked too."""
+    try:
+        return is_coach(interaction)
+    except app_commands.CheckFailure:
+        return False
+
+
+async def client_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    if not is_coach_quietly(interaction):
+        return []
+    found = await clients_uc.search_clients(bot.pool, current)
+    return [
+        app_commands.Choice(name=f"{c.display_name or c.user_id} ({c.timezone})"[:100], value=str(c.user_id))
+        for c in found
+    ]
+
+
+async def zone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in timezones.suggest(current)]
+
+
+async def block_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    if not is_coach_quietly(interaction):
+        return []
+    found = await blocks_uc.search_blocks(bot.pool, current)
+    return [app_commands.Choice(name=b, value=b) for b in found]
+
+
+def client_id(text: str) -> int:
+    """The user id a client option carries (autocomplete puts it there)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a client: pick one from the list") from None
