@@ -23,8 +23,8 @@ from bot.engines import lifecycle
 from bot.repo import cardio as repo
 from bot.repo import clients
 from bot.repo import plans as plans_repo
-from bot.repo.drops import DropStore
 from bot.repo.drops import create as create_drop
+from bot.repo.drops import drops_of
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
@@ -160,7 +160,7 @@ async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
 
 
 LOGBOOK = lifecycle.Logbook(
-    DropStore(NAME),
+    drops_of(NAME),
     missing_text="There is no cardio log for {day:%A %d %B}.",
     closed_text="The cardio log for {day:%A %d %B} closed at {closes}",
 )

@@ -24,8 +24,8 @@ from bot.domain.models import ClientProfile, DailyDrop, Unit
 from bot.engines import lifecycle
 from bot.repo import checkin as repo
 from bot.repo import clients
-from bot.repo.drops import DropStore
 from bot.repo.drops import create as create_drop
+from bot.repo.drops import drops_of
 from bot.views import client_charts, custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -191,7 +191,7 @@ def day_line(row: Mapping[str, Any]) -> str | None:
 
 
 LOGBOOK = lifecycle.Logbook(
-    DropStore(NAME),
+    drops_of(NAME),
     missing_text="There is no check-in for {day:%A %d %B}.",
     closed_text="The check-in for {day:%A %d %B} closed at {closes}",
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
@@ -31,22 +31,10 @@ from bot.domain.models import ClientProfile
 from bot.repo import cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
+from bot.repo.drops import Store
 from bot.views.messages import OutgoingMessage
 
 D = TypeVar("D", bound=Drop)
-
-
-class DropStore(Protocol[D]):
-    """Where an engine's drops live (bot.repo.drops.DropStore, bot.repo.training.SESSIONS)."""
-
-    async def get(
-        self, conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
-    ) -> D | None: ...
-    async def set_messages(
-        self, conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]]
-    ) -> None: ...
-    async def mark_delivered(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool: ...
-    async def close(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None: ...
 
 
 # Create the day's snapshot in the caller's transaction, or return why nothing is sent.
@@ -61,7 +49,7 @@ class Logbook(Generic[D]):
     The texts may use {day} (a date) and {closes} (the deadline, client-local HH:MM); the closed
     text is a clause ("The check-in for … closed at 12:00") that each use finishes."""
 
-    store: DropStore[D]
+    store: Store[D]
     missing_text: str
     closed_text: str
 
@@ -104,7 +92,7 @@ class DropLifecycle(Generic[D]):
     part_facts: Callable[[D, list[OutgoingMessage]], list[dict[str, int]]] | None = None
 
     @property
-    def store(self) -> DropStore[D]:
+    def store(self) -> Store[D]:
         return self.logbook.store
 
     async def deliver(self, ctx: JobContext) -> Outcome:

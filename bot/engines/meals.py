@@ -24,8 +24,8 @@ from bot.engines import lifecycle
 from bot.repo import clients
 from bot.repo import meals as repo
 from bot.repo import plans as plans_repo
-from bot.repo.drops import DropStore
 from bot.repo.drops import create as create_drop
+from bot.repo.drops import drops_of
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -169,7 +169,7 @@ async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
 
 
 LOGBOOK = lifecycle.Logbook(
-    DropStore(NAME),
+    drops_of(NAME),
     missing_text="There is no meal log for {day:%A %d %B}.",
     closed_text="The meal log for {day:%A %d %B} closed at {closes}",
 )

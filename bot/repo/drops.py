@@ -6,11 +6,15 @@ operations the training sessions' store does."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from bot.domain.models import DailyDrop
+
+D = TypeVar("D")
 
 GET = "SELECT * FROM daily_drops WHERE user_id = $1 AND local_date = $2 AND engine = $3"
 LOCK = GET + " FOR UPDATE"
@@ -64,22 +68,23 @@ async def close(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> Non
     await conn.execute(CLOSE, drop_id, now)
 
 
-class DropStore:
-    """One engine's rows of daily_drops, as the drop lifecycle uses them."""
+@dataclass(frozen=True)
+class Store(Generic[D]):
+    """A table of drops as the drop lifecycle uses it: the same four operations for daily_drops
+    (one engine's rows) and for training_sessions."""
 
-    def __init__(self, engine: str) -> None:
-        self.engine = engine
+    get: Callable[..., Awaitable[D | None]]  # (conn, user_id, day, *, lock=False)
+    set_messages: Callable[[asyncpg.Connection, int, list[dict[str, int]]], Awaitable[None]]
+    mark_delivered: Callable[[asyncpg.Connection, int, dt.datetime], Awaitable[bool]]
+    close: Callable[[asyncpg.Connection, int, dt.datetime], Awaitable[None]]
 
-    async def get(
-        self, conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
+
+def drops_of(engine: str) -> Store[DailyDrop]:
+    """One engine's rows of daily_drops."""
+
+    async def get_one(
+        conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
     ) -> DailyDrop | None:
-        return await get(conn, user_id, day, self.engine, lock=lock)
+        return await get(conn, user_id, day, engine, lock=lock)
 
-    async def set_messages(self, conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]]) -> None:
-        await set_messages(conn, drop_id, parts)
-
-    async def mark_delivered(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool:
-        return await mark_delivered(conn, drop_id, now)
-
-    async def close(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None:
-        await close(conn, drop_id, now)
+    return Store(get_one, set_messages, mark_delivered, close)

@@ -9,6 +9,7 @@ import asyncpg
 
 from bot.domain.lifting import EPLEY_MAX_REPS, Best, TopSet
 from bot.domain.models import TrainingLog, TrainingSession
+from bot.repo.drops import Store
 
 GET_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2"
 LOCK_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2 FOR UPDATE"
@@ -208,25 +209,7 @@ async def exercises_logged(conn: asyncpg.Connection, user_id: int, text: str) ->
     return list(await conn.fetch(EXERCISES_LOGGED, user_id, text.strip()))
 
 
-class SessionStore:
-    """training_sessions as the drop lifecycle uses them (the same operations as daily_drops)."""
-
-    async def get(
-        self, conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
-    ) -> TrainingSession | None:
-        return await get_session(conn, user_id, day, lock=lock)
-
-    async def set_messages(self, conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]]) -> None:
-        await set_messages(conn, drop_id, parts)
-
-    async def mark_delivered(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool:
-        return await mark_delivered(conn, drop_id, now)
-
-    async def close(self, conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None:
-        await close(conn, drop_id, now)
-
-
-SESSIONS = SessionStore()
+SESSIONS = Store(get_session, set_messages, mark_delivered, close)  # as the drop lifecycle uses it
 
 # The training state on the client's row: a /reassign whose date has come, and the day index.
 START_NEXT_BLOCK = """

@@ -34,7 +34,7 @@ class SimulatedClients:
         self.pool = pool
         self.clock = clock
         self.settings = settings
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.out = out
         self.verbose = verbose
         self.counts: Counter[str] = Counter()
@@ -48,14 +48,20 @@ class SimulatedClients:
         """A dispatcher listener: react to what a client just received."""
         if status != JobStatus.sent or job.user_id is None:
             return
+        # One generator per client, engine and day: what a client does does not depend on the
+        # order in which concurrent drops happened to arrive, so a seed gives the same run.
+        rng = self._rng(job.engine, job.user_id, job.local_date)
         if (job.engine, job.action) == (training.NAME, "drop"):
-            self._spawn(self._train(job.user_id, job.local_date, now))
+            self._spawn(self._train(rng, job.user_id, job.local_date, now))
         elif (job.engine, job.action) == (checkin.NAME, "drop"):
-            self._spawn(self._check_in(job.user_id, job.local_date, now))
+            self._spawn(self._check_in(rng, job.user_id, job.local_date, now))
         elif (job.engine, job.action) == (meals.NAME, "drop"):
-            self._spawn(self._meals(job.user_id, job.local_date, now))
+            self._spawn(self._meals(rng, job.user_id, job.local_date, now))
         elif (job.engine, job.action) == (cardio.NAME, "drop"):
-            self._spawn(self._cardio(job.user_id, job.local_date, now))
+            self._spawn(self._cardio(rng, job.user_id, job.local_date, now))
+
+    def _rng(self, *what: object) -> random.Random:
+        return random.Random(":".join(str(w) for w in (self.seed, *what)))
 
     def _spawn(self, coroutine: object) -> None:
         # Enter the clock's participants now, synchronously, so virtual time cannot jump past
@@ -79,34 +85,36 @@ class SimulatedClients:
         if day is not None and self.silent_from is not None and user_id % 8 == 5:
             if self.silent_from <= day < self.silent_from + dt.timedelta(days=7):
                 return 0.0
-        return self._reliability.setdefault(user_id, self.rng.choice((0.97, 0.9, 0.8, 0.55)))
+        if user_id not in self._reliability:
+            self._reliability[user_id] = self._rng("reliability", user_id).choice((0.97, 0.9, 0.8, 0.55))
+        return self._reliability[user_id]
 
-    async def _later(self, now: dt.datetime, min_minutes: int, max_minutes: int) -> None:
+    async def _later(self, rng: random.Random, now: dt.datetime, min_minutes: int, max_minutes: int) -> None:
         await self.clock.alarm().sleep_until(
-            now + dt.timedelta(minutes=self.rng.randint(min_minutes, max_minutes))
+            now + dt.timedelta(minutes=rng.randint(min_minutes, max_minutes))
         )
 
-    async def _train(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+    async def _train(self, rng: random.Random, user_id: int, day: dt.date, now: dt.datetime) -> None:
         reliable = self.reliability(user_id, day)
-        if self.rng.random() > reliable:
+        if rng.random() > reliable:
             self.counts["training sessions ignored"] += 1
             return
         # Most log in the evening after training; a few only after the deadline (too late).
-        await self._later(now, 60, 16 * 60)
+        await self._later(rng, now, 60, 16 * 60)
         async with self.pool.acquire() as conn:
             session = await training_repo.get_session(conn, user_id, day)
             profile = await clients_repo.get(conn, user_id)
         if session is None or profile is None:
             return
-        strength = self._strength.setdefault(user_id, self.rng.uniform(40, 120))
+        strength = self._strength.setdefault(user_id, self._rng("strength", user_id).uniform(40, 120))
         for index, exercise in enumerate(session.exercises):
-            if self.rng.random() > reliable + 0.05:
+            if rng.random() > reliable + 0.05:
                 continue  # skipped this exercise: it will be marked missed
-            if self.rng.random() < 0.08:
-                await self._log(user_id, day, index, self.rng.choice(("abc", "-5", "1e400", "")), "5")
+            if rng.random() < 0.08:
+                await self._log(user_id, day, index, rng.choice(("abc", "-5", "1e400", "")), "5")
             low, _, high = str(exercise["reps"]).partition("-")
-            reps = self.rng.randint(int(low), int(high or low)) + self.rng.choice((0, 0, 0, 1))
-            weight = strength * (1 + 0.01 * session.day_index) * self.rng.uniform(0.9, 1.05)
+            reps = rng.randint(int(low), int(high or low)) + rng.choice((0, 0, 0, 1))
+            weight = strength * (1 + 0.01 * session.day_index) * rng.uniform(0.9, 1.05)
             shown = from_kg(weight, profile.unit)
             await self._log(user_id, day, index, f"{round(shown * 2) / 2:g}", str(reps))
 
@@ -142,16 +150,16 @@ class SimulatedClients:
             return False
         return True
 
-    async def _check_in(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
-        if self.rng.random() > self.reliability(user_id, day):
+    async def _check_in(self, rng: random.Random, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        if rng.random() > self.reliability(user_id, day):
             return
-        await self._later(now, 5, 7 * 60)  # some answer after the noon deadline: refused
-        feel = {k: str(self.rng.randint(1, 5)) for k in checkin.RATINGS}
-        if self.rng.random() < 0.05:
+        await self._later(rng, now, 5, 7 * 60)  # some answer after the noon deadline: refused
+        feel = {k: str(rng.randint(1, 5)) for k in checkin.RATINGS}
+        if rng.random() < 0.05:
             feel["energy"] = "7"  # a typo the form would never send, but a crafted one might
         body = {
-            "bodyweight": f"{self.rng.uniform(60, 95):.1f}",
-            "sleep": self.rng.choice(("7.5", "6", "8", "30")),
+            "bodyweight": f"{rng.uniform(60, 95):.1f}",
+            "sleep": rng.choice(("7.5", "6", "8", "30")),
         }
         for part, values in (("feel", feel), ("body", body)):
             await self._attempt(
@@ -161,17 +169,17 @@ class SimulatedClients:
                 ),
             )
 
-    async def _meals(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
+    async def _meals(self, rng: random.Random, user_id: int, day: dt.date, now: dt.datetime) -> None:
         async with self.pool.acquire() as conn:
             drop = await meals.LOGBOOK.store.get(conn, user_id, day)
         if drop is None:
             return
         for index, _ in enumerate(drop.content["meals"]):
-            if self.rng.random() > self.reliability(user_id, day):
+            if rng.random() > self.reliability(user_id, day):
                 continue
-            await self._later(now, 20, 4 * 60)  # meals come through the day; a few answers land late
+            await self._later(rng, now, 20, 4 * 60)  # meals come through the day; a few answers land late
             now = self.clock.now()
-            followed = self.rng.random() < 0.85
+            followed = rng.random() < 0.85
             if await self._attempt(
                 "meal answer",
                 lambda index=index, followed=followed: meals.answer(  # type: ignore[misc]
@@ -181,11 +189,11 @@ class SimulatedClients:
             ):  # fmt: skip
                 self.counts["meals answered"] += 1
 
-    async def _cardio(self, user_id: int, day: dt.date, now: dt.datetime) -> None:
-        if self.rng.random() > self.reliability(user_id, day):
+    async def _cardio(self, rng: random.Random, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        if rng.random() > self.reliability(user_id, day):
             return
-        await self._later(now, 60, 15 * 60)
-        values = {"amount": self.rng.choice(("35", "40", "9000", "12000", "-1")), "avg_hr": ""}
+        await self._later(rng, now, 60, 15 * 60)
+        values = {"amount": rng.choice(("35", "40", "9000", "12000", "-1")), "avg_hr": ""}
         if await self._attempt(
             "cardio log",
             lambda: cardio.log_cardio(self.pool, self.clock, user_id=user_id, day=day, values=values),

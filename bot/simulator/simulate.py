@@ -20,7 +20,9 @@ from pathlib import Path
 import asyncpg
 
 from bot.config import Settings
+from bot.core.alert_buffer import post_pending
 from bot.core.clock import VirtualClock
+from bot.core.loops import PeriodicTask
 from bot.core.runtime import Runtime
 from bot.db.embedded import EmbeddedPostgres
 from bot.db.migrations import migrate
@@ -67,6 +69,7 @@ class SimulationReport:
 
 
 SIM_COACH_CHANNEL, SIM_HONORS_CHANNEL, SIM_ALERT_CHANNEL = 1, 2, 3
+SIM_ALERT_INTERVAL = dt.timedelta(hours=1)
 EXAMPLE_BLOCKS = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -138,6 +141,13 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         people = SimulatedClients(pool, clock, settings, options.seed, out, options.verbose)
         people.silent_from = options.start + dt.timedelta(days=9)
 
+        async def post_alerts() -> None:
+            await post_pending(pool, transport, settings.alert_channel_id, clock)
+
+        # The bot posts its alert buffer every minute; hourly is enough to read them here and
+        # keeps the virtual clock from stopping 60 times an hour.
+        alert_loop = PeriodicTask("alerts", clock, SIM_ALERT_INTERVAL, post_alerts)
+
         def new_runtime() -> Runtime:
             runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim")
             runtime.dispatcher.listeners.append(printer)
@@ -146,16 +156,22 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             return runtime
 
         runtime = new_runtime()
+        alert_loop.start()
         for down_from, down_to in sorted(options.downs):
             if down_from >= end:
                 break
             await clock.run_until(max(down_from, clock.now()))
             await runtime.stop()
+            await alert_loop.stop()
             out(f"-- process down {down_from:%Y-%m-%d %H:%M} → {down_to:%Y-%m-%d %H:%M} UTC --")
             await clock.run_until(min(down_to, end))
             runtime = new_runtime()
+            alert_loop = PeriodicTask("alerts", clock, SIM_ALERT_INTERVAL, post_alerts)
+            alert_loop.start()
         await clock.run_until(end)
         await runtime.stop()
+        await alert_loop.stop()
+        await post_alerts()
         await people.settle()
 
         async with pool.acquire() as conn:
