@@ -20,6 +20,11 @@ class LogFormat(StrEnum):
     json = "json"
 
 
+# The longest window compliance is reported over (/client show, /stats: the last 90 days). Job
+# history is kept at least this long; tests/core/test_retention.py holds it to the use cases' windows.
+COMPLIANCE_WINDOW_DAYS = 90
+
+
 class ConfigError(RuntimeError):
     """Start-up refused because of configuration; the message is safe to print."""
 
@@ -89,6 +94,13 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=40.0, gt=0, le=50)
     dm_open_rate_per_second: float = Field(default=1.0, gt=0, le=10)
 
+    # --- Retention -------------------------------------------------------------------------
+    # Finished jobs (and posted alerts) older than this are deleted; never pending or running ones.
+    job_retention_days: int = 90
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    retention_max_batches_per_run: int = Field(default=100, ge=1, le=100_000)
+    retention_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
     # --- Operations ------------------------------------------------------------------------
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.text
@@ -115,6 +127,16 @@ class Settings(BaseSettings):
         if level not in {"TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of TRACE, DEBUG, INFO, SUCCESS, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("job_retention_days")
+    @classmethod
+    def _covers_compliance(cls, value: int) -> int:
+        if value < COMPLIANCE_WINDOW_DAYS:
+            raise ValueError(
+                f"must be at least {COMPLIANCE_WINDOW_DAYS} (days): the longest compliance window is "
+                f"{COMPLIANCE_WINDOW_DAYS} days, and the jobs it covers must still be there"
+            )
+        return value
 
     def token(self) -> str:
         if self.discord_token is None or not self.discord_token.get_secret_value().strip():

@@ -30,10 +30,9 @@ class CardioModal(RoutedModal):
 class LogCardioButton(OwnedButton, template=cardio.LOG_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
-        _, drop = await cardio.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
-        describe = cardio.CardioSession.model_validate(drop.content["session"]).describe()
+        form = await cardio.log_form(bot.pool, bot.clock, user_id=self.user_id, day=self.day)
         await interaction.response.send_modal(
-            CardioModal(self.user_id, self.day, cardio.target(drop), describe)
+            CardioModal(self.user_id, self.day, form.wanted, form.prescription)
         )
 
 

@@ -198,7 +198,11 @@ class Coach(commands.Cog):
     @coach_only
     async def resume(self, interaction: discord.Interaction, client: str) -> None:
         profile = await clients_uc.resume_client(
-            self.bot.pool, self.bot.clock, user_id=client_id(client), replan=self._replan
+            self.bot.pool,
+            self.bot.clock,
+            user_id=client_id(client),
+            replan=self._replan,
+            cancel=self.bot.registry.cancelled_by_resume(),
         )
         await reply(interaction, f"{profile.display_name or profile.user_id} is active again.")
 

@@ -41,9 +41,9 @@ class OffPlanButton(OwnedButton, template=meals.OFF_PLAN_ID.pattern):
     async def handle(self, interaction: discord.Interaction) -> None:
         bot: Regiment = interaction.client  # type: ignore[assignment]
         assert self.index is not None
-        _, drop = await meals.LOGBOOK.require_open(bot.pool, self.user_id, self.day, bot.clock)
-        names = [m["name"] for m in drop.content["meals"]]
-        name = names[self.index] if self.index < len(names) else "meal"
+        name = await meals.off_plan_form(
+            bot.pool, bot.clock, user_id=self.user_id, day=self.day, index=self.index
+        )
         await interaction.response.send_modal(OffPlanModal(self.user_id, self.day, self.index, name))
 
 

@@ -150,7 +150,11 @@ class Operations(commands.Cog):
         self, interaction: discord.Interaction, client: str | None = None, day: str | None = None
     ) -> None:
         found = await reports_uc.schedule_history(
-            self.bot.pool, user_id=client_id(client) if client else None, day=day
+            self.bot.pool,
+            self.bot.clock,
+            user_id=client_id(client) if client else None,
+            day=day,
+            retention_days=self.bot.settings.job_retention_days,
         )
         lines = []
         for j in found.jobs:
@@ -161,10 +165,9 @@ class Operations(commands.Cog):
                 f"`{j['local_date']}` {who}{j['engine']}.{j['action']}{manual}: **{j['status']}**, "
                 f"{j['attempts']} attempt(s){error}"
             )
-        await reply(
-            interaction,
-            embed=discord.Embed(title="Schedule history", description="\n".join(lines)[:4096] or "No jobs."),
-        )
+        embed = discord.Embed(title="Schedule history", description="\n".join(lines)[:4096] or "No jobs.")
+        embed.set_footer(text=found.reach)
+        await reply(interaction, embed=embed)
 
     # --- manual trigger and reports -------------------------------------------------------------
     @app_commands.command(name="trigger", description="Send one of today's drops to a client now")

@@ -153,42 +153,60 @@ class Dispatcher:
 
     # --- claiming and running ------------------------------------------------------------
     async def dispatch_due(self) -> int:
-        """Claim and run everything due now; return how many jobs were run."""
+        """Claim and run everything due now; return how many jobs were run.
+
+        A pipeline, not batch after batch: claims are refilled as jobs finish, so the sends
+        queued at the rate limiter never run dry while a batch's slowest job finishes and the
+        next claim is made. At most `claim_batch_size` jobs are claimed (leased) at once, and
+        `dispatch_concurrency` of them run at a time; a refill claims at least half a batch, so
+        the claim's round trip is shared by many jobs.
+        """
         total = 0
         lease = dt.timedelta(seconds=self.settings.lease_seconds)
-        while not self._stopping:
-            now = self.clock.now()
-            async with self.pool.acquire() as conn:
-                batch = await jobs_repo.claim(
-                    conn, now, lease, self.settings.claim_batch_size, self.worker_id
-                )
-            if not batch:
-                break
-            if self._stopping:  # shutdown began while we claimed: hand the batch straight back
-                async with self.pool.acquire() as conn:
-                    await jobs_repo.release(
-                        conn, [job.id for job, _ in batch], self.worker_id, self.clock.now()
-                    )
-                break
-            self.stats.claimed += len(batch)
-            tasks = [asyncio.create_task(self._run_guarded(job, client)) for job, client in batch]
-            for (job, _), task in zip(batch, tasks, strict=True):
-                self._in_flight[job.id] = task
-            heartbeat = asyncio.create_task(self._keep_claims([job.id for job, _ in batch], lease))  # noqa: RUF006 - awaited below
-            try:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            finally:
-                heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
-            total += len(batch)
+        limit = self.settings.claim_batch_size
+        refill_at = max(1, limit // 2)
+        running: set[asyncio.Task[None]] = set()
+        heartbeat = asyncio.create_task(self._keep_claims(lease))
+        try:
+            while not self._stopping:
+                room = limit - len(running)
+                batch: list[tuple[Job, ClientProfile | None]] = []
+                if room >= refill_at or not running:
+                    async with self.pool.acquire() as conn:
+                        batch = await jobs_repo.claim(conn, self.clock.now(), lease, room, self.worker_id)
+                    if batch and self._stopping:  # shutdown began while we claimed: hand them back
+                        async with self.pool.acquire() as conn:
+                            await jobs_repo.release(
+                                conn, [job.id for job, _ in batch], self.worker_id, self.clock.now()
+                            )
+                        break
+                    for job, client in batch:
+                        task = asyncio.create_task(self._run_guarded(job, client))
+                        self._in_flight[job.id] = task
+                        running.add(task)
+                    self.stats.claimed += len(batch)
+                    total += len(batch)
+                if not running:
+                    break  # nothing in flight and nothing more due
+                if not batch or len(running) >= limit - refill_at + 1:
+                    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    running -= done
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
         self.stats.last_cycle_at = self.clock.now()
         return total
 
-    async def _keep_claims(self, job_ids: list[int], lease: dt.timedelta) -> None:
-        """Renew the batch's lease every third of it while the batch runs. Real time on purpose:
+    async def _keep_claims(self, lease: dt.timedelta) -> None:
+        """Renew the lease of every job in flight every third of it. Real time on purpose:
         leases guard against real workers dying, and this task must not hold the virtual clock."""
         while True:
             await asyncio.sleep(lease.total_seconds() / 3)
+            job_ids = list(self._in_flight)
+            if not job_ids:
+                continue
             try:
                 async with self.pool.acquire() as conn:
                     await jobs_repo.renew(conn, job_ids, self.worker_id, self.clock.now() + lease)

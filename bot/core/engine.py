@@ -129,6 +129,8 @@ class Engine:
     custom_ids: tuple[CustomId, ...] = ()  # the persistent ids on its messages
     # The messages it sends, by name, for galleries and tests: name -> builder.
     renderers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Its actions whose pending jobs a coach's manual resume cancels (the pause's own end).
+    cancelled_by_resume: tuple[str, ...] = ()
     # What other engines may ask it for by role rather than by name (e.g. "check-in").
     roles: frozenset[str] = frozenset()
     # The charts a client can ask for with /progress, by name: (pool, client) -> PNG bytes.
@@ -219,6 +221,10 @@ class EngineRegistry:
             if line:
                 lines.append(line)
         return lines
+
+    def cancelled_by_resume(self) -> list[tuple[str, str]]:
+        """(engine, action) of the pending jobs a manual resume makes pointless."""
+        return [(e.name, action) for e in self for action in e.cancelled_by_resume]
 
     def with_role(self, role: str) -> list[Engine]:
         return [e for e in self if role in e.roles]

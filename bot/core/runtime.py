@@ -1,4 +1,5 @@
-"""The scheduling runtime: one planner loop per engine and a dispatcher, on one clock.
+"""The scheduling runtime: one planner loop per engine, a dispatcher and the retention pass, on
+one clock.
 
 Production (the scheduler cog), the simulator and the tests all build this same object; only
 the clock and the transport differ.
@@ -6,7 +7,10 @@ the clock and the transport differ.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import asyncpg
 from loguru import logger
@@ -18,6 +22,15 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.engine import EngineRegistry
 from bot.core.loops import PeriodicTask
 from bot.core.planner import Planner, PlanResult
+from bot.repo import jobs as jobs_repo
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: dt.datetime  # rows that finished (alerts: were posted) before this went
+    jobs: int
+    alerts: int
+    capped: bool  # the per-run cap was reached: more is left for the next run
 
 
 class Runtime:
@@ -32,6 +45,7 @@ class Runtime:
         plan: bool = True,
         dispatch: bool = True,
         worker_id: str | None = None,
+        retain: bool = True,
     ) -> None:
         self.pool = pool
         self.clock = clock
@@ -44,8 +58,13 @@ class Runtime:
         self.plan_loops = [
             PeriodicTask(f"plan:{name}", clock, interval, self._tick_body(name)) for name in self.planners
         ]
+        self.retention_loop = PeriodicTask(
+            "retention", clock, dt.timedelta(minutes=settings.retention_interval_minutes), self.retention_pass
+        )
         self._plan = plan
         self._dispatch = dispatch
+        self._retain = retain
+        self._retention_stopping = False
         self._dispatch_task: PeriodicTask | None = None
         self._running = False
 
@@ -69,6 +88,39 @@ class Runtime:
             self.dispatcher.notify(result.earliest)
         return planned
 
+    async def retention_pass(self) -> RetentionResult:
+        """Delete finished jobs, and posted alerts, older than JOB_RETENTION_DAYS: batch after
+        batch, each its own short transaction, yielding between them, until none is left or the
+        per-run cap is reached (the rest waits for the next run)."""
+        cutoff = self.clock.now() - dt.timedelta(days=self.settings.job_retention_days)
+        jobs, jobs_capped = await self._purge(jobs_repo.delete_finished_before, cutoff)
+        alerts, alerts_capped = await self._purge(jobs_repo.delete_posted_alerts_before, cutoff)
+        result = RetentionResult(cutoff, jobs, alerts, jobs_capped or alerts_capped)
+        if jobs or alerts:
+            logger.bind(loop="retention").info(
+                "deleted {} finished job(s) and {} posted alert(s) from before {}{}",
+                jobs, alerts, cutoff.isoformat(), " (per-run cap reached)" if result.capped else "",
+            )  # fmt: skip
+        return result
+
+    async def _purge(
+        self,
+        delete: Callable[[asyncpg.Connection, dt.datetime, int], Awaitable[int]],
+        cutoff: dt.datetime,
+    ) -> tuple[int, bool]:
+        size = self.settings.retention_batch_size
+        total = 0
+        for _ in range(self.settings.retention_max_batches_per_run):
+            if self._retention_stopping:
+                return total, False
+            async with self.pool.acquire() as conn:
+                deleted = await delete(conn, cutoff, size)
+            total += deleted
+            if deleted < size:
+                return total, False
+            await asyncio.sleep(0)  # let the dispatcher and the planners in between batches
+        return total, True
+
     def start(self) -> None:
         if self._running:
             return
@@ -76,6 +128,9 @@ class Runtime:
         if self._plan:
             for loop in self.plan_loops:
                 loop.start()
+        if self._retain:
+            self._retention_stopping = False
+            self.retention_loop.start()
         if self._dispatch:
             from bot.core.loops import Supervised
 
@@ -84,10 +139,11 @@ class Runtime:
             )
             self._dispatch_supervisor.start()
         logger.info(
-            "runtime started: {} planner(s){}, dispatcher {}",
+            "runtime started: {} planner(s){}, dispatcher {}, retention {}",
             len(self.plan_loops) if self._plan else 0,
             "" if self._plan else " (planning off)",
             self.dispatcher.worker_id if self._dispatch else "off",
+            f"{self.settings.job_retention_days} days" if self._retain else "off",
         )
 
     async def stop(self, grace: float | None = None) -> None:
@@ -97,6 +153,9 @@ class Runtime:
         self._running = False
         for loop in self.plan_loops:
             await loop.stop()
+        if self._retain:
+            self._retention_stopping = True  # a pass under way ends after its current batch
+            await self.retention_loop.stop()
         if self._dispatch:
             await self.dispatcher.drain(grace if grace is not None else self.settings.shutdown_grace_seconds)
             await self._dispatch_supervisor.wait_stopped()

@@ -23,8 +23,7 @@ from bot.engines import lifecycle
 from bot.repo import cardio as repo
 from bot.repo import clients
 from bot.repo import plans as plans_repo
-from bot.repo.drops import create as create_drop
-from bot.repo.drops import drops_of
+from bot.repo.drops import drops_of, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
@@ -36,10 +35,8 @@ HAS_PLAN = HasValue("cardio_plan_id")
 
 def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
     async def snapshot(
-        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
-    ) -> DailyDrop | str:
-        profile = await clients.get(conn, user_id)
-        assert profile is not None
+        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
+    ) -> tuple[DailyDrop, bool] | str:
         if profile.cardio_plan_id is None:
             return "no cardio plan"
         found = await lifecycle.client_plan(
@@ -62,15 +59,16 @@ def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
             "closes": f"{settings.day_deadline_at:%H:%M}", "session": session.model_dump(mode="json"),
         }  # fmt: skip
         deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
-        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
+        return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 
     return snapshot
 
 
 async def render(
-    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool
+    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool, fresh: bool = False
 ) -> list[OutgoingMessage]:
-    return [message(drop, await repo.cardio_of(conn, drop.id), closed)]
+    log = None if fresh else await repo.cardio_of(conn, drop.id)
+    return [message(drop, log, closed)]
 
 
 def message(drop: DailyDrop, log: Mapping[str, Any] | None, closed: bool) -> OutgoingMessage:
@@ -142,10 +140,6 @@ async def log_cardio(
     return Logged(drop, row, messages)
 
 
-async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> int:
-    return await repo.miss_cardio(conn, drop.id, now)
-
-
 def day_line(row: Mapping[str, Any]) -> str | None:
     if not row.get("kind"):
         return None
@@ -159,15 +153,27 @@ async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
     return lambda day: isinstance(plan, CardioPlan) and plan.session_on(day) is not None
 
 
+@dataclass(frozen=True)
+class LogForm:
+    wanted: str  # "minutes" or "steps"
+    prescription: str
+
+
+async def log_form(pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date) -> LogForm:
+    """What the "Log cardio" form asks for; InputError when the cardio log is closed."""
+    _, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
+    return LogForm(target(drop), CardioSession.model_validate(drop.content["session"]).describe())
+
+
 LOGBOOK = lifecycle.Logbook(
-    drops_of(NAME),
+    drops_of(NAME, repo.MISS_FROM_CLOSED),
     missing_text="There is no cardio log for {day:%A %d %B}.",
     closed_text="The cardio log for {day:%A %d %B} closed at {closes}",
 )
 
 
 def build(settings: Settings) -> Engine:
-    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render)
     return Engine(
         NAME,
         label="cardio",

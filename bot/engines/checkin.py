@@ -24,8 +24,7 @@ from bot.domain.models import ClientProfile, DailyDrop, Unit
 from bot.engines import lifecycle
 from bot.repo import checkin as repo
 from bot.repo import clients
-from bot.repo.drops import create as create_drop
-from bot.repo.drops import drops_of
+from bot.repo.drops import drops_of, open_drop
 from bot.views import client_charts, custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -40,20 +39,20 @@ BODYWEIGHT_KG = (25.0, 350.0)
 
 
 def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
-    async def snapshot(conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime) -> DailyDrop:
-        profile = await clients.get(conn, user_id)
-        assert profile is not None
+    async def snapshot(
+        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
+    ) -> tuple[DailyDrop, bool]:
         deadline = lifecycle.deadline_of(profile, day, settings.checkin_deadline_at)
         content = {"closes": f"{settings.checkin_deadline_at:%H:%M}"}
-        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
+        return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 
     return snapshot
 
 
 async def render(
-    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool
+    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool, fresh: bool = False
 ) -> list[OutgoingMessage]:
-    row = await repo.checkin(conn, drop.user_id, drop.local_date)
+    row = None if fresh else await repo.checkin(conn, drop.user_id, drop.local_date)
     return [message(drop, row, profile.unit, closed)]
 
 
@@ -159,10 +158,6 @@ async def record(
     return Recorded(drop, row["status"] == "logged", readiness, messages)
 
 
-async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> int:
-    return 1 if await repo.miss_checkin(conn, drop.user_id, drop.local_date, now) else 0
-
-
 async def _chart(pool: asyncpg.Pool, profile: ClientProfile, what: str) -> bytes:
     async with pool.acquire() as conn:
         points = await repo.series(conn, profile.user_id, what)
@@ -191,14 +186,14 @@ def day_line(row: Mapping[str, Any]) -> str | None:
 
 
 LOGBOOK = lifecycle.Logbook(
-    drops_of(NAME),
+    drops_of(NAME, repo.MISS_FROM_CLOSED),
     missing_text="There is no check-in for {day:%A %d %B}.",
     closed_text="The check-in for {day:%A %d %B} closed at {closes}",
 )
 
 
 def build(settings: Settings) -> Engine:
-    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render)
     return Engine(
         NAME,
         label="check-in",

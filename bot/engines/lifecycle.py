@@ -29,7 +29,6 @@ from bot.domain.drops import Drop, is_open, parts_showing
 from bot.domain.errors import InputError
 from bot.domain.models import ClientProfile
 from bot.repo import cards, clients
-from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
 from bot.repo.drops import Store
 from bot.views.messages import OutgoingMessage
@@ -37,10 +36,13 @@ from bot.views.messages import OutgoingMessage
 D = TypeVar("D", bound=Drop)
 
 
-# Create the day's snapshot in the caller's transaction, or return why nothing is sent.
-Snapshot = Callable[[asyncpg.Connection, int, dt.date, dt.datetime], Awaitable["D | str"]]
-Render = Callable[[asyncpg.Connection, D, ClientProfile, bool], Awaitable[list[OutgoingMessage]]]
-Miss = Callable[[asyncpg.Connection, D, dt.datetime], Awaitable[int]]
+# The day's drop as first snapshotted (created now, or by an earlier attempt) with its close job
+# ensured, and whether it was created now; or why nothing is sent.
+Snapshot = Callable[
+    [asyncpg.Connection, ClientProfile, dt.date, dt.datetime], Awaitable["tuple[D, bool] | str"]
+]
+# (conn, drop, client, closed, fresh): `fresh` says nothing can have been logged yet.
+Render = Callable[[asyncpg.Connection, D, ClientProfile, bool, bool], Awaitable[list[OutgoingMessage]]]
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,21 @@ class Logbook(Generic[D]):
     closed_text: str
 
     async def open_for_logging(
-        self, conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, clock: Clock
+        self,
+        conn: asyncpg.Connection,
+        profile: ClientProfile,
+        day: dt.date,
+        clock: Clock,
+        *,
+        finish: str = "; nothing was written.",
     ) -> D:
-        """The day's drop, locked for a log; InputError when there is none or it is closed."""
+        """The day's drop, locked for a log; InputError when there is none or it is closed (the
+        closed text ends with `finish`)."""
         drop = await self.store.get(conn, profile.user_id, day, lock=True)
         if drop is None or drop.delivered_at is None:
             raise InputError(self.missing_text.format(day=day))
         if not is_open(drop, clock.now()):
-            raise InputError(f"{self.closed(profile, drop)}; nothing was written.")
+            raise InputError(f"{self.closed(profile, drop)}{finish}")
         return drop
 
     def closed(self, profile: ClientProfile, drop: D) -> str:
@@ -69,14 +78,14 @@ class Logbook(Generic[D]):
         return self.closed_text.format(day=drop.local_date, closes=f"{closes:%H:%M}")
 
     async def require_open(
-        self, pool: asyncpg.Pool, user_id: int, day: dt.date, clock: Clock
+        self, pool: asyncpg.Pool, user_id: int, day: dt.date, clock: Clock, *, finish: str = "."
     ) -> tuple[ClientProfile, D]:
         """Refuse a click after the deadline before opening a form the client cannot submit."""
         async with pool.acquire() as conn, conn.transaction():
             profile = await clients.get(conn, user_id)
             if profile is None:
                 raise InputError("You are not a client of The Regiment.")
-            return profile, await self.open_for_logging(conn, profile, day, clock)
+            return profile, await self.open_for_logging(conn, profile, day, clock, finish=finish)
 
 
 @dataclass(frozen=True)
@@ -85,8 +94,8 @@ class DropLifecycle(Generic[D]):
     logbook: Logbook[D]
     snapshot: Snapshot[D]
     render: Render[D]
-    miss: Miss[D]
-    # Called once, when the drop is first delivered (training advances the client's day index).
+    # Called when the drop is first delivered (training advances the client's day index). Two
+    # runs of the same drop at once may both call it: it must set state, not step it.
     on_first_delivery: Callable[[asyncpg.Connection, D], Awaitable[None]] | None = None
     # Extra facts stored with each sent part (a long workout records which exercises it holds).
     part_facts: Callable[[D, list[OutgoingMessage]], list[dict[str, int]]] | None = None
@@ -96,46 +105,46 @@ class DropLifecycle(Generic[D]):
         return self.logbook.store
 
     async def deliver(self, ctx: JobContext) -> Outcome:
-        """The drop job."""
+        """The drop job: in the usual case one statement before the send (the snapshot and its
+        close job) and one after (where the parts went)."""
         assert ctx.client is not None
         user_id, day = ctx.client.user_id, ctx.job.local_date
         async with ctx.pool.acquire() as conn:
-            async with conn.transaction():
-                drop = await self.store.get(conn, user_id, day)
-                if drop is None:
-                    made = await self.snapshot(conn, user_id, day, ctx.now())
-                    if isinstance(made, str):
-                        return Outcome.skipped(made)
-                    drop = made
-                # The close job: planned by the planner too; ensured here so a drop delivered
-                # after a schedule change is still closed.
-                await jobs_repo.ensure(conn, self.engine, "close", user_id, day, drop.deadline, ctx.now())
+            made = await self.snapshot(conn, ctx.client, day, ctx.now())
+            if isinstance(made, str):
+                # Nothing to send today, unless an earlier attempt already took the snapshot.
+                existing = await self.store.get(conn, user_id, day)
+                if existing is None:
+                    return Outcome.skipped(made)
+                made = (existing, False)
+            drop, fresh = made
             resend = ctx.job.manual and ctx.job.seq > 0  # a coach's forced /trigger: one more copy
             if drop.delivered_at is not None and not resend:
                 return Outcome.done(drop_id=drop.id, already_delivered=True)
-            messages = await self.render(conn, drop, ctx.client, False)
+            messages = await self.render(conn, drop, ctx.client, False, fresh)
         facts = self.part_facts(drop, messages) if self.part_facts else [{} for _ in messages]
         parts = []
         for number, (message, extra) in enumerate(zip(messages, facts, strict=True)):
             sent = await ctx.send_dm(message, part=number)
-            parts.append({"channel_id": sent.channel_id, "message_id": sent.message_id, **extra})
-        async with ctx.pool.acquire() as conn, conn.transaction():
-            await self.store.set_messages(conn, drop.id, [*drop.messages, *parts] if resend else parts)
-            if await self.store.mark_delivered(conn, drop.id, ctx.now()) and self.on_first_delivery:
+            parts.append(
+                {"channel_id": sent.channel_id, "message_id": sent.message_id, "part": number, **extra}
+            )
+        async with ctx.pool.acquire() as conn:
+            await self.store.record_delivery(conn, drop.id, parts, ctx.now(), resend)
+            if drop.delivered_at is None and self.on_first_delivery:
                 await self.on_first_delivery(conn, drop)
         return Outcome.done(drop_id=drop.id, parts=len(parts))
 
     async def close(self, ctx: JobContext) -> Outcome:
-        """The close job: mark what was not logged as missed, then show every copy closed."""
+        """The close job: close the drop and mark what was not logged as missed (one statement),
+        then show every copy closed."""
         assert ctx.client is not None
         async with ctx.pool.acquire() as conn:
-            async with conn.transaction():
-                drop = await self.store.get(conn, ctx.client.user_id, ctx.job.local_date, lock=True)
-                if drop is None or drop.delivered_at is None:
-                    return Outcome.skipped("nothing was delivered that day")
-                missed = await self.miss(conn, drop, ctx.now())
-                await self.store.close(conn, drop.id, ctx.now())
-            messages = await self.render(conn, drop, ctx.client, True)
+            closed = await self.store.close_and_miss(conn, ctx.client.user_id, ctx.job.local_date, ctx.now())
+            if closed is None:
+                return Outcome.skipped("nothing was delivered that day")
+            drop, missed = closed
+            messages = await self.render(conn, drop, ctx.client, True, False)
         await edit_copies(ctx.transport, drop, messages)
         return Outcome.done(drop_id=drop.id, missed=missed)
 
@@ -160,8 +169,11 @@ async def edit_copies(
         return
     for index, stored in enumerate(drop.messages):
         if stored in parts_showing(drop, item):
+            # Which part of its copy this message is (recorded since copies may differ in parts;
+            # older rows did not record it, and their copies repeat in order).
+            number = stored.get("part", index % len(messages))
             await transport.edit_message(
-                stored["channel_id"], stored["message_id"], messages[index % len(messages)]
+                stored["channel_id"], stored["message_id"], messages[min(number, len(messages) - 1)]
             )
 
 

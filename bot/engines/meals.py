@@ -24,8 +24,7 @@ from bot.engines import lifecycle
 from bot.repo import clients
 from bot.repo import meals as repo
 from bot.repo import plans as plans_repo
-from bot.repo.drops import create as create_drop
-from bot.repo.drops import drops_of
+from bot.repo.drops import drops_of, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -40,10 +39,8 @@ _STATUS = {"followed": "✅ followed", "off_plan": "⚠️ off plan", "missed": 
 
 def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
     async def snapshot(
-        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
-    ) -> DailyDrop | str:
-        profile = await clients.get(conn, user_id)
-        assert profile is not None
+        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
+    ) -> tuple[DailyDrop, bool] | str:
         if profile.meal_plan_id is None:
             return "no meal plan"
         found = await lifecycle.client_plan(
@@ -67,15 +64,16 @@ def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
             "meals": [m.model_dump(mode="json") for m in meals],
         }  # fmt: skip
         deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
-        return await create_drop(conn, user_id, day, NAME, content, deadline, now)
+        return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 
     return snapshot
 
 
 async def render(
-    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool
+    conn: asyncpg.Connection, drop: DailyDrop, profile: ClientProfile, closed: bool, fresh: bool = False
 ) -> list[OutgoingMessage]:
-    return [message(drop, await repo.meals_of(conn, drop.id), closed)]
+    answers = {} if fresh else await repo.meals_of(conn, drop.id)
+    return [message(drop, answers, closed)]
 
 
 def message(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: bool) -> OutgoingMessage:
@@ -153,10 +151,6 @@ async def answer(
     return Answered(drop, meals[index]["name"], status, messages)
 
 
-async def _miss(conn: asyncpg.Connection, drop: DailyDrop, now: dt.datetime) -> int:
-    return await repo.miss_meals(conn, drop.id, now)
-
-
 def day_line(row: Mapping[str, Any]) -> str | None:
     return f"meals: {row['done']}/{row['due']} answered" if row.get("due") else None
 
@@ -168,15 +162,24 @@ async def sends_on(conn: asyncpg.Connection, client: ClientProfile) -> DayTest:
     return lambda day: isinstance(plan, MealPlan) and bool(plan.meals_on(day))
 
 
+async def off_plan_form(pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, index: int) -> str:
+    """The meal's name for the off-plan form; InputError when the meal log is closed."""
+    _, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
+    meals = drop.content["meals"]
+    if not 0 <= index < len(meals):
+        raise InputError("That meal is not on today's plan.")
+    return str(meals[index]["name"])
+
+
 LOGBOOK = lifecycle.Logbook(
-    drops_of(NAME),
+    drops_of(NAME, repo.MISS_FROM_CLOSED),
     missing_text="There is no meal log for {day:%A %d %B}.",
     closed_text="The meal log for {day:%A %d %B} closed at {closes}",
 )
 
 
 def build(settings: Settings) -> Engine:
-    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render, _miss)
+    drops = lifecycle.DropLifecycle(NAME, LOGBOOK, _snapshot_for(settings), render)
     return Engine(
         NAME,
         label="meals",

@@ -28,15 +28,12 @@ def welcome_back(display_name: str) -> OutgoingMessage:
 
 async def end_pause(ctx: JobContext) -> Outcome:
     """Lift the pause first (the client's state must not hang on Discord), then tell them; a
-    retry after a failed message finds the pause lifted and sends the same message again. A
-    first attempt that finds no pause means a coach resumed the client by hand: nothing to say."""
+    retry after a failed message finds the pause lifted and sends the same message again. (A
+    pause extended past today is skipped by the dispatcher as paused; a manual resume cancels
+    this job.)"""
     client = ctx.client
     assert client is not None
     day = ctx.job.local_date
-    if client.paused and (client.paused_until is None or client.paused_until > day):
-        return Outcome.skipped("pause extended")
-    if not client.paused and ctx.job.attempts == 1:
-        return Outcome.skipped("resumed by a coach before the pause ended")
     async with ctx.pool.acquire() as conn:
         await clients.end_pause(conn, client.user_id, day, ctx.now())
     sent = await ctx.send_dm(welcome_back(client.display_name))
@@ -55,5 +52,6 @@ def build(settings: Settings) -> Engine:
         ],
         handlers={"end_pause": end_pause},
         applies=PAUSE_ENDS_TODAY,
+        cancelled_by_resume=("end_pause",),  # no "welcome back" after a coach resumed by hand
         renderers={"welcome back": welcome_back},
     )

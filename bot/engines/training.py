@@ -26,7 +26,6 @@ from bot.core.clock import Clock
 from bot.core.delivery import Transport
 from bot.core.engine import ComplianceSource, Engine
 from bot.domain.blocks import DEFAULT_BLOCK, Block
-from bot.domain.drops import is_open
 from bot.domain.eligibility import WeekdayIn
 from bot.domain.errors import InputError
 from bot.domain.lifting import TopSet, from_kg, is_pr, parse_top_set
@@ -85,20 +84,32 @@ async def _start_next_block(conn: asyncpg.Connection, profile: ClientProfile, da
     return moved
 
 
-async def create_session(
-    conn: asyncpg.Connection, user_id: int, day: dt.date, settings: Settings, now: dt.datetime
-) -> TrainingSession:
-    """Create the day's session (in the caller's transaction, client row locked): the block
-    version and day it trains, snapshotted so a retry or a resend sends the same workout."""
-    profile = await clients.get(conn, user_id, lock=True)
-    assert profile is not None
+async def open_session(
+    conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, settings: Settings, now: dt.datetime
+) -> tuple[TrainingSession, bool]:
+    """The day's session, created on the first attempt: the block version and day it trains,
+    snapshotted so a retry or a resend sends the same workout."""
+    found = await repo.get_session(conn, profile.user_id, day)
+    if found is not None:
+        return found, False
+    # The client row is read again, locked: a batch can hold several days' drops of one client
+    # (after downtime), and each must see the day index the one before it moved on.
+    async with conn.transaction():
+        locked = await clients.get(conn, profile.user_id, lock=True)
+        assert locked is not None
+        return await _create_session(conn, locked, day, settings, now)
+
+
+async def _create_session(
+    conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, settings: Settings, now: dt.datetime
+) -> tuple[TrainingSession, bool]:
     profile = await _start_next_block(conn, profile, day)
     version, block = await _block_for(conn, profile, now)
     index = profile.day_index % len(block.days)
     training_day = block.days[index]
     return await repo.create_session(
         conn,
-        user_id=user_id,
+        user_id=profile.user_id,
         local_date=day,
         block_id=block.id,
         block_version=version,
@@ -117,14 +128,10 @@ async def render_session(
     settings: Settings,
     *,
     closed: bool = False,
+    fresh: bool = False,
 ) -> list[OutgoingMessage]:
-    ids = [e["id"] for e in session.exercises]
-    last = await repo.last_top_sets(conn, session.user_id, ids, session.local_date)
-    logs = await repo.session_logs(conn, session.id)
-    name = DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else session.block_id
-    stored = await repo.block_version(conn, session.block_id, session.block_version)
-    if stored is not None:
-        name = stored[0]
+    last, logs, stored_name = await repo.workout_context(conn, session, with_logs=not fresh)
+    name = DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else stored_name or session.block_id
     return workout_messages(
         session, last, logs, unit, block_name=name, deadline_local=settings.day_deadline_at, closed=closed
     )
@@ -132,37 +139,29 @@ async def render_session(
 
 def _lifecycle_for(settings: Settings) -> lifecycle.DropLifecycle[TrainingSession]:
     async def snapshot(
-        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
-    ) -> TrainingSession:
-        return await create_session(conn, user_id, day, settings, now)
+        conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
+    ) -> tuple[TrainingSession, bool]:
+        return await open_session(conn, profile, day, settings, now)
 
     async def render(
-        conn: asyncpg.Connection, session: TrainingSession, profile: ClientProfile, closed: bool
+        conn: asyncpg.Connection, session: TrainingSession, profile: ClientProfile, closed: bool, fresh: bool
     ) -> list[OutgoingMessage]:
-        return await render_session(conn, session, profile.unit, settings, closed=closed)
+        return await render_session(conn, session, profile.unit, settings, closed=closed, fresh=fresh)
 
     return lifecycle.DropLifecycle(
         NAME,
         LOGBOOK,
         snapshot,
         render,
-        _miss,
         on_first_delivery=_advance_day,
         part_facts=_part_facts,
     )
 
 
-async def _miss(conn: asyncpg.Connection, session: TrainingSession, now: dt.datetime) -> int:
-    return await repo.miss_unlogged(conn, session.id, now)
-
-
 async def _advance_day(conn: asyncpg.Connection, session: TrainingSession) -> None:
-    """day_index moves once per delivered session (never on retries or a forced resend)."""
-    stored = await repo.block_version(conn, session.block_id, session.block_version)
-    block_days = (
-        len(DEFAULT_BLOCK.days) if session.block_id == DEFAULT_BLOCK.id or stored is None else stored[1]
-    )
-    await repo.set_day_index(conn, session.user_id, (session.day_index + 1) % block_days)
+    """After the first delivery of a session the client's next training day is the one after it
+    (never moved by a retry or a forced resend: the index is set from the session, not stepped)."""
+    await repo.advance_day(conn, session, len(DEFAULT_BLOCK.days))
 
 
 def _part_facts(session: TrainingSession, messages: list[OutgoingMessage]) -> list[dict[str, int]]:
@@ -233,13 +232,9 @@ class LogForm:
 
 async def log_form(pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, index: int) -> LogForm:
     """What the "Log" button's form needs; InputError when the workout cannot take a log."""
-    async with pool.acquire() as conn:
-        session = await repo.get_session(conn, user_id, day)
-        profile = await clients.get(conn, user_id)
-    if session is None or profile is None or not 0 <= index < len(session.exercises):
+    profile, session = await LOGBOOK.require_open(pool, user_id, day, clock, finish=".")
+    if not 0 <= index < len(session.exercises):
         raise InputError("This workout is no longer on record.")
-    if not is_open(session, clock.now()):
-        raise InputError(f"{LOGBOOK.closed(profile, session)}.")
     values = await prefill(pool, user_id, day, index)
     return LogForm(session.exercises[index]["name"], profile.unit, values)
 

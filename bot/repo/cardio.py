@@ -42,6 +42,15 @@ async def cardio_of(conn: asyncpg.Connection, drop_id: int) -> asyncpg.Record | 
     return await conn.fetchrow(CARDIO_OF, drop_id)
 
 
+# At the close, from the closed drop `d`: cardio not logged is missed.
+MISS_FROM_CLOSED = """
+INSERT INTO cardio_logs (user_id, date, kind, status, timestamp, drop_id)
+SELECT d.user_id, d.local_date, d.content->'session'->>'kind', 'missed', $4, d.id FROM d
+ON CONFLICT (user_id, date) DO NOTHING
+RETURNING 1
+"""
+
+
 async def miss_cardio(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> int:
     return int((await conn.execute(CARDIO_MISSED, drop_id, now)).split()[-1])
 

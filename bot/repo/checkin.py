@@ -60,6 +60,17 @@ async def upsert_checkin(
     return completed or row
 
 
+# At the close, from the closed drop `d` (see bot.repo.drops.CLOSE_AND_MISS): no check-in, or an
+# unfinished one, is missed (its partial answers are kept).
+MISS_FROM_CLOSED = """
+INSERT INTO checkins AS c (user_id, date, timestamp, status)
+SELECT d.user_id, d.local_date, $4, 'missed' FROM d
+ON CONFLICT (user_id, date) DO UPDATE SET status = 'missed', timestamp = EXCLUDED.timestamp
+ WHERE c.status = 'partial'
+RETURNING 1
+"""
+
+
 async def miss_checkin(conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime) -> bool:
     return await conn.fetchval(CHECKIN_MISSED, user_id, day, now) is not None
 

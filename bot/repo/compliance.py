@@ -22,10 +22,6 @@ _ONLY = "AND user_id = ANY($3::bigint[])"
 
 
 def _outcomes_sql(sources: Sequence[str], only_clients: bool) -> str:
-    if not sources:
-        return (
-            "SELECT NULL::bigint AS user_id, NULL::date AS day, '' AS engine, 0 AS due, 0 AS done WHERE false"
-        )
     only = _ONLY if only_clients else ""
     return "\nUNION ALL\n".join(f"({s.replace('{only_clients}', only)})" for s in sources)
 
@@ -59,6 +55,8 @@ async def outcomes(
     """Per client, one DayOutcome per engine and local day in [start, end) that had something due.
     `sources`: the counting statements of the engines (EngineRegistry.outcome_sources())."""
     by_client: dict[int, list[DayOutcome]] = {}
+    if not sources:
+        return by_client
     rows = (
         await conn.fetch(_outcomes_sql(sources, False), start, end)
         if user_ids is None

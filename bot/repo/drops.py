@@ -1,7 +1,7 @@
 """daily_drops: what the check-in, meals and cardio engines sent a client on a local date.
 
-A store bound to one engine gives the drop lifecycle (bot.engines.lifecycle) the same four
-operations the training sessions' store does."""
+A store bound to one engine gives the drop lifecycle (bot.engines.lifecycle) the same operations
+the training sessions' store does, each one statement."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from bot.domain.models import DailyDrop
+from bot.repo import jobs
 
 D = TypeVar("D")
 
@@ -24,11 +25,29 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (user_id, local_date, engine) DO NOTHING
 RETURNING *
 """
-SET_MESSAGES = "UPDATE daily_drops SET messages = $2 WHERE id = $1"
-MARK_DELIVERED = (
-    "UPDATE daily_drops SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL RETURNING id"
+# The drop job's first statement: the day's drop as it was first snapshotted (created now, or by
+# an earlier attempt) and its close job, in one round trip. `fresh`: created by this statement.
+OPEN = f"""
+WITH created AS (
+    INSERT INTO daily_drops (user_id, local_date, engine, content, deadline, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (user_id, local_date, engine) DO NOTHING
+    RETURNING *
+), close_job AS (
+    {jobs.ensure_fragment("$3", "'close'", "$1", "$2", "$5", "$6")}
 )
-CLOSE = "UPDATE daily_drops SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL"
+SELECT *, true AS fresh FROM created
+UNION ALL
+SELECT *, false AS fresh FROM daily_drops
+ WHERE user_id = $1 AND local_date = $2 AND engine = $3 AND NOT EXISTS (SELECT 1 FROM created)
+"""
+# After the send: where every part went, and whether this was the first delivery.
+RECORD_DELIVERY = """
+UPDATE daily_drops
+   SET messages = CASE WHEN $4 THEN messages || $2::jsonb ELSE $2::jsonb END,
+       delivered_at = COALESCE(delivered_at, $3)
+ WHERE id = $1
+"""
 
 
 async def get(
@@ -55,36 +74,72 @@ async def create(
     return DailyDrop.from_row(row)
 
 
-async def set_messages(conn: asyncpg.Connection, drop_id: int, messages: list[dict[str, int]]) -> None:
-    await conn.execute(SET_MESSAGES, drop_id, messages)
+async def open_drop(
+    conn: asyncpg.Connection,
+    user_id: int,
+    day: dt.date,
+    engine: str,
+    content: dict[str, Any],
+    deadline: dt.datetime,
+    now: dt.datetime,
+) -> tuple[DailyDrop, bool]:
+    """The drop of that day (this content if it is new) and whether it was created now; its
+    close job (engine "close" at the deadline) exists afterwards either way."""
+    row = await conn.fetchrow(OPEN, user_id, day, engine, content, deadline, now)
+    return DailyDrop.from_row(row), bool(row["fresh"])
 
 
-async def mark_delivered(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> bool:
-    """True only the first time."""
-    return await conn.fetchval(MARK_DELIVERED, drop_id, now) is not None
+async def record_delivery(
+    conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]], now: dt.datetime, append: bool
+) -> None:
+    """Store where the parts went (added to the earlier copies' when `append`: a forced resend,
+    appended in SQL so two runs at once both keep their copy) and mark it delivered."""
+    await conn.execute(RECORD_DELIVERY, drop_id, parts, now, append)
 
 
-async def close(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> None:
-    await conn.execute(CLOSE, drop_id, now)
+# The close job's one statement: close the drop (if it was delivered) and mark what was not
+# logged as missed. `{miss}` is the engine's insert of missed rows, reading the closed drop `d`
+# ($4 is the time); it must RETURN one row per row it wrote.
+CLOSE_AND_MISS = """
+WITH d AS (
+    UPDATE daily_drops SET closed_at = COALESCE(closed_at, $4)
+     WHERE user_id = $1 AND local_date = $2 AND engine = $3 AND delivered_at IS NOT NULL
+    RETURNING *
+), missed AS (
+    {miss}
+)
+SELECT d.*, (SELECT count(*) FROM missed) AS missed FROM d
+"""
 
 
 @dataclass(frozen=True)
 class Store(Generic[D]):
-    """A table of drops as the drop lifecycle uses it: the same four operations for daily_drops
-    (one engine's rows) and for training_sessions."""
+    """A table of drops as the drop lifecycle uses it: the same three operations for daily_drops
+    (one engine's rows) and for training_sessions, each one round trip."""
 
     get: Callable[..., Awaitable[D | None]]  # (conn, user_id, day, *, lock=False)
-    set_messages: Callable[[asyncpg.Connection, int, list[dict[str, int]]], Awaitable[None]]
-    mark_delivered: Callable[[asyncpg.Connection, int, dt.datetime], Awaitable[bool]]
-    close: Callable[[asyncpg.Connection, int, dt.datetime], Awaitable[None]]
+    # (conn, drop id, the parts just sent, now, append to the earlier copies)
+    record_delivery: Callable[
+        [asyncpg.Connection, int, list[dict[str, int]], dt.datetime, bool], Awaitable[None]
+    ]
+    # (conn, user_id, day, now) -> the closed drop and how many items were missed, or None if
+    # nothing was delivered that day
+    close_and_miss: Callable[[asyncpg.Connection, int, dt.date, dt.datetime], Awaitable[tuple[D, int] | None]]
 
 
-def drops_of(engine: str) -> Store[DailyDrop]:
-    """One engine's rows of daily_drops."""
+def drops_of(engine: str, miss_sql: str) -> Store[DailyDrop]:
+    """One engine's rows of daily_drops; `miss_sql` is its CLOSE_AND_MISS fragment."""
+    closing = CLOSE_AND_MISS.replace("{miss}", miss_sql)
 
     async def get_one(
         conn: asyncpg.Connection, user_id: int, day: dt.date, *, lock: bool = False
     ) -> DailyDrop | None:
         return await get(conn, user_id, day, engine, lock=lock)
 
-    return Store(get_one, set_messages, mark_delivered, close)
+    async def close_and_miss(
+        conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
+    ) -> tuple[DailyDrop, int] | None:
+        row = await conn.fetchrow(closing, user_id, day, engine, now)
+        return None if row is None else (DailyDrop.from_row(row), int(row["missed"]))
+
+    return Store(get_one, record_delivery, close_and_miss)

@@ -246,19 +246,6 @@ async def release(conn: asyncpg.Connection, job_ids: list[int], worker: str, now
     await conn.execute(RELEASE, job_ids, worker, now)
 
 
-async def for_client(conn: asyncpg.Connection, user_id: int, limit: int = 50) -> list[Job]:
-    rows = await conn.fetch(
-        "SELECT * FROM jobs WHERE user_id = $1 ORDER BY due_at DESC, id DESC LIMIT $2", user_id, limit
-    )
-    return [Job.from_row(r) for r in rows]
-
-
-ANNOTATE = """
-UPDATE jobs SET result = COALESCE(result, '{}'::jsonb) || $5::jsonb
- WHERE engine = $1 AND action = $2 AND user_id = $3 AND local_date = $4 AND seq = 0
-RETURNING id
-"""
-
 FOR_CLIENT_ON = """
 SELECT * FROM jobs WHERE user_id = $1 AND local_date = $2 ORDER BY due_at, id
 """
@@ -266,18 +253,6 @@ SELECT * FROM jobs WHERE user_id = $1 AND local_date = $2 ORDER BY due_at, id
 NEXT_FOR_CLIENT = """
 SELECT * FROM jobs WHERE user_id = $1 AND status = 'pending' ORDER BY next_attempt_at, id LIMIT $2
 """
-
-
-async def annotate(
-    conn: asyncpg.Connection,
-    engine: str,
-    action: str,
-    user_id: int,
-    local_date: dt.date,
-    data: dict[str, Any],
-) -> bool:
-    """Merge `data` into the result of a client's scheduled job; False if there is no such job."""
-    return await conn.fetchval(ANNOTATE, engine, action, user_id, local_date, data) is not None
 
 
 async def for_client_on(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> list[Job]:
@@ -294,6 +269,16 @@ INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_at
 VALUES ($1, $2, $3, $4, $5, NULL, $5, $6, $6)
 ON CONFLICT DO NOTHING
 """
+
+
+def ensure_fragment(engine: str, action: str, user_id: str, local_date: str, due_at: str, now: str) -> str:
+    """The same insert as `ensure`, to run inside another statement's CTE (one round trip):
+    the arguments are that statement's parameter references, e.g. "$3"."""
+    return (
+        "INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at, "
+        f"created_at, updated_at) VALUES ({engine}, {action}, {user_id}, {local_date}, {due_at}, NULL, "
+        f"{due_at}, {now}, {now}) ON CONFLICT DO NOTHING"
+    )
 
 
 async def ensure(
@@ -383,3 +368,67 @@ DELETE FROM jobs
 async def drop_pending_from(conn: asyncpg.Connection, user_id: int, local_date: dt.date) -> int:
     result = await conn.execute(DROP_PENDING_FROM, user_id, local_date)
     return int(result.split()[-1])
+
+
+# --- Retention ---------------------------------------------------------------------------------
+# Finished jobs only serve history (/schedule history, /deliveries) once they are past any window
+# the bot looks back over; they are deleted in small batches, oldest first, each batch its own
+# short statement. SKIP LOCKED: a row another transaction holds is left for the next batch, never
+# waited for. Pending and running jobs are never touched (status is spelled out, not inferred
+# from finished_at). Nothing plans behind its watermark, so a deleted job's key is never planned
+# again. jobs_finished (001: finished_at WHERE finished_at IS NOT NULL) serves the scan:
+# `finished_at < $1` implies the index's predicate. The ids go on as an array (`= ANY(ARRAY(…))`):
+# index lookups by primary key whatever the planner guesses of the batch (a join on the CTE can
+# come out as a hash join over the whole table in a generic plan).
+# An alert (alerts.job_id REFERENCES jobs, no ON DELETE) keeps its text but lets go of a job being
+# deleted, in the same statement: an unposted one must still reach the coaches, and a posted one
+# goes by its own age (DELETE_POSTED_ALERTS_BEFORE). Its dedupe key (job_id, kind) is moot once
+# the job is gone: a deleted job cannot fail again.
+FINISHED_STATUSES = ("sent", "skipped", "expired", "failed", "dead")
+
+DELETE_FINISHED_BEFORE = """
+WITH doomed AS (
+    SELECT id FROM jobs
+     WHERE status IN ('sent', 'skipped', 'expired', 'failed', 'dead') AND finished_at < $1
+     ORDER BY finished_at
+     LIMIT $2
+     FOR UPDATE SKIP LOCKED
+), detached AS (
+    UPDATE alerts SET job_id = NULL WHERE job_id = ANY(ARRAY(SELECT id FROM doomed)) RETURNING id
+), gone AS (
+    DELETE FROM jobs WHERE id = ANY(ARRAY(SELECT id FROM doomed)) RETURNING id
+)
+SELECT (SELECT count(*) FROM gone) AS jobs, (SELECT count(*) FROM detached) AS detached
+"""
+
+# Alerts already posted to the alert channel (the channel is their record) once older than the
+# cutoff; unposted ones are work still to do and stay. alerts_posted (008) serves the scan.
+DELETE_POSTED_ALERTS_BEFORE = """
+DELETE FROM alerts
+ WHERE id = ANY(ARRAY(
+    SELECT id FROM alerts WHERE posted_at < $1 ORDER BY posted_at LIMIT $2 FOR UPDATE SKIP LOCKED
+ ))
+"""
+
+
+async def delete_finished_before(conn: asyncpg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete up to `limit` finished jobs that finished before `cutoff`, oldest first (their
+    alerts let go of them); return how many went. Fewer than `limit`: none left to take now."""
+    record = await conn.fetchrow(DELETE_FINISHED_BEFORE, cutoff, limit)
+    return int(record["jobs"])
+
+
+async def delete_posted_alerts_before(conn: asyncpg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete up to `limit` alerts posted before `cutoff`; return how many went."""
+    result = await conn.execute(DELETE_POSTED_ALERTS_BEFORE, cutoff, limit)
+    return int(result.split()[-1])
+
+
+DROP_PENDING = """
+DELETE FROM jobs WHERE user_id = $1 AND engine = $2 AND action = $3 AND status = 'pending'
+"""
+
+
+async def drop_pending(conn: asyncpg.Connection, user_id: int, engine: str, action: str) -> None:
+    """A client's pending jobs of one action go (a manual resume cancels the pause's end)."""
+    await conn.execute(DROP_PENDING, user_id, engine, action)

@@ -40,6 +40,16 @@ async def meals_of(conn: asyncpg.Connection, drop_id: int) -> dict[int, asyncpg.
     return {r["meal_index"]: r for r in await conn.fetch(MEALS_OF, drop_id)}
 
 
+# At the close, from the closed drop `d`: every unanswered meal is missed.
+MISS_FROM_CLOSED = """
+INSERT INTO meal_logs (user_id, date, meal_index, meal_name, status, timestamp, drop_id)
+SELECT d.user_id, d.local_date, (m.ordinality - 1)::smallint, m.meal->>'name', 'missed', $4, d.id
+  FROM d, jsonb_array_elements(d.content->'meals') WITH ORDINALITY AS m(meal, ordinality)
+ON CONFLICT (user_id, date, meal_index) DO NOTHING
+RETURNING 1
+"""
+
+
 async def miss_meals(conn: asyncpg.Connection, drop_id: int, now: dt.datetime) -> int:
     return int((await conn.execute(MEALS_MISSED, drop_id, now)).split()[-1])
 

@@ -9,35 +9,50 @@ import asyncpg
 
 from bot.domain.lifting import EPLEY_MAX_REPS, Best, TopSet
 from bot.domain.models import TrainingLog, TrainingSession
+from bot.repo import jobs
 from bot.repo.drops import Store
 
 GET_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2"
 LOCK_SESSION = "SELECT * FROM training_sessions WHERE user_id = $1 AND local_date = $2 FOR UPDATE"
 
-CREATE_SESSION = """
-INSERT INTO training_sessions (user_id, local_date, block_id, block_version, day_index, day_title,
-                               exercises, deadline, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (user_id, local_date) DO NOTHING
-RETURNING *
+# The session (created now, or by an earlier attempt) and its close job, in one round trip.
+CREATE_SESSION = f"""
+WITH created AS (
+    INSERT INTO training_sessions (user_id, local_date, block_id, block_version, day_index, day_title,
+                                   exercises, deadline, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (user_id, local_date) DO NOTHING
+    RETURNING *
+), close_job AS (
+    {jobs.ensure_fragment("'training'", "'close'", "$1", "$2", "$8", "$9")}
+)
+SELECT *, true AS fresh FROM created
+UNION ALL
+SELECT *, false AS fresh FROM training_sessions
+ WHERE user_id = $1 AND local_date = $2 AND NOT EXISTS (SELECT 1 FROM created)
+"""
+# What the workout message shows besides the session: the last top set of each exercise before
+# the session's day, this session's logs, and the block's name (one round trip).
+WORKOUT_CONTEXT = """
+SELECT (SELECT name FROM training_blocks WHERE block_id = $4 AND version = $5) AS block_name,
+       (SELECT coalesce(jsonb_agg(t), '[]') FROM (
+            SELECT DISTINCT ON (exercise_id) exercise_id, weight_kg, reps, unit_entered, weight_entered
+              FROM training_logs
+             WHERE user_id = $1 AND exercise_id = ANY($2::text[]) AND status = 'logged' AND date < $3
+             ORDER BY exercise_id, date DESC, timestamp DESC) t) AS last,
+       (SELECT coalesce(jsonb_agg(l), '[]') FROM training_logs l WHERE l.session_id = $6) AS logs
+"""
+# day_index becomes the one after the session's, cycling through the block's days ($3: the
+# built-in block's length). Set, not stepped: running it twice for one session is harmless.
+ADVANCE_DAY = """
+UPDATE client_profiles
+   SET day_index = ($2 + 1) % coalesce(
+       (SELECT jsonb_array_length(definition->'days') FROM training_blocks
+         WHERE block_id = $4 AND version = $5),
+       $3)
+ WHERE user_id = $1
 """
 
-SET_MESSAGES = "UPDATE training_sessions SET messages = $2 WHERE id = $1"
-MARK_DELIVERED = """
-UPDATE training_sessions SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL RETURNING id
-"""
-CLOSE_SESSION = "UPDATE training_sessions SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL RETURNING id"
-
-# Seed 001: "If top set not logged by 22:00 → insert status: missed with blank reps/weight".
-INSERT_MISSED = """
-INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, reps,
-                           block_id, day_index, status, session_id)
-SELECT s.user_id, $2, s.local_date, e->>'id', e->>'name', NULL, NULL, s.block_id, s.day_index,
-       'missed', s.id
-  FROM training_sessions s, jsonb_array_elements(s.exercises) e
- WHERE s.id = $1
-ON CONFLICT (session_id, exercise_id) DO NOTHING
-"""
 
 UPSERT_LOG = """
 INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, reps,
@@ -110,8 +125,9 @@ async def create_session(
     exercises: list[dict[str, Any]],
     deadline: dt.datetime,
     now: dt.datetime,
-) -> TrainingSession:
-    """The session for that day: created now, or the one an earlier attempt created."""
+) -> tuple[TrainingSession, bool]:
+    """The session for that day, created now or by an earlier attempt (and whether it is new);
+    its close job exists afterwards either way."""
     row = await conn.fetchrow(
         CREATE_SESSION,
         user_id,
@@ -124,30 +140,31 @@ async def create_session(
         deadline,
         now,
     )
-    if row is None:
+    if row is None:  # created by a concurrent statement this one's snapshot cannot see
         existing = await get_session(conn, user_id, local_date)
         assert existing is not None
-        return existing
-    return TrainingSession.from_row(row)
+        return existing, False
+    return TrainingSession.from_row(row), bool(row["fresh"])
 
 
-async def set_messages(conn: asyncpg.Connection, session_id: int, messages: list[dict[str, int]]) -> None:
-    await conn.execute(SET_MESSAGES, session_id, messages)
+async def workout_context(
+    conn: asyncpg.Connection, session: TrainingSession, *, with_logs: bool
+) -> tuple[dict[str, Any], dict[str, TrainingLog], str | None]:
+    """(last top set by exercise id, this session's logs by exercise id, the stored block's name)."""
+    ids = [e["id"] for e in session.exercises]
+    row = await conn.fetchrow(
+        WORKOUT_CONTEXT, session.user_id, ids, session.local_date, session.block_id,
+        session.block_version, session.id if with_logs else None,
+    )  # fmt: skip
+    last = {r["exercise_id"]: r for r in row["last"]}
+    logs = {r["exercise_id"]: TrainingLog.model_validate(r) for r in row["logs"]}
+    return last, logs, row["block_name"]
 
 
-async def mark_delivered(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> bool:
-    """True only the first time: the caller advances day_index exactly once per session."""
-    return await conn.fetchval(MARK_DELIVERED, session_id, now) is not None
-
-
-async def close(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> None:
-    await conn.execute(CLOSE_SESSION, session_id, now)
-
-
-async def miss_unlogged(conn: asyncpg.Connection, session_id: int, now: dt.datetime) -> int:
-    """Mark every unlogged exercise of a session missed; returns how many were missed."""
-    result = await conn.execute(INSERT_MISSED, session_id, now)
-    return int(result.split()[-1])
+async def advance_day(conn: asyncpg.Connection, session: TrainingSession, default_days: int) -> None:
+    await conn.execute(
+        ADVANCE_DAY, session.user_id, session.day_index, default_days, session.block_id, session.block_version
+    )
 
 
 async def session_logs(conn: asyncpg.Connection, session_id: int) -> dict[str, TrainingLog]:
@@ -209,7 +226,47 @@ async def exercises_logged(conn: asyncpg.Connection, user_id: int, text: str) ->
     return list(await conn.fetch(EXERCISES_LOGGED, user_id, text.strip()))
 
 
-SESSIONS = Store(get_session, set_messages, mark_delivered, close)  # as the drop lifecycle uses it
+RECORD_DELIVERY = """
+UPDATE training_sessions
+   SET messages = CASE WHEN $4 THEN messages || $2::jsonb ELSE $2::jsonb END,
+       delivered_at = COALESCE(delivered_at, $3)
+ WHERE id = $1
+"""
+# Seed 001: at 22:00 every exercise of a delivered session without a log gets a `missed` row.
+CLOSE_AND_MISS = """
+WITH s AS (
+    UPDATE training_sessions SET closed_at = COALESCE(closed_at, $3)
+     WHERE user_id = $1 AND local_date = $2 AND delivered_at IS NOT NULL
+    RETURNING *
+), missed AS (
+    INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, reps,
+                               block_id, day_index, status, session_id)
+    SELECT s.user_id, $3, s.local_date, e->>'id', e->>'name', NULL, NULL, s.block_id, s.day_index,
+           'missed', s.id
+      FROM s, jsonb_array_elements(s.exercises) e
+    ON CONFLICT (session_id, exercise_id) DO NOTHING
+    RETURNING 1
+)
+SELECT s.*, (SELECT count(*) FROM missed) AS missed FROM s
+"""
+
+
+async def record_delivery(
+    conn: asyncpg.Connection, drop_id: int, parts: list[dict[str, int]], now: dt.datetime, append: bool
+) -> None:
+    """Store where the parts went (added to the earlier copies' when `append`: a forced resend,
+    appended in SQL so two runs at once both keep their copy) and mark it delivered."""
+    await conn.execute(RECORD_DELIVERY, drop_id, parts, now, append)
+
+
+async def close_and_miss(
+    conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime
+) -> tuple[TrainingSession, int] | None:
+    row = await conn.fetchrow(CLOSE_AND_MISS, user_id, day, now)
+    return None if row is None else (TrainingSession.from_row(row), int(row["missed"]))
+
+
+SESSIONS = Store(get_session, record_delivery, close_and_miss)  # as the drop lifecycle uses it
 
 # The training state on the client's row: a /reassign whose date has come, and the day index.
 START_NEXT_BLOCK = """
@@ -217,22 +274,10 @@ UPDATE client_profiles
    SET block_id = $2, day_index = $3, next_block_id = NULL, next_block_from = NULL, next_day_index = 0
  WHERE user_id = $1
 """
-SET_DAY_INDEX = "UPDATE client_profiles SET day_index = $2 WHERE user_id = $1"
-BLOCK_VERSION = "SELECT name, definition FROM training_blocks WHERE block_id = $1 AND version = $2"
 
 
 async def start_next_block(conn: asyncpg.Connection, user_id: int, block_id: str, day_index: int) -> None:
     await conn.execute(START_NEXT_BLOCK, user_id, block_id, day_index)
-
-
-async def set_day_index(conn: asyncpg.Connection, user_id: int, day_index: int) -> None:
-    await conn.execute(SET_DAY_INDEX, user_id, day_index)
-
-
-async def block_version(conn: asyncpg.Connection, block_id: str, version: int) -> tuple[str, int] | None:
-    """(name, number of days) of a stored block version; None for the built-in block."""
-    row = await conn.fetchrow(BLOCK_VERSION, block_id, version)
-    return None if row is None else (row["name"], len(row["definition"]["days"]))
 
 
 # How training counts: due, the exercises of a delivered session; done, those logged.

@@ -6,15 +6,13 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.domain import timezones
 from bot.domain.models import ClientProfile, Unit
-
-WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+from bot.domain.weekdays import parse_weekdays
 
 # ≥ 8 zones: half-hour and 45-minute offsets, both hemispheres' DST, a 30-minute DST shift,
 # the date line, and a fixed offset.
@@ -34,26 +32,6 @@ DEMO_ZONES = (
     "+05:30",
     "Africa/Lagos",
 )
-
-
-def parse_weekdays(value: Any) -> list[int]:
-    """'mon,wed,fri', ['Mon', 'Wed'], [1, 3, 5] or 'MWF' → ISO weekdays."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text and all(ch in "mtwfs" for ch in text) and "," not in text and len(text) <= 7:
-            raise ValueError("write weekdays as names, e.g. 'mon,wed,fri' (single letters are ambiguous)")
-        items: list[Any] = [part.strip() for part in text.replace(" ", ",").split(",") if part.strip()]
-    else:
-        items = list(value)
-    days: set[int] = set()
-    for item in items:
-        if isinstance(item, int) and 1 <= item <= 7:
-            days.add(item)
-        elif isinstance(item, str) and item.strip().lower()[:3] in WEEKDAYS:
-            days.add(WEEKDAYS[item.strip().lower()[:3]])
-        else:
-            raise ValueError(f"unknown weekday {item!r}: use mon, tue, wed, thu, fri, sat, sun")
-    return sorted(days)
 
 
 class RosterEntry(BaseModel):

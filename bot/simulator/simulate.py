@@ -149,7 +149,8 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         alert_loop = PeriodicTask("alerts", clock, SIM_ALERT_INTERVAL, post_alerts)
 
         def new_runtime() -> Runtime:
-            runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim")
+            # No retention: the report reads every job of the run back (a year would lose 9 months).
+            runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim", retain=False)
             runtime.dispatcher.listeners.append(printer)
             runtime.dispatcher.listeners.append(people.on_outcome)
             runtime.start()

@@ -12,6 +12,7 @@ runtime's `plan_client`); when it is given, what the result shows as upcoming co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -238,10 +239,16 @@ async def pause_client(
 
 
 async def resume_client(
-    pool: asyncpg.Pool, clock: Clock, *, user_id: int, replan: Replan | None = None
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    user_id: int,
+    replan: Replan | None = None,
+    cancel: Sequence[tuple[str, str]] = (),
 ) -> ClientProfile:
+    """`cancel`: the registry's cancelled_by_resume() (the pending end of the pause)."""
     async with pool.acquire() as conn, conn.transaction():
-        profile = await coaching.resume(conn, user_id=user_id, now=clock.now())
+        profile = await coaching.resume(conn, user_id=user_id, now=clock.now(), cancel=cancel)
     if replan is not None:
         await replan(user_id)
     return profile

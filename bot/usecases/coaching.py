@@ -10,7 +10,7 @@ Dates a person types are local to the client: "today" is the client's local toda
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -19,10 +19,10 @@ from bot.domain import timezones
 from bot.domain.errors import InputError
 from bot.domain.inputs import text
 from bot.domain.models import ClientProfile, Unit
+from bot.domain.weekdays import parse_weekdays
 from bot.repo import blocks, cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
-from bot.simulator.roster_file import parse_weekdays
 
 # Called with a client's id after a change to them is committed: the bot passes its runtime's
 # plan_client, so what changed is planned at once rather than at the next planning tick.
@@ -228,12 +228,22 @@ async def pause(
     return updated
 
 
-async def resume(conn: asyncpg.Connection, *, user_id: int, now: dt.datetime) -> ClientProfile:
+async def resume(
+    conn: asyncpg.Connection,
+    *,
+    user_id: int,
+    now: dt.datetime,
+    cancel: Sequence[tuple[str, str]] = (),
+) -> ClientProfile:
+    """Resume now; the client's pending jobs of the `cancel` actions (engine, action) go, in the
+    same transaction (EngineRegistry.cancelled_by_resume: the pause's own end)."""
     profile = await require_client(conn, user_id)
     if not profile.paused:
         raise InputError(f"{profile.display_name or user_id} is not paused")
     updated = profile.model_copy(update={"paused": False, "paused_until": None, "pause_reason": None})
     await clients.upsert(conn, updated, now)
+    for engine, action in cancel:
+        await jobs_repo.drop_pending(conn, user_id, engine, action)
     return updated
 
 
@@ -299,7 +309,7 @@ async def change_timezone(
         )
         await clients.upsert(conn, updated, now)
         await cards.resolve_by_key(
-            conn, f"invalid_timezone:{user_id}:{profile.timezone}", now, note="zone fixed"
+            conn, cards.card_key("invalid_timezone", user_id, profile.timezone), now, note="zone fixed"
         )
         return updated, timezones.local_date(timezones.parse_timezone(new_zone), now)
     pending = profile.timezone_effective_from

@@ -29,6 +29,8 @@ class Preview:
 class History:
     jobs: list[asyncpg.Record]  # newest first
     user_id: int | None  # the client asked about, if one was
+    kept_since: dt.date  # finished jobs from before this (UTC) date are deleted (JOB_RETENTION_DAYS)
+    reach: str  # how far back the history reaches, e.g. "Jobs are kept for 90 days (since 2026-09-02)."
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,16 @@ async def schedule_preview(
 
 
 async def schedule_history(
-    pool: asyncpg.Pool, *, user_id: int | None, day: str | None, limit: int = 25
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    user_id: int | None,
+    day: str | None,
+    retention_days: int,
+    limit: int = 25,
 ) -> History:
-    """The jobs of a client, of a local day (YYYY-MM-DD), or of a client on a day."""
+    """The jobs of a client, of a local day (YYYY-MM-DD), or of a client on a day, and how far
+    back that reaches: finished jobs are kept for `retention_days` (JOB_RETENTION_DAYS)."""
     problems: list[str] = []
     date = parse_date(day, "day", problems) if day else None
     if problems:
@@ -66,7 +75,9 @@ async def schedule_history(
         raise InputError("Name a client, a day, or both.")
     async with pool.acquire() as conn:
         jobs = await reports.job_history(conn, user_id, date, limit=limit)
-    return History(jobs, user_id)
+    since = (clock.now() - dt.timedelta(days=retention_days)).astimezone(dt.UTC).date()
+    reach = f"Jobs are kept for {retention_days} days (since {since.isoformat()})."
+    return History(jobs, user_id, since, reach)
 
 
 async def deliveries(pool: asyncpg.Pool, clock: Clock) -> Deliveries:

@@ -75,7 +75,10 @@ async def trigger(
 ) -> Triggered:
     """Run one action for a client now, for their local today (in the caller's transaction)."""
     triggerable = {s.name: s for s in registry.triggerable()}
-    spec = triggerable.get(action)
+    # What the autocomplete offers is the value (checkin.drop); a coach may also type the label.
+    spec = triggerable.get(action) or next(
+        (s for s in triggerable.values() if s.label.casefold() == action.strip().casefold()), None
+    )
     if spec is None:
         raise InputError(f"{action!r} cannot be triggered; choose one of {', '.join(triggerable)}")
     engine, name = spec.engine, spec.action

@@ -50,9 +50,9 @@ async def test_bad_card_changes_change_nothing(pool, clock, snapshot) -> None:
 
 async def test_reports_refuse_bad_input(pool, clock, registry) -> None:
     with pytest.raises(InputError, match="Name a client, a day, or both"):
-        await reports_uc.schedule_history(pool, user_id=None, day=None)
+        await reports_uc.schedule_history(pool, clock, user_id=None, day=None, retention_days=90)
     with pytest.raises(InputError, match="day: 'monday' is not a date"):
-        await reports_uc.schedule_history(pool, user_id=KIM, day="monday")
+        await reports_uc.schedule_history(pool, clock, user_id=KIM, day="monday", retention_days=90)
     for call in (
         reports_uc.schedule_preview(pool, registry, clock, user_id=KIM, days=3),
         reports_uc.client_logs(pool, registry, user_id=KIM, engine=None, page=1, per_page=10),
@@ -60,7 +60,10 @@ async def test_reports_refuse_bad_input(pool, clock, registry) -> None:
         with pytest.raises(InputError, match="not a client"):
             await call
     await add_clients(pool, [profile(KIM, "UTC", dt.date(2026, 5, 1))], clock.now())
-    assert (await reports_uc.schedule_history(pool, user_id=None, day="2026-05-04")).jobs == []
+    history = await reports_uc.schedule_history(
+        pool, clock, user_id=None, day="2026-05-04", retention_days=90
+    )
+    assert history.jobs == []
     preview = await reports_uc.schedule_preview(pool, registry, clock, user_id=KIM, days=1)
     assert "check-in" in [r.label for r in preview.runs]  # tomorrow's: today's was before 15:00
     assert preview.runs == sorted(preview.runs, key=lambda r: r.at_utc)
