@@ -12,7 +12,8 @@ from pathlib import Path
 from loguru import logger
 
 from bot.config import ConfigError, load_settings
-from bot.logs import register_secret, setup_logging
+from bot.db import DatabaseUnreachable
+from bot.logs import redact, register_secret, setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except DatabaseUnreachable as exc:
+        print(redact(str(exc)), file=sys.stderr)
+        return 3
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ from loguru import logger
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
-from bot.core.engine import ActionKind, EngineRegistry, JobContext
+from bot.core.engine import ActionKind, EngineRegistry, JobContext, NotYet
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.repo import alerts, cards, clients
 from bot.repo import jobs as jobs_repo
@@ -264,6 +264,8 @@ class Dispatcher:
             await self._failed(job, str(exc))
         except TransientDeliveryError as exc:
             await self._transient(job, f"delivery: {exc}")
+        except NotYet as exc:
+            await self._transient(job, f"not yet: {exc}")
         except Exception as exc:
             # Seed 000: "Engine run failure → log error, add to retry queue".
             log.exception("handler failed")

@@ -56,6 +56,11 @@ class ActionSpec:
             raise ValueError(f"{self.name}: scans, and only scans, have a UTC weekday")
 
 
+class NotYet(Exception):
+    """A handler cannot do its work yet (it waits for another job): retry it later, like a
+    transient failure, without an error in the log."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: JobStatus

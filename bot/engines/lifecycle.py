@@ -23,12 +23,13 @@ import asyncpg
 
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, Transport
-from bot.core.engine import ActionKind, ActionSpec, JobContext, Outcome
+from bot.core.engine import ActionKind, ActionSpec, JobContext, NotYet, Outcome
 from bot.domain import timezones
 from bot.domain.drops import Drop, is_open, parts_showing
 from bot.domain.errors import InputError
 from bot.domain.models import ClientProfile
 from bot.repo import cards, clients
+from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
 from bot.repo.drops import Store
 from bot.views.messages import OutgoingMessage
@@ -142,6 +143,12 @@ class DropLifecycle(Generic[D]):
         async with ctx.pool.acquire() as conn:
             closed = await self.store.close_and_miss(conn, ctx.client.user_id, ctx.job.local_date, ctx.now())
             if closed is None:
+                # A drop that started before its deadline may still be sending (a slow retry):
+                # closing now would find it undelivered and leave it open with nothing missed.
+                if await jobs_repo.is_running(
+                    conn, self.engine, "drop", ctx.client.user_id, ctx.job.local_date
+                ):
+                    raise NotYet("the day's drop is still being sent")
                 return Outcome.skipped("nothing was delivered that day")
             drop, missed = closed
             messages = await self.render(conn, drop, ctx.client, True, False)

@@ -432,3 +432,16 @@ DELETE FROM jobs WHERE user_id = $1 AND engine = $2 AND action = $3 AND status =
 async def drop_pending(conn: asyncpg.Connection, user_id: int, engine: str, action: str) -> None:
     """A client's pending jobs of one action go (a manual resume cancels the pause's end)."""
     await conn.execute(DROP_PENDING, user_id, engine, action)
+
+
+IS_RUNNING = """
+SELECT EXISTS (SELECT 1 FROM jobs WHERE engine = $1 AND action = $2 AND user_id = $3
+                                    AND local_date = $4 AND status = 'running')
+"""
+
+
+async def is_running(
+    conn: asyncpg.Connection, engine: str, action: str, user_id: int, local_date: dt.date
+) -> bool:
+    """Whether a worker holds a run of that action for the client's date right now."""
+    return bool(await conn.fetchval(IS_RUNNING, engine, action, user_id, local_date))

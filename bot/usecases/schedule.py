@@ -85,6 +85,18 @@ async def trigger(
     profile = await require_client(conn, user_id)
     day = client_today(profile, now)
     label = spec.label
+    name_shown = profile.display_name or str(user_id)
+    # The dispatcher would skip the run and use up the day's drop: refuse, and keep the job.
+    if profile.paused_on(day):
+        until = f" until {profile.paused_until:%A %d %B}" if profile.paused_until else ""
+        raise InputError(
+            f"{name_shown} is paused{until}: nothing was sent and today's {label} stays as planned. "
+            "Resume them first with /resume."
+        )
+    if profile.start_date > day:
+        raise InputError(
+            f"{name_shown} starts on {profile.start_date:%A %d %B}: nothing was sent before their first day."
+        )
     try:
         tz = timezones.parse_timezone(profile.zone_on(day))
     except timezones.InvalidTimezone as exc:

@@ -118,3 +118,37 @@ async def test_cards_deliveries_logs_stats_and_honors(discord_double, pool, sett
         COACH,
         "called her",
     )
+
+
+async def test_trigger_for_a_paused_or_not_started_client_is_refused_and_keeps_the_days_job(
+    discord_double, pool, settings
+) -> None:
+    """It used to answer "moved up to now"; the dispatcher then skipped the run as paused and
+    the client's drop for that day was used up."""
+    clock = VirtualClock(utc(2026, 5, 4, 3))  # 05:00 in Berlin: the 05:30 check-in is planned
+    await add_client(pool, discord_double, CLIENT, "Europe/Berlin", dt.date(2026, 5, 4), clock.now())
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 3, 1))
+        paused = await discord_double.slash(
+            COACH, "pause", {"client": str(CLIENT), "until": "2026-05-06"}, guild_id=GUILD
+        )
+        [told] = await paused.wait_followups(1)
+        assert "paused" in (told.content or ""), told.content
+        refused = await discord_double.slash(
+            COACH, "trigger", {"client": str(CLIENT), "action": "checkin.drop"}, guild_id=GUILD
+        )
+        assert "is paused until Wednesday 06 May" in (refused.content or ""), refused.content
+        assert "nothing was sent" in (refused.content or "")
+        [drop] = [j for j in await all_jobs(pool) if (j.engine, j.action) == ("checkin", "drop")]
+        assert (str(drop.status), drop.manual, drop.requested_by) == ("pending", False, None)
+        assert drop.next_attempt_at == utc(2026, 5, 4, 3, 30)  # still 05:30 Berlin, not "now"
+
+    later = VirtualClock(utc(2026, 5, 4, 3))
+    await add_client(pool, discord_double, CLIENT + 1, "UTC", dt.date(2026, 5, 9), later.now())
+    async with running_bot(discord_double, pool, later, settings) as bot:
+        early = await discord_double.slash(
+            COACH, "trigger", {"client": str(CLIENT + 1), "action": "checkin.drop"}, guild_id=GUILD
+        )
+        assert "starts on Saturday 09 May" in (early.content or ""), early.content
+    assert not [j for j in await all_jobs(pool) if j.user_id == CLIENT + 1 and j.manual]

@@ -118,3 +118,16 @@ async def test_sigterm_mid_dispatch_loses_nothing_and_doubles_nothing(
 
 async def _at_least(count, n: int) -> bool:  # type: ignore[no-untyped-def]
     return await count() >= n
+
+
+async def test_an_unreachable_database_at_start_up_is_one_line_naming_it(discord_double) -> None:
+    """It used to be "fatal error" and a 49-line traceback."""
+    closed_port = "postgresql://coach:hunter2@127.0.0.1:1/regiment"
+    for command in ("run", "migrate"):
+        proc = await start(bot_env(discord_double, closed_port), command)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        lines = output.decode().strip().splitlines()
+        assert proc.returncode == 3, lines
+        assert len(lines) == 1, lines
+        assert "cannot reach the database at 127.0.0.1:1/regiment" in lines[0]
+        assert "hunter2" not in lines[0] and "coach" not in lines[0] and "Traceback" not in lines[0]

@@ -14,6 +14,7 @@ from samples import SEVERAL_ERRORS
 from bot.core.clock import VirtualClock
 from bot.domain import timezones
 from bot.domain.errors import InputError
+from bot.domain.models import Unit
 from bot.domain.plans import parse_plan
 from bot.engines import cardio, checkin, meals
 from bot.repo import plans as plans_repo
@@ -318,3 +319,38 @@ async def test_a_missing_plan_sends_nothing_and_raises_one_card(pool, settings) 
     assert "Cardio plan 'also_gone' is missing" in cards[0]["summary"]
     assert "Meal plan 'gone' is missing" in cards[1]["summary"]
     assert await rows(pool, "meal_logs") == [] and await rows(pool, "cardio_logs") == []
+
+
+async def test_a_close_that_finds_its_drop_still_sending_waits_for_it(pool, settings) -> None:
+    """A drop that began before 12:00 and is still sending (another worker's slow retry) used
+    to make the close skip the day: the check-in stayed open and nothing was missed."""
+    from bot.repo import drops
+
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(1, "UTC", dt.date(2026, 5, 4))], begin)
+    rt, transport = runtime(pool, clock, [checkin.build(settings)], settings)
+    await rt.plan_tick(checkin.NAME)
+    async with pool.acquire() as conn:  # another worker holds the 05:30 drop and is sending it
+        await conn.execute(
+            "UPDATE jobs SET status = 'running', attempts = 1, claimed_by = 'elsewhere', "
+            "lease_until = $1 WHERE engine = 'checkin' AND action = 'drop'",
+            utc(2026, 5, 4, 23),
+        )
+        drop, _ = await drops.open_drop(
+            conn, 1, dt.date(2026, 5, 4), checkin.NAME, {"closes": "12:00"}, utc(2026, 5, 4, 12), begin
+        )
+    await clock.run_until(utc(2026, 5, 4, 12))
+    assert await rt.dispatcher.dispatch_due() == 1
+    [close] = [j for j in await all_jobs(pool) if j.action == "close"]
+    assert str(close.status) == "pending" and (close.last_error or "").startswith("not yet")
+    sent = await transport.send_dm(1, None, checkin.message(drop, None, Unit.kg, False), nonce="late")
+    async with pool.acquire() as conn:  # the send lands; the worker records it
+        part = {"channel_id": sent.channel_id, "message_id": sent.message_id, "part": 0}
+        await drops.record_delivery(conn, drop.id, [part], clock.now(), False)
+        await conn.execute("UPDATE jobs SET status = 'sent' WHERE engine = 'checkin' AND action = 'drop'")
+    await clock.run_until(close.next_attempt_at)
+    assert await rt.dispatcher.dispatch_due() == 1
+    [close] = [j for j in await all_jobs(pool) if j.action == "close"]
+    assert str(close.status) == "sent"
+    assert [(r["status"]) for r in await rows(pool, "checkins")] == ["missed"]
