@@ -84,19 +84,21 @@ class Operations(commands.Cog):
             per_page=PAGE,
         )
         lines = []
-        for row in found.cards:
-            who = row["display_name"] or row["user_id"] or "everyone"
-            state = row["state"]
+        for card in found.cards:
+            who = card.display_name or card.user_id or "everyone"
+            state = card.state
             if state == "resolved":
                 state = (
-                    f"resolved by <@{row['resolved_by']}> {row['resolved_at']:%d %b}"
-                    if row["resolved_by"]
+                    f"resolved by <@{card.resolved_by}> {card.resolved_at:%d %b}"
+                    if card.resolved_by and card.resolved_at
                     else "resolved"
                 )
+                if card.note:
+                    state += f": “{card.note}”"
             elif state == "snoozed":
-                state = f"snoozed until {row['snoozed_until']} by <@{row['snoozed_by']}>"
-            mark = URGENCY_MARK.get(row["urgency"], "")
-            line = f"{mark} **#{row['id']}** {who} · `{row['kind']}` — {row['summary']}"
+                state = f"snoozed until {card.snoozed_until} by <@{card.snoozed_by}>"
+            mark = URGENCY_MARK.get(card.urgency, "")
+            line = f"{mark} **#{card.id}** {who} · `{card.kind}` — {card.summary}"
             lines.append(f"{line} ({state})"[:400])
         embed = discord.Embed(
             title=f"Job cards ({found.status}) — page {found.page}",
@@ -121,7 +123,7 @@ class Operations(commands.Cog):
         snoozed = await cards_uc.snooze_card(
             self.bot.pool, self.bot.clock, card_id=card, by=interaction.user.id, until=until
         )
-        await reply(interaction, f"Card #{card} snoozed until {snoozed['snoozed_until']}.")
+        await reply(interaction, f"Card #{card} snoozed until {snoozed.snoozed_until}.")
 
     # --- the schedule ---------------------------------------------------------------------------
     @schedule.command(name="preview", description="A client's next runs, in their local time and UTC")

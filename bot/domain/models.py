@@ -156,3 +156,25 @@ class DailyDrop(Row):
     deadline: dt.datetime
     delivered_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+
+
+class JobCard(Row):
+    """A card for the coaches: one per (kind, client, scope), worked open → snoozed → resolved."""
+
+    id: int
+    kind: str
+    user_id: int | None = None
+    dedupe_key: str
+    urgency: int
+    summary: str
+    details: dict[str, Any] = {}
+    status: str
+    opened_at: dt.datetime
+    resolved_by: int | None = None
+    resolved_at: dt.datetime | None = None
+    snoozed_by: int | None = None
+    snoozed_until: dt.date | None = None
+    note: str | None = None
+    announced_at: dt.datetime | None = None
+    display_name: str | None = None  # the client's, when the query joins it
+    state: str | None = None  # open / snoozed / resolved as of today (a snooze that ran out is open)

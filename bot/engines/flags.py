@@ -204,9 +204,7 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
         # The summary lists the week's cards, not only those this attempt opened: a retry after
         # a failed post must not report "no new cards".
         week_cards = await cards.of_week(conn, key)
-    raised = [
-        (r["display_name"] or str(r["user_id"]), r["urgency"], r["kind"], r["summary"]) for r in week_cards
-    ]
+    raised = [(c.display_name or str(c.user_id), c.urgency, c.kind, c.summary) for c in week_cards]
     # Nonces from the job: a retry re-sends the same posts, which Discord deduplicates.
     if ctx.settings.coach_channel_id is not None:
         await ctx.transport.post_channel(

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from bot.domain.models import JobCard
+
 RAISE = """
 INSERT INTO job_cards (kind, user_id, dedupe_key, urgency, summary, details, opened_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -102,18 +104,20 @@ async def list_cards(
     state: str = "open",
     limit: int = 15,
     offset: int = 0,
-) -> list[asyncpg.Record]:
-    return list(await conn.fetch(LIST, user_id, kind, state, today, limit, offset))
+) -> list[JobCard]:
+    return [JobCard.from_row(r) for r in await conn.fetch(LIST, user_id, kind, state, today, limit, offset)]
 
 
 async def resolve(
     conn: asyncpg.Connection, card_id: int, by: int, now: dt.datetime, note: str | None
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(RESOLVE, card_id, by, now, note)
+) -> JobCard | None:
+    row = await conn.fetchrow(RESOLVE, card_id, by, now, note)
+    return None if row is None else JobCard.from_row(row)
 
 
-async def snooze(conn: asyncpg.Connection, card_id: int, by: int, until: dt.date) -> asyncpg.Record | None:
-    return await conn.fetchrow(SNOOZE, card_id, by, until)
+async def snooze(conn: asyncpg.Connection, card_id: int, by: int, until: dt.date) -> JobCard | None:
+    row = await conn.fetchrow(SNOOZE, card_id, by, until)
+    return None if row is None else JobCard.from_row(row)
 
 
 OF_WEEK = """
@@ -124,8 +128,8 @@ UNANNOUNCED = "SELECT id FROM job_cards WHERE dedupe_key = $1 AND announced_at I
 MARK_ANNOUNCED = "UPDATE job_cards SET announced_at = $2 WHERE dedupe_key = $1 AND announced_at IS NULL"
 
 
-async def of_week(conn: asyncpg.Connection, week: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(OF_WEEK, week))
+async def of_week(conn: asyncpg.Connection, week: str) -> list[JobCard]:
+    return [JobCard.from_row(r) for r in await conn.fetch(OF_WEEK, week)]
 
 
 async def unannounced(conn: asyncpg.Connection, dedupe_key: str) -> int | None:

@@ -11,6 +11,7 @@ from bot.core.clock import Clock
 from bot.domain.errors import InputError
 from bot.domain.flag_rules import URGENCY
 from bot.domain.inputs import text
+from bot.domain.models import JobCard
 from bot.repo import cards as cards_repo
 from bot.usecases.coaching import parse_date
 
@@ -21,7 +22,7 @@ NOTE_LIMIT = 500
 
 @dataclass(frozen=True)
 class CardsPage:
-    cards: list[asyncpg.Record]  # job_cards rows with display_name and state (open/snoozed/resolved)
+    cards: list[JobCard]
     status: str
     page: int
 
@@ -52,7 +53,7 @@ async def list_cards(
 
 async def resolve_card(
     pool: asyncpg.Pool, clock: Clock, *, card_id: int, by: int, note: str | None
-) -> asyncpg.Record:
+) -> JobCard:
     """Mark a card done; returns it as it now is."""
     problems: list[str] = []
     note = text(note, "note", problems, limit=NOTE_LIMIT)
@@ -67,7 +68,7 @@ async def resolve_card(
 
 async def snooze_card(
     pool: asyncpg.Pool, clock: Clock, *, card_id: int, by: int, until: str
-) -> asyncpg.Record:
+) -> JobCard:
     """Hide a card until a date after today (UTC); returns it as it now is."""
     problems: list[str] = []
     date = parse_date(until, "until", problems)

@@ -95,6 +95,7 @@ async def test_cards_deliveries_logs_stats_and_honors(discord_double, pool, sett
         assert "Nothing here" in still_open.embeds[0]["description"]
         done = await discord_double.slash(COACH, "cards list", {"status": "resolved"}, guild_id=GUILD)
         assert f"resolved by <@{COACH}>" in done.embeds[0]["description"]
+        assert "“called her”" in done.embeds[0]["description"]  # the note the coach left
 
         report = await discord_double.slash(COACH, "deliveries", guild_id=GUILD)
         fields = {f["name"]: f["value"] for f in report.embeds[0]["fields"]}

@@ -40,12 +40,12 @@ async def test_bad_card_changes_change_nothing(pool, clock, snapshot) -> None:
     assert await snapshot() == before
 
     snoozed = await cards_uc.snooze_card(pool, clock, card_id=card, by=COACH, until="2026-05-06")
-    assert (snoozed["status"], snoozed["snoozed_until"]) == ("snoozed", dt.date(2026, 5, 6))
+    assert (snoozed.status, snoozed.snoozed_until) == ("snoozed", dt.date(2026, 5, 6))
     assert (await cards_uc.list_cards(pool, clock, status="open")).cards == []
     [listed] = (await cards_uc.list_cards(pool, clock, user_id=KIM, status="snoozed")).cards
-    assert listed["id"] == card
+    assert listed.id == card
     resolved = await cards_uc.resolve_card(pool, clock, card_id=card, by=COACH, note="called")
-    assert (resolved["status"], resolved["resolved_by"], resolved["note"]) == ("resolved", COACH, "called")
+    assert (resolved.status, resolved.resolved_by, resolved.note) == ("resolved", COACH, "called")
 
 
 async def test_reports_refuse_bad_input(pool, clock, registry) -> None:
