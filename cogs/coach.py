@@ -77,6 +77,7 @@ class Coach(commands.Cog):
             user_id=member.id,
             display_name=member.display_name,
             given=coaching.ClientInput(timezone, start_date, block, schedule_days, unit),
+            registry=self.bot.registry,
             replan=self._replan,
         )
         await reply(

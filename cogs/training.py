@@ -19,7 +19,7 @@ from loguru import logger
 
 from bot.core.delivery import DeliveryError
 from bot.discord_adapter.client import BotMode, Regiment
-from bot.discord_adapter.interactions import RoutedModal, answers_errors, parse_day, reply
+from bot.discord_adapter.interactions import OwnedButton, RoutedModal, answers_errors, parse_day, reply
 from bot.domain.errors import InputError
 from bot.domain.lifting import show_weight
 from bot.domain.models import ClientProfile
@@ -69,7 +69,7 @@ class LogSetButton(discord.ui.DynamicItem[discord.ui.Button], template=training.
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user_id:
-            await reply(interaction, "This workout belongs to someone else: you can only log your own sets.")
+            await reply(interaction, OwnedButton.refusal)
             return False
         return True
 
@@ -90,7 +90,7 @@ async def on_log_submit(
     bot: Regiment = interaction.client  # type: ignore[assignment]
     user_id, day, index = int(match["user"]), parse_day(match["day"]), int(match["index"])
     if interaction.user.id != user_id:
-        raise InputError("This workout belongs to someone else: you can only log your own sets.")
+        raise InputError(OwnedButton.refusal)
     logged = await training.log_top_set(
         bot.pool,
         bot.clock,
@@ -119,9 +119,8 @@ def history_embed(found: History) -> discord.Embed:
     daily_lines = [f"`{day:%a %d %b}` " + " · ".join(lines) for day, lines in found.days]
     lines = []
     for s in found.sessions:
-        state = "open" if not s.closed else f"{s.logged} logged, {s.missed} missed"
         pr = f" · {s.prs} PR" if s.prs else ""
-        lines.append(f"`{s.local_date:%a %d %b}` **{s.day_title}** — {state} of {s.exercises}{pr}")
+        lines.append(f"`{s.local_date:%a %d %b}` **{s.day_title}** — {s.state}{pr}")
     embed = discord.Embed(
         title=f"History — {profile.display_name or profile.user_id}",
         description="**Workouts**\n" + ("\n".join(lines) or "No workouts yet."),

@@ -113,6 +113,24 @@ class Planner:
             return PlanResult(planned, earliest)
 
         zone_names = await jobs_repo.distinct_zones(conn, user_id)
+        rows, invalid = self.due_rows(zone_names, start, end)
+
+        if rows:
+            planned_now, first = await jobs_repo.plan_client_jobs(
+                conn, client_specs[0].engine, self.applies, rows, now, user_id
+            )
+            note(planned_now, first)
+
+        if invalid:
+            await self._flag_invalid_zones(conn, invalid, now)
+        return PlanResult(planned, earliest, tuple(invalid))
+
+    def due_rows(
+        self, zone_names: Sequence[str], start: dt.datetime, end: dt.datetime
+    ) -> tuple[list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]], list[str]]:
+        """(zone, action, local date, due, deadline) of this engine's per-client actions due in
+        [start, end), once per zone (the time rules run here, in Python); and the invalid zones."""
+        client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
         invalid: list[str] = []
         rows: list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]] = []
         for zone_name in zone_names:
@@ -129,16 +147,7 @@ class Planner:
                         else None
                     )
                     rows.append((zone_name, spec.action, local_date, due, deadline))
-
-        if rows:
-            planned_now, first = await jobs_repo.plan_client_jobs(
-                conn, client_specs[0].engine, self.applies, rows, now, user_id
-            )
-            note(planned_now, first)
-
-        if invalid:
-            await self._flag_invalid_zones(conn, invalid, now)
-        return PlanResult(planned, earliest, tuple(invalid))
+        return rows, invalid
 
     async def _flag_invalid_zones(
         self, conn: asyncpg.Connection, invalid: list[str], now: dt.datetime
@@ -157,3 +166,56 @@ class Planner:
                 urgency=1,
                 now=now,
             )
+
+
+class PlanningPass:
+    """Every engine's hourly planning in one transaction and a constant number of statements
+    (watermarks, zones, one INSERT for all engines, watermarks again), however many engines and
+    clients there are. Each engine keeps its own watermark, so one added later starts from now."""
+
+    def __init__(self, planners: Sequence[Planner]) -> None:
+        self.planners = list(planners)
+
+    async def tick(self, pool: asyncpg.Pool, now: dt.datetime) -> PlanResult:
+        planned = 0
+        earliest: dt.datetime | None = None
+        async with pool.acquire() as conn, conn.transaction():
+            marks = await jobs_repo.lock_watermarks(conn, [p.name for p in self.planners])
+            windows = {
+                p.name: (marks.get(p.name) or now, now + p.horizon)
+                for p in self.planners
+                if now + p.horizon > (marks.get(p.name) or now)
+            }
+            if not windows:
+                return PlanResult(0, None)
+            active = [p for p in self.planners if p.name in windows]
+            for planner in active:  # the weekly scan: a global job, planned on its own
+                start, end = windows[planner.name]
+                for spec in (s for s in planner.actions if s.kind == ActionKind.scan):
+                    for day, instant in scan_instants(spec, start, end):
+                        due = await jobs_repo.plan_global_job(
+                            conn, spec.engine, spec.action, day, instant, now
+                        )
+                        if due is not None:
+                            planned += 1
+                            earliest = due if earliest is None else min(earliest, due)
+            zone_names = await jobs_repo.distinct_zones(conn, None)
+            rows: list[tuple[str, str, str, dt.date, dt.datetime, dt.datetime | None]] = []
+            invalid: set[str] = set()
+            for planner in active:
+                start, end = windows[planner.name]
+                found, bad = planner.due_rows(zone_names, start, end)
+                rows += [(planner.name, *row) for row in found]
+                invalid.update(bad)
+            if rows:
+                rules = {p.name: p.applies for p in active}
+                count, first = await jobs_repo.plan_all_client_jobs(conn, rules, rows, now)
+                planned += count
+                if first is not None:
+                    earliest = first if earliest is None else min(earliest, first)
+            if invalid:
+                await active[0]._flag_invalid_zones(conn, sorted(invalid), now)
+            await jobs_repo.move_watermarks(conn, {name: end for name, (_, end) in windows.items()})
+        if planned:
+            logger.debug("planned {} jobs for {} engine(s)", planned, len(active))
+        return PlanResult(planned, earliest, tuple(sorted(invalid)))

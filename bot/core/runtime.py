@@ -21,7 +21,7 @@ from bot.core.delivery import Transport
 from bot.core.dispatcher import Dispatcher
 from bot.core.engine import EngineRegistry
 from bot.core.loops import PeriodicTask
-from bot.core.planner import Planner, PlanResult
+from bot.core.planner import Planner, PlanningPass, PlanResult
 from bot.repo import jobs as jobs_repo
 
 
@@ -55,9 +55,10 @@ class Runtime:
         horizon = interval + dt.timedelta(minutes=settings.planning_slack_minutes)
         self.planners = {e.name: Planner(e.name, e.actions, horizon, e.applies) for e in registry}
         self.dispatcher = Dispatcher(pool, clock, registry, transport, settings, worker_id=worker_id)
-        self.plan_loops = [
-            PeriodicTask(f"plan:{name}", clock, interval, self._tick_body(name)) for name in self.planners
-        ]
+        # One planning pass an hour for every engine (one transaction, a constant number of
+        # statements); the per-engine planners stay for planning one client and for tests.
+        self.planning = PlanningPass(list(self.planners.values()))
+        self.plan_loops = [PeriodicTask("plan", clock, interval, self._plan_all)]
         self.retention_loop = PeriodicTask(
             "retention", clock, dt.timedelta(minutes=settings.retention_interval_minutes), self.retention_pass
         )
@@ -68,11 +69,9 @@ class Runtime:
         self._dispatch_task: PeriodicTask | None = None
         self._running = False
 
-    def _tick_body(self, name: str):  # type: ignore[no-untyped-def]
-        async def body() -> None:
-            await self.plan_tick(name)
-
-        return body
+    async def _plan_all(self) -> None:
+        result = await self.planning.tick(self.pool, self.clock.now())
+        self.dispatcher.notify(result.earliest)
 
     async def plan_tick(self, engine: str) -> PlanResult:
         result = await self.planners[engine].tick(self.pool, self.clock.now())
@@ -139,8 +138,8 @@ class Runtime:
             )
             self._dispatch_supervisor.start()
         logger.info(
-            "runtime started: {} planner(s){}, dispatcher {}, retention {}",
-            len(self.plan_loops) if self._plan else 0,
+            "runtime started: {} engine(s) planned in one pass{}, dispatcher {}, retention {}",
+            len(self.planners) if self._plan else 0,
             "" if self._plan else " (planning off)",
             self.dispatcher.worker_id if self._dispatch else "off",
             f"{self.settings.job_retention_days} days" if self._retain else "off",

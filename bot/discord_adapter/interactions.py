@@ -164,7 +164,8 @@ class OwnedButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!)"): 
     Only that client may use it (anyone else gets an ephemeral refusal: discord.py would send
     nothing), and whatever `handle` raises is answered through `report_error`."""
 
-    refusal = "This belongs to someone else: you can only answer your own."
+    # The one refusal for every client's button and form (the training cog's too).
+    refusal = "This belongs to someone else: you can only log your own."
 
     def __init__(self, custom_id: str, user_id: int, day: dt.date, index: int | None = None) -> None:
         super().__init__(discord.ui.Button(label="…", custom_id=custom_id))

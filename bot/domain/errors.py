@@ -12,8 +12,16 @@ class UserFacingError(Exception):
 
 
 class InputError(UserFacingError):
-    """Bad input: every problem found, one per line. Nothing was written."""
+    """Bad input: every problem found. Nothing was written. One problem reads as a sentence;
+    several are a bulleted list, one per line."""
 
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(f"• {p}" for p in self.problems))
+        super().__init__(problem_text(self.problems))
+
+
+def problem_text(problems: list[str]) -> str:
+    """How problems are told: one as it is, several as "• " lines."""
+    if len(problems) == 1:
+        return problems[0]
+    return "\n".join(f"• {p}" for p in problems)

@@ -6,7 +6,9 @@ Pure functions: no database, no Discord.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain.errors import InputError
 from bot.domain.inputs import unsigned
@@ -32,6 +34,30 @@ def show_weight(weight_kg: float, unit: Unit) -> str:
     rounded = round(value * 2) / 2
     text = f"{rounded:.1f}".removesuffix(".0")
     return f"{text} {unit}"
+
+
+def show_bodyweight(
+    weight_kg: float, unit: Unit, entered: float | None = None, entered_unit: str | None = None
+) -> str:
+    """A weigh-in as the client typed it (no plate rounding: 81.4 stays 81.4). What was typed in
+    `unit` is shown as typed; otherwise the stored kilos, in `unit`, to one decimal."""
+    if entered is not None and entered_unit == str(unit):
+        value = round(float(entered), 2)
+    else:
+        value = round(from_kg(weight_kg, unit), 1)
+    text = f"{value:.2f}".rstrip("0").removesuffix(".")
+    return f"{text} {unit}"
+
+
+def show_weigh_in(checkin: Mapping[str, Any], unit: Unit) -> str:
+    """A check-in row's bodyweight (`bodyweight_kg`, `weight_entered`, `unit_entered`)."""
+    entered = checkin.get("weight_entered")
+    return show_bodyweight(
+        float(checkin["bodyweight_kg"]),
+        unit,
+        None if entered is None else float(entered),
+        checkin.get("unit_entered"),
+    )
 
 
 def parse_weight(text: str, unit: Unit, problems: list[str]) -> float | None:

@@ -92,6 +92,7 @@ def message(drop: DailyDrop, log: Mapping[str, Any] | None, closed: bool) -> Out
         "Edit cardio" if done else "Log cardio",
         LOG_ID.format(user_id=drop.user_id, day=drop.local_date),
         ButtonStyle.success if done else ButtonStyle.primary,
+        disabled=closed,
     )
     return OutgoingMessage(embeds=(embed,), rows=((button,),))
 

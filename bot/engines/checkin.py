@@ -19,7 +19,7 @@ from bot.core.clock import Clock
 from bot.core.engine import ComplianceSource, Engine
 from bot.domain.errors import InputError
 from bot.domain.inputs import number, text
-from bot.domain.lifting import KG_PER_LB, show_weight, to_kg
+from bot.domain.lifting import KG_PER_LB, show_weigh_in, to_kg
 from bot.domain.models import ClientProfile, DailyDrop, Unit
 from bot.engines import lifecycle
 from bot.repo import checkin as repo
@@ -74,7 +74,7 @@ def message(drop: DailyDrop, row: Mapping[str, Any] | None, unit: Unit, closed: 
         fields.append(
             EmbedField(
                 "Weigh-in & sleep ✅",
-                f"{show_weight(float(r['bodyweight_kg']), unit)} · slept {float(r['sleep_hours']):g} h",
+                f"{show_weigh_in(r, unit)} · slept {float(r['sleep_hours']):g} h",
             )
         )
     if row is not None and row["readiness"] is not None:
@@ -84,6 +84,11 @@ def message(drop: DailyDrop, row: Mapping[str, Any] | None, unit: Unit, closed: 
             "Check-in closed."
             if feel_done and body_done
             else f"Missed: not complete by {drop.content['closes']}."
+        )
+    elif feel_done and body_done and row is not None and row["readiness"] is not None:
+        footer = (
+            f"Check-in complete — readiness {float(row['readiness']):.2f} / 5. "
+            f"You can change an answer until {drop.content['closes']}."
         )
     else:
         footer = f"Both parts before {drop.content['closes']}."
@@ -96,9 +101,9 @@ def message(drop: DailyDrop, row: Mapping[str, Any] | None, unit: Unit, closed: 
     )
     rows = ((
         Button("How you feel", FEEL_ID.format(user_id=drop.user_id, day=day),
-               ButtonStyle.success if feel_done else ButtonStyle.primary),
+               ButtonStyle.success if feel_done else ButtonStyle.primary, disabled=closed),
         Button("Weigh-in & sleep", BODY_ID.format(user_id=drop.user_id, day=day),
-               ButtonStyle.success if body_done else ButtonStyle.primary),
+               ButtonStyle.success if body_done else ButtonStyle.primary, disabled=closed),
     ),)  # fmt: skip
     return OutgoingMessage(embeds=(embed,), rows=rows)
 

@@ -107,8 +107,8 @@ def message(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: b
         ids = {"user_id": drop.user_id, "day": drop.local_date, "index": index}
         followed = ButtonStyle.success if status == "followed" else ButtonStyle.secondary
         off_plan = ButtonStyle.danger if status == "off_plan" else ButtonStyle.secondary
-        buttons.append(Button(f"✓ {meal['name']}", FOLLOWED_ID.format(**ids), followed))
-        buttons.append(Button(f"✗ {meal['name']}", OFF_PLAN_ID.format(**ids), off_plan))
+        buttons.append(Button(f"✓ {meal['name']}", FOLLOWED_ID.format(**ids), followed, disabled=closed))
+        buttons.append(Button(f"✗ {meal['name']}", OFF_PLAN_ID.format(**ids), off_plan, disabled=closed))
     rows = tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))  # two meals a row
     return OutgoingMessage(embeds=(embed,), rows=rows)
 

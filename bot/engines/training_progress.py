@@ -39,6 +39,16 @@ class SessionLine:
     missed: int
     prs: int
 
+    @property
+    def state(self) -> str:
+        """How far the session got: "3 of 3 logged" / "1 of 3 logged so far" while it is open,
+        "2 logged, 1 missed" once it closed."""
+        if self.closed:
+            return f"{self.logged} logged, {self.missed} missed"
+        if self.logged >= self.exercises:
+            return f"{self.logged} of {self.exercises} logged"
+        return f"{self.logged} of {self.exercises} logged so far"
+
 
 @dataclass(frozen=True)
 class History:

@@ -85,9 +85,14 @@ SELECT d.user_id, d.local_date AS day, 'checkin' AS engine, 1 AS due,
  WHERE d.engine = 'checkin' AND d.delivered_at IS NOT NULL
    AND d.local_date >= $1 AND d.local_date < $2 {only_clients}
 """
+# Bodyweight as the client typed it, in the unit they typed it in (81.4 kg, 180 lb: no padding
+# zeros, no plate rounding); rows without what was typed fall back to the stored kilos.
 RECENT_LOGS = """
 SELECT timestamp, date, 'checkin' AS engine, status,
-       concat_ws(' · ', 'bodyweight ' || bodyweight_kg || ' kg', 'sleep ' || sleep_hours || ' h',
+       concat_ws(' · ',
+                 'bodyweight ' || coalesce(trim_scale(weight_entered) || ' ' || unit_entered,
+                                           trim_scale(round(bodyweight_kg, 1)) || ' kg'),
+                 'sleep ' || trim_scale(sleep_hours) || ' h',
                  'readiness ' || readiness) AS detail
   FROM checkins WHERE user_id = $1
 """

@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 
 from bot.domain.compliance import DayOutcome
+from bot.domain.lifting import show_weight
+from bot.domain.models import Unit
 
 # Each engine that counts brings its own statement (bot.core.engine.ComplianceSource): per client
 # and local day, what was due and what was done. `{only_clients}` is "" (everyone) or a filter on
@@ -91,7 +93,7 @@ async def prs(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[in
     """Per client: (local date, "Back Squat 102.5 kg × 5") for every PR in [start, end)."""
     found: dict[int, list[tuple[dt.date, str]]] = {}
     for row in await conn.fetch(PRS, start, end):
-        text = f"{row['exercise_name']} {row['weight_kg']:.1f} kg × {row['reps']}"
+        text = f"{row['exercise_name']} {show_weight(row['weight_kg'], Unit.kg)} × {row['reps']}"
         found.setdefault(row["user_id"], []).append((row["date"], text))
     return found
 

@@ -147,6 +147,41 @@ UPDATE jobs
 """
 
 
+# Every engine's per-client jobs of a planning pass in one statement: the due rows carry their
+# engine, and each engine's eligibility rule (as SQL, from bot.repo.eligibility) applies to its
+# own rows. Written from PLAN_CLIENT_JOBS so the two cannot drift apart.
+def plan_all_jobs_sql(rules: dict[str, str]) -> str:
+    cases = " ".join(f"WHEN {_literal(engine)} THEN ({sql})" for engine, sql in rules.items())
+    return (
+        PLAN_CLIENT_JOBS.replace("unnest($2::text[]", "unnest($1::text[], $2::text[]")
+        .replace("AS z(tz, action,", "AS z(engine, tz, action,")
+        .replace("SELECT z.action, c.user_id", "SELECT z.engine, z.action, c.user_id")
+        .replace("{client_filter}", f"CASE z.engine {cases} ELSE false END")
+        .replace("SELECT $1, action, user_id", "SELECT engine, action, user_id")
+    )
+
+
+def _literal(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"{name!r} is not an engine name")
+    return f"'{name}'"
+
+
+async def plan_all_client_jobs(
+    conn: asyncpg.Connection,
+    rules: dict[str, Rule],
+    rows: list[tuple[str, str, str, dt.date, dt.datetime, dt.datetime | None]],
+    now: dt.datetime,
+) -> tuple[int, dt.datetime | None]:
+    """Insert the jobs of `rows` (engine, zone, action, local date, due, deadline) for every
+    client the zone governs that day and the engine's rule selects; (how many were new, the
+    earliest)."""
+    engines, zones, actions, dates, dues, deadlines = (list(col) for col in zip(*rows, strict=True))
+    sql = plan_all_jobs_sql({engine: to_sql(rule) for engine, rule in rules.items()})
+    record = await conn.fetchrow(sql, engines, zones, actions, dates, dues, deadlines, now, None)
+    return record["planned"], record["earliest"]
+
+
 def plan_client_jobs_sql(client_filter: str | None) -> str:
     return PLAN_CLIENT_JOBS.replace("{client_filter}", client_filter or "true")
 
@@ -193,6 +228,28 @@ async def move_watermark(conn: asyncpg.Connection, planner: str, until: dt.datet
 
 async def peek_watermark(conn: asyncpg.Connection, planner: str) -> dt.datetime | None:
     return await conn.fetchval(WATERMARK_PEEK, planner)
+
+
+async def lock_watermarks(conn: asyncpg.Connection, planners: list[str]) -> dict[str, dt.datetime]:
+    """Every listed planner's watermark, locked for the caller's transaction (absent: never ran)."""
+    rows = await conn.fetch(
+        "SELECT planner, planned_until FROM planner_watermarks WHERE planner = ANY($1::text[]) FOR UPDATE",
+        planners,
+    )
+    return {r["planner"]: r["planned_until"] for r in rows}
+
+
+async def move_watermarks(conn: asyncpg.Connection, until: dict[str, dt.datetime]) -> None:
+    await conn.execute(
+        """
+        INSERT INTO planner_watermarks (planner, planned_until)
+        SELECT * FROM unnest($1::text[], $2::timestamptz[])
+        ON CONFLICT (planner) DO UPDATE
+           SET planned_until = GREATEST(planner_watermarks.planned_until, EXCLUDED.planned_until)
+        """,
+        list(until),
+        list(until.values()),
+    )
 
 
 async def hold_watermarks(conn: asyncpg.Connection) -> None:

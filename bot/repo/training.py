@@ -287,9 +287,13 @@ SELECT s.user_id, s.local_date AS day, 'training' AS engine, jsonb_array_length(
   FROM training_sessions s
  WHERE s.delivered_at IS NOT NULL AND s.local_date >= $1 AND s.local_date < $2 {only_clients}
 """
+# The top set as the client typed it (110 kg, 102.5 kg, 225 lb: never "110.0"); rows without
+# what was typed fall back to the stored kilos.
 RECENT_LOGS = """
 SELECT timestamp, date, 'training' AS engine, status,
-       exercise_name || coalesce(' ' || round(weight_kg, 1) || ' kg × ' || reps, '')
+       exercise_name
+         || coalesce(' ' || coalesce(trim_scale(weight_entered) || ' ' || unit_entered,
+                                     trim_scale(round(weight_kg, 1)) || ' kg') || ' × ' || reps, '')
          || CASE WHEN is_pr THEN ' (PR)' ELSE '' END AS detail
   FROM training_logs WHERE user_id = $1
 """

@@ -66,9 +66,7 @@ async def resolve_card(
     return row
 
 
-async def snooze_card(
-    pool: asyncpg.Pool, clock: Clock, *, card_id: int, by: int, until: str
-) -> JobCard:
+async def snooze_card(pool: asyncpg.Pool, clock: Clock, *, card_id: int, by: int, until: str) -> JobCard:
     """Hide a card until a date after today (UTC); returns it as it now is."""
     problems: list[str] = []
     date = parse_date(until, "until", problems)

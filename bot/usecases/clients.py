@@ -22,7 +22,7 @@ from loguru import logger
 from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, RecipientUnreachable, Transport
-from bot.core.engine import EngineRegistry
+from bot.core.engine import ActionKind, EngineRegistry
 from bot.domain.compliance import DayOutcome
 from bot.domain.models import ClientProfile, Job
 from bot.repo import clients, reports
@@ -127,16 +127,37 @@ async def _tell(
     return Told.sent
 
 
-def welcome_message(profile: ClientProfile) -> OutgoingMessage:
+def schedule_lines(profile: ClientProfile, registry: EngineRegistry) -> list[str]:
+    """What a client will be sent and when, as the welcome reads it: each drop whose engine
+    applies to them ("check-in at 05:30"), with its weekdays when it is not every day ("workout
+    at 07:00 on Mon, Wed, Fri"); drops at the same time on the same days share a line ("meals and
+    cardio at 06:00"). Nothing for an engine that applies on none of their days (no meal plan)."""
+    week = [profile.start_date + dt.timedelta(days=n) for n in range(7)]
+    groups: dict[tuple[dt.time, tuple[int, ...]], list[str]] = {}
+    for engine in registry:
+        days = tuple(sorted(d.isoweekday() for d in week if engine.applies.holds(profile, d)))
+        if not days:
+            continue
+        for spec in engine.actions:
+            if spec.kind == ActionKind.drop and spec.previewed:
+                groups.setdefault((spec.at, days), []).append(spec.label)
+    lines = []
+    for (at, days), labels in groups.items():
+        what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        on = "" if len(days) == 7 else f" on {render.weekdays(list(days))}"
+        lines.append(f"{what} at {at:%H:%M}{on}")
+    return lines
+
+
+def welcome_message(profile: ClientProfile, registry: EngineRegistry) -> OutgoingMessage:
+    drops = schedule_lines(profile, registry)
+    lines = [f"Your coach has set you up. Your plan starts {profile.start_date:%A %d %B}."]
+    if drops:
+        lines.append(f"At your local time ({render.zone_label(profile.timezone)}) you get:")
+        lines.extend(f"• {line}" for line in drops)
+    lines.append("Use /today here any time.")
     return OutgoingMessage(
-        embeds=(
-            Embed(
-                title="Welcome to The Regiment",
-                description=f"Your coach has set you up. Your day runs on {profile.timezone} time "
-                f"from {profile.start_date}: check-in at 05:30, meals and cardio at 06:00, training "
-                f"at 07:00 on {render.weekdays(profile.schedule_days)}. Use /today here any time.",
-            ),
-        )
+        embeds=(Embed(title="Welcome to The Regiment", description="\n".join(lines)),),
     )
 
 
@@ -161,9 +182,11 @@ async def add_client(
     user_id: int,
     display_name: str,
     given: coaching.ClientInput,
+    registry: EngineRegistry,
     replan: Replan | None = None,
 ) -> Onboarded:
-    """Onboard a client, plan them, and send the welcome DM."""
+    """Onboard a client, plan them, and send the welcome DM (what it says they will get, and
+    when, comes from `registry`: the engines that apply to them, at the configured times)."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         profile = await coaching.onboard(
@@ -171,7 +194,8 @@ async def add_client(
         )
     if replan is not None:
         await replan(user_id)
-    told = await _tell(pool, transport, clock, user_id, welcome_message(profile), one_off_nonce("w", user_id))
+    welcome = welcome_message(profile, registry)
+    told = await _tell(pool, transport, clock, user_id, welcome, one_off_nonce("w", user_id))
     async with pool.acquire() as conn:
         upcoming = await jobs_repo.next_for_client(conn, user_id)
         profile = await clients.get(conn, user_id) or profile

@@ -30,6 +30,20 @@ def weekdays(days: list[int]) -> str:
     return ", ".join(WEEKDAY_NAMES[d - 1] for d in days) or "none"
 
 
+def zone_label(zone: str) -> str:
+    """A client's zone as people read it: the IANA name ("America/Chicago") or, for a fixed
+    offset, "UTC+05:45" / "UTC−08:00" (a true minus sign); what is not a zone, as stored."""
+    try:
+        name = timezones.canonical_name(zone)
+    except timezones.InvalidTimezone:
+        return zone
+    if name[0] not in "+-":
+        return name
+    if name in ("+00:00", "-00:00"):
+        return "UTC"
+    return f"UTC{'−' if name[0] == '-' else '+'}{name[1:]}"
+
+
 def local_time(instant: dt.datetime, zone: str) -> str:
     try:
         tz = timezones.parse_timezone(zone)

@@ -110,21 +110,23 @@ def workout_messages(
             footer=footer if number == len(parts) else "",
             color=COLOR_CLOSED if closed else COLOR_OPEN,
         )
-        buttons = [_button(session, i, exercises[i], logs.get(exercises[i]["id"])) for i in indices]
+        buttons = [_button(session, i, exercises[i], logs.get(exercises[i]["id"]), closed) for i in indices]
         rows = tuple(tuple(buttons[k : k + _ROW]) for k in range(0, len(buttons), _ROW))
         messages.append(OutgoingMessage(embeds=(embed,), rows=rows))
     return messages
 
 
 def _button(
-    session: TrainingSession, index: int, exercise: dict[str, Any], log: TrainingLog | None
+    session: TrainingSession, index: int, exercise: dict[str, Any], log: TrainingLog | None, closed: bool
 ) -> Button:
+    """The exercise's "Log …" (or, once logged, "Edit …") button; disabled once logging closed."""
     done = log is not None and log.status == "logged"
     verb = "Edit" if done else "Log"
     return Button(
         label=f"{verb} {exercise['name']}"[:80],
         custom_id=custom_ids.WORKOUT_LOG.format(user_id=session.user_id, day=session.local_date, index=index),
         style=ButtonStyle.success if done else ButtonStyle.primary,
+        disabled=closed,
     )
 
 

@@ -208,12 +208,18 @@ async def test_buttons_and_open_modals_survive_a_restart(discord_double, pool, s
 
 
 async def test_after_the_deadline_a_click_says_the_check_in_closed(discord_double, pool, settings) -> None:
+    """At 12:00 the prompt is shown closed, its buttons disabled; when that edit fails, the buttons
+    stay live, and a click on one is refused with when the check-in closed."""
     begin = utc(2026, 5, 4, 5)
     clock = VirtualClock(begin)
     await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin)
     async with running_bot(discord_double, pool, clock, settings):
-        await clock.run_until(utc(2026, 5, 4, 12, 30))
+        await clock.run_until(utc(2026, 5, 4, 6))
         [prompt] = discord_double.dms_to(CLIENT)
+        failed_edit = discord_double.fail_next("PATCH", r"^/channels/\d+/messages/\d+$", 403, 50013)
+        await clock.run_until(utc(2026, 5, 4, 12, 30))
+        assert failed_edit.hits and not prompt.edits
+        assert not any(b.get("disabled") for b in prompt.buttons())
         late = await discord_double.click(CLIENT, prompt, checkin.FEEL_ID.format(user_id=CLIENT, day=MONDAY))
         assert late.response_type == 4 and "closed at 12:00" in (late.content or "")
 

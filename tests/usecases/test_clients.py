@@ -20,35 +20,54 @@ GOOD = ClientInput(timezone="Europe/London", start_date="2026-05-05")
 
 
 async def test_onboarding_bad_input_changes_nothing_and_sends_nothing(
-    pool, clock, transport, replan, snapshot
+    pool, clock, transport, replan, snapshot, registry
 ) -> None:
     before = await snapshot()
     bad = ClientInput(timezone="Mars/Base", start_date="2026-05-01", schedule_days="funday", unit="stone")
     with pytest.raises(InputError) as caught:
         await clients_uc.add_client(
-            pool, transport, clock, user_id=SAM, display_name="Sam", given=bad, replan=replan
+            pool,
+            transport,
+            clock,
+            user_id=SAM,
+            display_name="Sam",
+            given=bad,
+            registry=registry,
+            replan=replan,
         )
     assert len(caught.value.problems) == 4, caught.value.problems
     assert await snapshot() == before
     assert transport.attempts == [] and replan.user_ids == []
 
 
-async def test_onboarding_plans_welcomes_and_remembers_the_dm_channel(pool, clock, transport, replan) -> None:
+async def test_onboarding_plans_welcomes_and_remembers_the_dm_channel(
+    pool, clock, transport, replan, registry
+) -> None:
     added = await clients_uc.add_client(
-        pool, transport, clock, user_id=SAM, display_name="Sam", given=GOOD, replan=replan
+        pool,
+        transport,
+        clock,
+        user_id=SAM,
+        display_name="Sam",
+        given=GOOD,
+        registry=registry,
+        replan=replan,
     )
     assert added.told == clients_uc.Told.sent and replan.user_ids == [SAM]
     [welcome] = transport.to_user(SAM)
     assert welcome.nonce == clients_uc.one_off_nonce("w", SAM)
     assert welcome.message.embeds[0].title == "Welcome to The Regiment"
-    assert "Europe/London time from 2026-05-05" in (welcome.message.embeds[0].description or "")
+    text = welcome.message.embeds[0].description or ""
+    assert "starts Tuesday 05 May" in text and "local time (Europe/London)" in text, text
     # The card shows the profile as it now is: with the DM channel the welcome opened.
     assert added.profile.dm_channel_id == transport.dm_channel_for(SAM)
     async with pool.acquire() as conn:
         stored = await clients.get(conn, SAM)
     assert stored is not None and stored.dm_channel_id == transport.dm_channel_for(SAM)
     with pytest.raises(InputError, match="already a client"):
-        await clients_uc.add_client(pool, transport, clock, user_id=SAM, display_name="Sam", given=GOOD)
+        await clients_uc.add_client(
+            pool, transport, clock, user_id=SAM, display_name="Sam", given=GOOD, registry=registry
+        )
     assert len(transport.to_user(SAM)) == 1
 
 
@@ -60,10 +79,12 @@ async def test_onboarding_plans_welcomes_and_remembers_the_dm_channel(pool, cloc
     ],
 )
 async def test_a_welcome_that_does_not_go_through_is_reported_and_the_client_stays(
-    pool, clock, transport, error, told
+    pool, clock, transport, registry, error, told
 ) -> None:
     transport.fail_next(SAM, error)
-    added = await clients_uc.add_client(pool, transport, clock, user_id=SAM, display_name="Sam", given=GOOD)
+    added = await clients_uc.add_client(
+        pool, transport, clock, user_id=SAM, display_name="Sam", given=GOOD, registry=registry
+    )
     assert added.told == told and added.profile.dm_channel_id is None
     async with pool.acquire() as conn:
         assert await clients.get(conn, SAM) is not None

@@ -25,7 +25,7 @@ async def test_not_a_client_is_told_so_by_every_command(pool, clock, registry, s
     ):
         with pytest.raises(InputError) as caught:
             await call
-        assert str(caught.value) == f"• {self_service.NOT_A_CLIENT}"
+        assert str(caught.value) == self_service.NOT_A_CLIENT  # one problem: a sentence, no bullet
     assert await snapshot() == before
 
 
