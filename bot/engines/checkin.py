@@ -25,7 +25,7 @@ from bot.engines import lifecycle
 from bot.repo import checkin as repo
 from bot.repo import clients
 from bot.repo.drops import drops_of, open_drop
-from bot.views import client_charts, custom_ids
+from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
 NAME = "checkin"
@@ -169,6 +169,8 @@ async def _chart(pool: asyncpg.Pool, profile: ClientProfile, what: str) -> bytes
     if not points:
         raise InputError(f"No {what} logged yet: the chart appears after your first check-in.")
     title = f"{what.capitalize()} — {profile.display_name or profile.user_id}"
+    from bot.views import client_charts  # matplotlib: loaded when a chart is asked for, not by every process
+
     if what == "bodyweight":
         return await asyncio.to_thread(client_charts.bodyweight_chart, title, points, str(profile.unit))
     return await asyncio.to_thread(client_charts.readiness_chart, title, points)
