@@ -64,7 +64,17 @@ async def client_autocomplete(
 
 
 async def zone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Zone names, for anyone (a client's own /timezone)."""
     return [app_commands.Choice(name=z, value=z) for z in timezones.suggest(current)]
+
+
+async def coach_zone_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Zone names in a coach command: nothing for anyone else (autocomplete skips the checks)."""
+    if not is_coach_quietly(interaction):
+        return []
+    return await zone_autocomplete(interaction, current)
 
 
 async def block_autocomplete(

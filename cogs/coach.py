@@ -20,7 +20,13 @@ from bot.usecases import clients as clients_uc
 from bot.usecases import coaching
 from bot.usecases.clients import Told
 from bot.views import client_charts, render
-from cogs.checks import block_autocomplete, client_autocomplete, client_id, coach_only, zone_autocomplete
+from cogs.checks import (
+    block_autocomplete,
+    client_autocomplete,
+    client_id,
+    coach_only,
+    coach_zone_autocomplete,
+)
 
 PER_PAGE = 20
 HEATMAP_DAYS = 28
@@ -54,7 +60,7 @@ class Coach(commands.Cog):
         schedule_days="Training days, e.g. mon,wed,fri",
         unit="kg or lb",
     )
-    @app_commands.autocomplete(timezone=zone_autocomplete, block=block_autocomplete)
+    @app_commands.autocomplete(timezone=coach_zone_autocomplete, block=block_autocomplete)
     @app_commands.choices(
         unit=[app_commands.Choice(name="kg", value="kg"), app_commands.Choice(name="lb", value="lb")]
     )
@@ -93,7 +99,7 @@ class Coach(commands.Cog):
         meal_plan="Meal plan id (none to remove)", cardio_plan="Cardio plan id (none to remove)"
     )
     @app_commands.autocomplete(
-        client=client_autocomplete, timezone=zone_autocomplete, block=block_autocomplete
+        client=client_autocomplete, timezone=coach_zone_autocomplete, block=block_autocomplete
     )
     @app_commands.choices(
         unit=[app_commands.Choice(name="kg", value="kg"), app_commands.Choice(name="lb", value="lb")]

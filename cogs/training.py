@@ -151,6 +151,15 @@ async def progress_reply(interaction: discord.Interaction, profile: ClientProfil
     await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{exercise}.png"))
 
 
+async def coach_exercise_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """In the coach's /training progress: nothing for a non-coach, whatever they typed."""
+    if not is_coach_quietly(interaction):
+        return []
+    return await exercise_autocomplete(interaction, current)
+
+
 class TrainingClient(commands.Cog):
     def __init__(self, bot: Regiment) -> None:
         self.bot = bot
@@ -212,7 +221,7 @@ class TrainingCoach(commands.Cog):
         await reply(interaction, embed=history_embed(found))
 
     @training.command(name="progress", description="A client's progress chart for one exercise")
-    @app_commands.autocomplete(client=client_autocomplete, exercise=exercise_autocomplete)
+    @app_commands.autocomplete(client=client_autocomplete, exercise=coach_exercise_autocomplete)
     @coach_only
     async def client_progress(self, interaction: discord.Interaction, client: str, exercise: str) -> None:
         profile = await progress.client(self.bot.pool, client_id(client))

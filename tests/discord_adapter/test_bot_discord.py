@@ -382,6 +382,20 @@ async def test_non_coaches_get_no_roster_suggestions(discord_double, pool, setti
         assert await discord_double.autocomplete(CLIENT, "client show", typed, guild_id=GUILD) == []
         coach = await discord_double.autocomplete(COACH, "client show", typed, guild_id=GUILD)
         assert [c["value"] for c in coach] == ["5555"]
+        # Zone names and the body charts in coach commands are coach-only too.
+        zone = {"client": "5555", "timezone": "America/Chi"}
+        assert await discord_double.autocomplete(CLIENT, "client edit", zone, guild_id=GUILD) == []
+        assert await discord_double.autocomplete(COACH, "client edit", zone, guild_id=GUILD) != []
+        lifts = {"client": "5555", "exercise": "body"}
+        assert await discord_double.autocomplete(CLIENT, "training progress", lifts, guild_id=GUILD) == []
+        lifts_of_self = {
+            "client": "x",
+            "exercise": "body",
+        }  # not an id: the exercise list is the caller's own
+        assert (
+            await discord_double.autocomplete(CLIENT, "training progress", lifts_of_self, guild_id=GUILD)
+            == []
+        )
 
 
 async def test_a_stale_dm_channel_is_reopened_and_a_refused_payload_alerts(
