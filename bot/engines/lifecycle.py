@@ -74,6 +74,18 @@ class Logbook(Generic[D]):
             raise InputError(f"{self.closed(profile, drop)}{finish}")
         return drop
 
+    def refusal(
+        self, profile: ClientProfile | None, drop: D | None, day: dt.date, now: dt.datetime
+    ) -> InputError:
+        """Why a log that wrote nothing was refused, when the drop is the reason (None: it is not)."""
+        if profile is None:
+            return InputError("You are not a client of The Regiment.")
+        if drop is None or drop.delivered_at is None:
+            return InputError(self.missing_text.format(day=day))
+        if not is_open(drop, now):
+            return InputError(f"{self.closed(profile, drop)}; nothing was written.")
+        raise ValueError("the drop is open: the refusal is the engine's to say")
+
     def closed(self, profile: ClientProfile, drop: D) -> str:
         closes = drop.deadline.astimezone(timezones.parse_timezone(profile.zone_on(drop.local_date)))
         return self.closed_text.format(day=drop.local_date, closes=f"{closes:%H:%M}")

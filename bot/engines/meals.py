@@ -15,16 +15,16 @@ from loguru import logger
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.engine import ComplianceSource, DayTest, Engine
+from bot.domain.drops import is_open
 from bot.domain.eligibility import HasValue
 from bot.domain.errors import InputError
 from bot.domain.inputs import text
 from bot.domain.models import ClientProfile, DailyDrop
 from bot.domain.plans import MealPlan, meal_text
 from bot.engines import lifecycle
-from bot.repo import clients
 from bot.repo import meals as repo
 from bot.repo import plans as plans_repo
-from bot.repo.drops import drops_of, open_drop
+from bot.repo.drops import drops_of, log_on_open, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -135,20 +135,25 @@ async def answer(
     note = text(note, "note", problems, limit=NOTE_MAX) or ""
     if problems:
         raise InputError(problems)
+    status = "followed" if followed else "off_plan"
+    now = clock.now()
+    if index < 0:
+        raise InputError("That meal is not on today's plan.")
     async with pool.acquire() as conn:
-        profile = await clients.get(conn, user_id)
-        if profile is None:
-            raise InputError("You are not a client of The Regiment.")
-        async with conn.transaction():
-            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
-            meals = drop.content["meals"]
-            if not 0 <= index < len(meals):
+        # One statement checks that the meal log is open and writes the answer (then one more
+        # reads the answers back for the message): two round trips from click to reply.
+        profile, drop, written = await log_on_open(
+            conn, NAME, user_id, day, now, repo.ANSWER_ON_OPEN, index, status, note or None
+        )
+        if not written:
+            if profile is not None and drop is not None and is_open(drop, now):
                 raise InputError("That meal is not on today's plan.")
-            status = "followed" if followed else "off_plan"
-            await repo.answer_meal(conn, drop, index, meals[index]["name"], status, note or None, clock.now())
+            raise LOGBOOK.refusal(profile, drop, day, now)
+        assert profile is not None and drop is not None
         messages = await render(conn, drop, profile, False)
+    meal = drop.content["meals"][index]["name"]
     logger.debug("meal {} of {} on {}: {}", index, user_id, day, status)
-    return Answered(drop, meals[index]["name"], status, messages)
+    return Answered(drop, meal, status, messages)
 
 
 def day_line(row: Mapping[str, Any]) -> str | None:

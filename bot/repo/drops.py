@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from bot.domain.models import DailyDrop
+from bot.domain.models import ClientProfile, DailyDrop
 from bot.repo import jobs
 
 D = TypeVar("D")
@@ -87,6 +87,37 @@ async def open_drop(
     close job (engine "close" at the deadline) exists afterwards either way."""
     row = await conn.fetchrow(OPEN, user_id, day, engine, content, deadline, now)
     return DailyDrop.from_row(row), bool(row["fresh"])
+
+
+# A log in one statement: the client, the day's drop, and the engine's write `{write}`, which
+# reads the drop from `ok` (present only while it is open: delivered, not closed, before its
+# deadline at $4) and RETURNs one row per row it wrote. Its own parameters start at $5.
+LOG_ON_OPEN = """
+WITH c AS (SELECT * FROM client_profiles WHERE user_id = $1),
+d AS (SELECT * FROM daily_drops WHERE user_id = $1 AND local_date = $2 AND engine = $3),
+ok AS (SELECT * FROM d WHERE delivered_at IS NOT NULL AND closed_at IS NULL AND deadline > $4),
+written AS (
+    {write}
+)
+SELECT (SELECT to_jsonb(c) FROM c) AS client, (SELECT to_jsonb(d) FROM d) AS drop,
+       (SELECT count(*) FROM written) AS written
+"""
+
+
+async def log_on_open(
+    conn: asyncpg.Connection,
+    engine: str,
+    user_id: int,
+    day: dt.date,
+    now: dt.datetime,
+    write_sql: str,
+    *args: Any,
+) -> tuple[ClientProfile | None, DailyDrop | None, int]:
+    """(the client, the day's drop, how many rows the write wrote): one round trip."""
+    row = await conn.fetchrow(LOG_ON_OPEN.replace("{write}", write_sql), user_id, day, engine, now, *args)
+    client = None if row["client"] is None else ClientProfile.model_validate(row["client"])
+    drop = None if row["drop"] is None else DailyDrop.model_validate(row["drop"])
+    return client, drop, int(row["written"])
 
 
 async def record_delivery(

@@ -14,6 +14,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (user_id, date, meal_index) DO UPDATE
    SET status = EXCLUDED.status, note = EXCLUDED.note, timestamp = EXCLUDED.timestamp
 """
+# A meal's answer, written only while the drop is open (see bot.repo.drops.LOG_ON_OPEN):
+# $5 the meal's index, $6 followed / off_plan, $7 the note.
+ANSWER_ON_OPEN = """
+INSERT INTO meal_logs (user_id, date, meal_index, meal_name, status, note, timestamp, drop_id)
+SELECT ok.user_id, ok.local_date, $5::int, ok.content->'meals'->$5::int->>'name', $6, $7, $4, ok.id
+  FROM ok WHERE $5::int < jsonb_array_length(ok.content->'meals')
+ON CONFLICT (user_id, date, meal_index) DO UPDATE
+   SET status = EXCLUDED.status, note = EXCLUDED.note, timestamp = EXCLUDED.timestamp
+RETURNING 1
+"""
 MEALS_OF = "SELECT * FROM meal_logs WHERE drop_id = $1 ORDER BY meal_index"
 MEALS_MISSED = """
 INSERT INTO meal_logs (user_id, date, meal_index, meal_name, status, timestamp, drop_id)
