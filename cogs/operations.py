@@ -13,6 +13,7 @@ from bot.discord_adapter.interactions import reply
 from bot.usecases import cards as cards_uc
 from bot.usecases import reports as reports_uc
 from bot.usecases import triggers as triggers_uc
+from bot.views.schedule import preview_lines
 from cogs.checks import client_autocomplete, client_id, coach_only, is_coach_quietly
 
 PAGE = 10
@@ -136,9 +137,7 @@ class Operations(commands.Cog):
             self.bot.pool, self.bot.registry, self.bot.clock, user_id=client_id(client), days=days
         )
         profile = found.profile
-        lines = [
-            f"`{r.local:%a %d %b %H:%M %Z}` · `{r.at_utc:%H:%M} UTC` — {r.label}" for r in found.runs[:40]
-        ]
+        lines = preview_lines(found.runs)
         title = f"Next runs — {profile.display_name or profile.user_id} ({profile.timezone})"
         await reply(
             interaction, embed=discord.Embed(title=title, description="\n".join(lines) or "Nothing planned.")

@@ -26,9 +26,11 @@ import asyncpg
 from loguru import logger
 
 from bot.config import Settings
+from bot.core import alert_buffer
 from bot.core.clock import Clock
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
 from bot.core.engine import ActionKind, EngineRegistry, JobContext, NotYet
+from bot.domain import timezones
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.repo import alerts, cards, clients
 from bot.repo import jobs as jobs_repo
@@ -236,7 +238,7 @@ class Dispatcher:
             return
         if job.attempts > self.settings.retry_max + 1:
             # Its workers kept dying mid-run (each reclaim counts): stop here, and say so.
-            await self._give_up(job, "its worker stopped before recording an outcome, every time")
+            await self._give_up(job, client, "its worker stopped before recording an outcome, every time")
             return
         if job.user_id is not None:
             if client is None:
@@ -261,15 +263,15 @@ class Dispatcher:
             await self._unreachable(job, exc)
         except PermanentDeliveryError as exc:
             log.warning("permanent failure: {}", exc)
-            await self._failed(job, str(exc))
+            await self._failed(job, client, exc)
         except TransientDeliveryError as exc:
-            await self._transient(job, f"delivery: {exc}")
+            await self._transient(job, client, f"delivery: {exc}", exc)
         except NotYet as exc:
-            await self._transient(job, f"not yet: {exc}")
+            await self._transient(job, client, f"not yet: {exc}", exc)
         except Exception as exc:
             # Seed 000: "Engine run failure → log error, add to retry queue".
             log.exception("handler failed")
-            await self._transient(job, f"{type(exc).__name__}: {exc}")
+            await self._transient(job, client, f"{type(exc).__name__}: {exc}", exc)
         else:
             await self._finish(job, outcome.status, result=outcome.detail or None)
 
@@ -288,7 +290,7 @@ class Dispatcher:
         else:
             self._log.warning("{}: lease lost before recording {}", job.key, status)
 
-    async def _transient(self, job: Job, error: str) -> None:
+    async def _transient(self, job: Job, client: ClientProfile | None, error: str, exc: Exception) -> None:
         now = self.clock.now()
         retries_done = job.attempts - 1
         delay = dt.timedelta(
@@ -300,24 +302,55 @@ class Dispatcher:
                 await jobs_repo.retry_at(conn, job, when, error, now)
             self._log.info("{}: attempt {} failed ({}); retry at {}", job.key, job.attempts, error, when)
             return
-        await self._give_up(job, error)
+        await self._give_up(job, client, error, exc)
 
-    async def _give_up(self, job: Job, error: str) -> None:
-        """`dead`, with exactly one alert for the coaches (seed: retry 3x → escalate)."""
-        message = (
-            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} "
-            f"gave up after {job.attempts} attempts: {error}"
+    async def _give_up(
+        self, job: Job, client: ClientProfile | None, error: str, exc: Exception | None = None
+    ) -> None:
+        """`dead`, with exactly one alert for the coaches (seed: retry 3x → escalate). `exc` is
+        the last failure; None when the job's workers kept dying."""
+        spec = self.registry.spec(job.engine, job.action)
+        message = alert_buffer.dead_alert(
+            job,
+            client,
+            label=self.registry.action_label(job.engine, job.action),
+            kind=spec.kind if spec is not None else None,
+            exc=exc,
+            now=self.clock.now(),
+            can_trigger=self._can_trigger(job, client),
         )
         await self._finish_with_alert(job, JobStatus.dead, "job_dead", error, message)
         self._log.error("{}: dead after {} attempts: {}", job.key, job.attempts, error)
 
-    async def _failed(self, job: Job, error: str) -> None:
+    async def _failed(self, job: Job, client: ClientProfile | None, exc: PermanentDeliveryError) -> None:
         """A permanent failure (a payload Discord refused, a missing channel): no retry can help,
         so a coach must hear about it rather than the delivery vanishing."""
-        message = (
-            f"{job.engine}.{job.action} for {job.user_id or 'everyone'} on {job.local_date} failed: {error}"
+        spec = self.registry.spec(job.engine, job.action)
+        message = alert_buffer.failed_alert(
+            job,
+            client,
+            label=self.registry.action_label(job.engine, job.action),
+            kind=spec.kind if spec is not None else None,
+            exc=exc,
         )
-        await self._finish_with_alert(job, JobStatus.failed, "job_failed", error, message)
+        await self._finish_with_alert(job, JobStatus.failed, "job_failed", str(exc), message)
+
+    def _can_trigger(self, job: Job, client: ClientProfile | None) -> bool:
+        """Whether /trigger could still send this job: a triggerable drop of the client's today,
+        before its deadline (what the /trigger use case checks)."""
+        if client is None or job.user_id is None:
+            return False
+        spec = self.registry.spec(job.engine, job.action)
+        if spec is None or all(s.name != spec.name for s in self.registry.triggerable()):
+            return False
+        now = self.clock.now()
+        if job.deadline is not None and now >= job.deadline:
+            return False
+        try:
+            today = timezones.local_date(timezones.parse_timezone(client.zone_on(job.local_date)), now)
+        except timezones.InvalidTimezone:
+            return False
+        return today == job.local_date
 
     async def _finish_with_alert(
         self, job: Job, status: JobStatus, kind: str, error: str, message: str

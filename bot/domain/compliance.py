@@ -105,19 +105,24 @@ def window_rates(outcomes: Iterable[DayOutcome], today: dt.date, days: int) -> d
     return rates(outcomes, today - dt.timedelta(days=days), today)
 
 
-def streak(outcomes: Iterable[DayOutcome], today: dt.date) -> int:
-    """Consecutive fully compliant days counting back from yesterday.
+def streak(outcomes: Iterable[DayOutcome], today: dt.date, *, include_today_if_complete: bool = False) -> int:
+    """Consecutive fully compliant days counting back from yesterday; with
+    `include_today_if_complete`, from today when today is already fully logged (what a client
+    reads mid-day), else still from yesterday: today is not over, so it never breaks a streak.
 
     Days with nothing due and paused days are stepped over: a rest day or a holiday the coach
     agreed to should not cost a client the streak they built.
     """
     days = _days(outcomes)
+    last = today + _ONE_DAY if include_today_if_complete else today
     count = 0
-    for day in sorted((d for d in days if d < today), reverse=True):
+    for day in sorted((d for d in days if d < last), reverse=True):
         summary = days[day]
         if summary.due == 0:
             continue
         if not summary.complete:
+            if day == today:
+                continue  # not over yet: it counts once complete, and cannot cost anything before
             break
         count += 1
     return count

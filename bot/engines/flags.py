@@ -19,7 +19,7 @@ import asyncpg
 from bot.config import Settings
 from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
 from bot.domain import timezones
-from bot.domain.compliance import OVERALL, streak, window_rates
+from bot.domain.compliance import OVERALL, Rate, streak, window_rates
 from bot.domain.flag_rules import (
     CardDraft,
     ClientWeek,
@@ -66,10 +66,20 @@ def thresholds(settings: Settings, registry: EngineRegistry) -> FlagThresholds:
 
 @dataclass(frozen=True)
 class ScanResult:
-    weeks: list[ClientWeek]
+    weeks: list[ClientWeek]  # every client on the roster
     raised: list[tuple[ClientProfile, CardDraft]]
     honors: list[HonorsEntry]
-    roster_pct: float | None
+    roster: list[Rate]  # each unpaused client's overall rate over the last 7 local days
+
+    @property
+    def clients_due(self) -> int:
+        """The clients who had anything due: the only ones the roster percentage is about."""
+        return sum(1 for rate in self.roster if rate.due)
+
+    @property
+    def roster_pct(self) -> float | None:
+        """Items done ÷ items due over the clients with something due; None when nothing was."""
+        return sum(self.roster, Rate(0, 0)).pct
 
 
 async def scan(
@@ -135,8 +145,7 @@ async def scan(
     }
     board = honors(weeks, streaks, {u: p for u, p in prs.items() if p}, paused, opted_out)
     overall = [window_rates(w.outcomes, w.week_end, 7)[OVERALL] for w in weeks if w.user_id not in paused]
-    done, due = sum(r.done for r in overall), sum(r.due for r in overall)
-    return ScanResult(weeks, raised, board, 100.0 * done / due if due else None)
+    return ScanResult(weeks, raised, board, overall)
 
 
 def _streak(week: ClientWeek) -> int:
@@ -144,13 +153,21 @@ def _streak(week: ClientWeek) -> int:
 
 
 def summary_message(result: ScanResult, raised: list[tuple[str, int, str, str]], key: str) -> OutgoingMessage:
-    """The coaches' weekly summary: the week's cards by urgency, and roster compliance."""
+    """The coaches' weekly summary: the cards by urgency (the week's, and every other card still
+    open, such as a time zone the planner flagged), and roster compliance over the clients who had
+    something due: "50% across 7 clients" when five of them had nothing due would misread."""
     lines = [f"**{name}** — {summary}"[:300] for name, _, _, summary in raised[:30]]
     if len(raised) > 30:
         lines.append(f"… and {len(raised) - 30} more: /cards list")
-    roster = f"{result.roster_pct:.0f}%" if result.roster_pct is not None else "nothing due"
+    on_roster = f"{len(result.weeks)} on the roster"
+    if result.roster_pct is None:
+        roster = f"Nothing due ({on_roster})"
+    else:
+        due = result.clients_due
+        who = "the 1 client" if due == 1 else f"the {due} clients"
+        roster = f"{result.roster_pct:.0f}% across {who} with something due ({on_roster})"
     fields = (
-        EmbedField("Roster compliance (last 7 days)", f"{roster} across {len(result.weeks)} clients"),
+        EmbedField("Roster compliance (last 7 days)", roster),
         EmbedField("Honors", f"{len(result.honors)} entries on the board"),
     )
     return OutgoingMessage(
@@ -201,9 +218,9 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
     async with ctx.pool.acquire() as conn:
         async with conn.transaction():
             result = await scan(conn, ctx.registry, ctx.settings, key, ctx.now())
-        # The summary lists the week's cards, not only those this attempt opened: a retry after
-        # a failed post must not report "no new cards".
-        week_cards = await cards.of_week(conn, key)
+        # The summary lists the week's cards, not only those this attempt opened (a retry after
+        # a failed post must not report "no new cards"), and every card still open.
+        week_cards = await cards.open_or_of_week(conn, key, ctx.now().date())
     raised = [(c.display_name or str(c.user_id), c.urgency, c.kind, c.summary) for c in week_cards]
     # Nonces from the job: a retry re-sends the same posts, which Discord deduplicates.
     if ctx.settings.coach_channel_id is not None:

@@ -9,9 +9,16 @@ import asyncpg
 
 from bot.domain.models import JobCard
 
+# Card numbers are what coaches type (/cards resolve card:12), so they stay dense. The same card
+# is raised again on every planning tick and every retry; `INSERT … VALUES … ON CONFLICT DO
+# NOTHING` would draw an id from the sequence each time before finding the conflict (#1, then #31).
+# NOT EXISTS skips the insert, and so the id, when the card is already there. ON CONFLICT stays as
+# the guard against two workers raising the same new card at once: the loser of that race still
+# burns one number, which is the only gap left.
 RAISE = """
 INSERT INTO job_cards (kind, user_id, dedupe_key, urgency, summary, details, opened_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT $1::text, $2::bigint, $3::text, $4::smallint, $5::text, $6::jsonb, $7::timestamptz
+ WHERE NOT EXISTS (SELECT 1 FROM job_cards WHERE dedupe_key = $3)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
@@ -124,12 +131,29 @@ OF_WEEK = """
 SELECT c.*, p.display_name FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
  WHERE c.details->>'week' = $1 ORDER BY c.urgency, c.kind, lower(p.display_name), c.user_id
 """
+# The weekly summary: the week's cards (whatever became of them) and every card still open from
+# before or raised outside the scan (unreachable, invalid_timezone, invalid_block carry no week).
+# "Open" as in LIST: a snoozed card whose date has come counts as open again.
+OPEN_OR_OF_WEEK = """
+SELECT c.*, p.display_name,
+       CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= $2 THEN 'open' ELSE c.status END AS state
+  FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
+ WHERE c.details->>'week' = $1
+    OR c.status = 'open'
+    OR (c.status = 'snoozed' AND c.snoozed_until <= $2)
+ ORDER BY c.urgency, c.kind, lower(p.display_name), c.user_id, c.id
+"""
 UNANNOUNCED = "SELECT id FROM job_cards WHERE dedupe_key = $1 AND announced_at IS NULL"
 MARK_ANNOUNCED = "UPDATE job_cards SET announced_at = $2 WHERE dedupe_key = $1 AND announced_at IS NULL"
 
 
 async def of_week(conn: asyncpg.Connection, week: str) -> list[JobCard]:
     return [JobCard.from_row(r) for r in await conn.fetch(OF_WEEK, week)]
+
+
+async def open_or_of_week(conn: asyncpg.Connection, week: str, today: dt.date) -> list[JobCard]:
+    """The cards the weekly summary counts: this week's, and every other card open `today`."""
+    return [JobCard.from_row(r) for r in await conn.fetch(OPEN_OR_OF_WEEK, week, today)]
 
 
 async def unannounced(conn: asyncpg.Connection, dedupe_key: str) -> int | None:

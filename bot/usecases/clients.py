@@ -229,7 +229,11 @@ async def show_client(
         upcoming = await jobs_repo.next_for_client(conn, user_id)
         today = coaching.client_today(profile, now)
         start = today - dt.timedelta(days=OVERVIEW_DAYS)
-        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, today, [user_id])
+        # Up to and including today (rates still end yesterday; a fully logged today counts for the
+        # streak, as on the client's own /stats).
+        found = await compliance_repo.outcomes(
+            conn, registry.outcome_sources(), start, today + dt.timedelta(days=1), [user_id]
+        )
         last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
     return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last)
 

@@ -35,7 +35,7 @@ class Today:
 @dataclass(frozen=True)
 class Stats:
     profile: ClientProfile
-    outcomes: list[DayOutcome]  # the last 90 local days
+    outcomes: list[DayOutcome]  # the last 90 local days, and today so far
     today: dt.date
 
 
@@ -67,7 +67,8 @@ async def stats(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user
         profile = await _client(conn, user_id)
         day = coaching.client_today(profile, clock.now())
         start = day - dt.timedelta(days=STATS_DAYS)
-        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, day, [user_id])
+        end = day + dt.timedelta(days=1)  # today so far too: rates leave it out, the streak does not
+        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, end, [user_id])
     return Stats(profile, found.get(user_id, []), day)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from bot.domain import timezones
-from bot.domain.compliance import OVERALL, DayOutcome, streak, window_rates
+from bot.domain.compliance import OVERALL, DayOutcome, rates, streak, window_rates
 from bot.domain.models import ClientProfile, Job
 from bot.usecases.coaching import client_today
 from bot.views.messages import Embed, EmbedField
@@ -128,7 +128,14 @@ def today_card(
     today = client_today(profile, now)
     if not profile.active_on(today):
         why = "you are paused" if profile.paused_on(today) else f"your plan starts {profile.start_date}"
-        return Embed(title=f"Today, {today:%A %d %B}", description=f"Nothing today: {why}.")
+        if not done:
+            return Embed(title=f"Today, {today:%A %d %B}", description=f"Nothing today: {why}.")
+        # Paused mid-day: what was logged before still counts, so it is shown.
+        return Embed(
+            title=f"Today, {today:%A %d %B}",
+            description=f"Nothing more today: {why}.",
+            fields=(EmbedField("Logged so far", "\n".join(done)),),
+        )
     schedule = []
     for job in jobs:
         if job.action != "drop":
@@ -152,17 +159,18 @@ def compliance_lines(
     outcomes: list[DayOutcome], today: dt.date, labels: Mapping[str, str]
 ) -> tuple[list[str], int]:
     """7/30/90-day rates per engine (`labels`: name -> label, in display order) and overall
-    (days before today), and the current streak."""
+    (days before today: today is not over), and the current streak, which counts today once it
+    is fully logged (when `outcomes` reach today)."""
     windows = {days: window_rates(outcomes, today, days) for days in (7, 30, 90)}
     lines = []
     for engine, name in (*labels.items(), (OVERALL, "overall")):
         cells = []
-        for rates in windows.values():
-            rate = rates.get(engine)
+        for window in windows.values():
+            rate = window.get(engine)
             cells.append(f"{rate.pct:.0f}%" if rate is not None and rate.pct is not None else "—")
         if any(c != "—" for c in cells):
             lines.append(f"{name:<9} {' · '.join(cells)}")
-    return lines, streak(outcomes, today)
+    return lines, streak(outcomes, today, include_today_if_complete=True)
 
 
 def compliance_table(lines: list[str]) -> str:
@@ -172,10 +180,16 @@ def compliance_table(lines: list[str]) -> str:
 
 
 def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date, labels: Mapping[str, str]) -> Embed:
+    """The client's /stats: rates over whole days, today so far, and the streak (`outcomes` reach
+    today)."""
     lines, current = compliance_lines(outcomes, today, labels)
+    so_far = rates(outcomes, today, today + dt.timedelta(days=1))[OVERALL]  # what was sent so far
+    fields = []
+    if so_far.due:
+        fields.append(EmbedField("Today so far", f"{so_far.done}/{so_far.due} done"))
+    table = compliance_table(lines)
+    if not lines and so_far.due:  # day one: no whole day yet, but something was sent
+        table = "Rates count whole days: yours start tomorrow, once today is over."
     days = f"{current} fully compliant day{'s' if current != 1 else ''} in a row"
-    return Embed(
-        title=f"Compliance — {name}",
-        description=compliance_table(lines),
-        fields=(EmbedField("Streak", days),),
-    )
+    fields.append(EmbedField("Streak", days))
+    return Embed(title=f"Compliance — {name}", description=table, fields=tuple(fields))

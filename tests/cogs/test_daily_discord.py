@@ -152,3 +152,74 @@ async def test_coach_imports_plans_by_attachment_and_assigns_them(discord_double
         assert "cardio plan: no cardio plan 'nope' has been imported" in (unknown.content or "")
         await clock.run_until(utc(2026, 5, 4, 6, 30))
     assert any(m.embeds[0]["title"] == "Meals — Monday 04 May" for m in discord_double.dms_to(CLIENT))
+
+
+async def test_stats_on_day_one_counts_a_fully_logged_day(discord_double, pool, settings) -> None:
+    """Issue 13: after a fully logged first day /stats said "Nothing was due yet" and a 0-day
+    streak: today was not even read. Rates stay over whole days; today shows as so far."""
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    await store_plans(pool, begin, SIX_MEALS)
+    await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, meal_plan_id="six")
+    ids = {"user_id": CLIENT, "day": MONDAY}
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 6, 30))
+        by_title = {m.embeds[0]["title"].split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
+        await discord_double.submit_modal(
+            CLIENT, checkin.FEEL_MODAL_ID.format(**ids),
+            {"energy": ["4"], "mood": ["4"], "stress": ["2"], "soreness": ["1"], "note": ""},
+        )  # fmt: skip
+        await discord_double.submit_modal(
+            CLIENT, checkin.BODY_MODAL_ID.format(**ids), {"bodyweight": "81,4", "sleep": "7.5"}
+        )
+        for index in range(6):
+            await discord_double.click(
+                CLIENT, by_title["Meals"], meals.FOLLOWED_ID.format(**ids, index=index)
+            )
+        stats = await discord_double.slash(CLIENT, "stats")
+        embed = stats.embeds[0]
+        assert embed["description"] == "Rates count whole days: yours start tomorrow, once today is over."
+        assert {f["name"]: f["value"] for f in embed["fields"]} == {
+            "Today so far": "7/7 done",
+            "Streak": "1 fully compliant day in a row",
+        }
+        # The next morning Monday is a whole day: it is in the rates, and today has not begun.
+        await clock.run_until(utc(2026, 5, 5, 6, 30))
+        next_day = (await discord_double.slash(CLIENT, "stats")).embeds[0]
+        assert "overall   100% · 100% · 100%" in next_day["description"]
+        assert {f["name"]: f["value"] for f in next_day["fields"]} == {
+            "Today so far": "0/7 done",
+            "Streak": "1 fully compliant day in a row",
+        }
+
+
+async def test_today_after_a_mid_day_pause_shows_what_was_logged(discord_double, pool, settings) -> None:
+    """Issue 13: /today after a mid-day pause said "Nothing today: you are paused" though meals
+    had been answered."""
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    await store_plans(pool, begin, SIX_MEALS)
+    await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, meal_plan_id="six")
+    ids = {"user_id": CLIENT, "day": MONDAY}
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 6, 30))
+        by_title = {m.embeds[0]["title"].split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
+        for index in range(2):
+            await discord_double.click(
+                CLIENT, by_title["Meals"], meals.FOLLOWED_ID.format(**ids, index=index)
+            )
+        await clock.run_until(utc(2026, 5, 4, 13))
+        paused = await discord_double.slash(
+            COACH, "pause", {"client": str(CLIENT), "until": "2026-05-07"}, guild_id=GUILD
+        )
+        [answer] = await paused.wait_followups(1)
+        assert "paused until 2026-05-07" in answer.content
+        today = await discord_double.slash(CLIENT, "today")
+        embed = today.embeds[0]
+        assert embed["title"] == "Today, Monday 04 May"
+        assert embed["description"] == "Nothing more today: you are paused."
+        assert [(f["name"], f["value"]) for f in embed["fields"]] == [
+            ("Logged so far", "check-in: missed ❌\nmeals: 2/6 answered")  # the check-in closed at 12:00
+        ]

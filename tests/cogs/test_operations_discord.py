@@ -61,7 +61,37 @@ async def test_schedule_preview_across_a_dst_change(discord_double, pool, settin
     assert "`Sun 08 Mar 07:00 EDT` · `11:00 UTC` — workout" in text
     assert "`Mon 09 Mar 05:30 EDT` · `09:30 UTC` — check-in" in text
     assert "`Sat 07 Mar 12:00 EST` · `17:00 UTC` — check-in closes" in text
+    assert "`Sun 08 Mar 22:00 EDT` · `02:00 UTC Mon 09 Mar` — workout closes" in text  # the next UTC day
     assert "Sat 07 Mar 07:00" not in text  # Saturday is not a training day, and 07:00 has passed
+
+
+async def test_schedule_preview_says_which_day_it_is_in_utc_across_midnight(
+    discord_double, pool, settings
+) -> None:
+    # 22:00 in Chicago is 04:00 UTC the next day; 05:30 in Kathmandu is 23:45 UTC the day before.
+    # A bare "04:00 UTC" next to "Sat 07 Mar" reads as Saturday: the UTC date is written when it is
+    # not the local one, and only then.
+    settings = settings.model_copy(update={"checkin_deadline_at": dt.time(22, 0)})
+    clock = VirtualClock(utc(2026, 3, 7, 12))  # 06:00 in Chicago, 17:45 in Kathmandu
+    other = CLIENT + 100
+    await add_client(pool, discord_double, CLIENT, "America/Chicago", dt.date(2026, 3, 1), clock.now())
+    await add_client(pool, discord_double, other, "Asia/Kathmandu", dt.date(2026, 3, 1), clock.now())
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        chicago, kathmandu = [
+            (
+                await discord_double.slash(
+                    COACH, "schedule preview", {"client": str(user), "days": 1}, guild_id=GUILD
+                )
+            ).embeds[0]["description"]
+            for user in (CLIENT, other)
+        ]
+    assert "`Sat 07 Mar 22:00 CST` · `04:00 UTC Sun 08 Mar` — check-in closes" in chicago
+    assert "`Sun 08 Mar 05:30 CDT` · `10:30 UTC` — check-in\n" in chicago  # the same day: no date
+    assert "`Sun 08 Mar 22:00 CDT` · `03:00 UTC Mon 09 Mar` — check-in closes" in chicago
+    assert "`Sun 08 Mar 05:30 UTC+05:45` · `23:45 UTC Sat 07 Mar` — check-in" in kathmandu
+    assert "`Sat 07 Mar 22:00 UTC+05:45` · `16:15 UTC` — check-in closes" in kathmandu
+    assert "+0545" not in kathmandu  # a zone is a name or UTC+05:45, never a bare offset
 
 
 async def test_cards_deliveries_logs_stats_and_honors(discord_double, pool, settings) -> None:

@@ -14,6 +14,7 @@ from bot_harness import (
     ALERT_CHANNEL,
     CLIENT,
     COACH,
+    COACH_CHANNEL,
     GUILD,
     add_client,
     running_bot,
@@ -366,11 +367,60 @@ async def test_dead_jobs_reach_the_alert_channel_in_one_batch(discord_double, po
     [posted] = discord_double.channel_messages(ALERT_CHANNEL)
     assert posted.embeds[0]["title"] == "3 delivery alerts"
     assert all(
-        f"for {u} on 2026-05-04 gave up after 4 attempts" in posted.embeds[0]["description"]
+        f"**client{u}** (<@{u}>) — Monday 04 May's check-in could not be delivered"
+        in posted.embeds[0]["description"]
         for u in (6101, 6102, 6103)
     )
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM alerts WHERE posted_at IS NULL") == 0
+
+
+async def test_a_drop_that_fails_for_good_alerts_coaches_by_name_in_words(
+    discord_double, pool, settings
+) -> None:
+    """Issue 13: the alert names the client (display name and mention), says in words what
+    failed and when, and what the coach can do; no raw id outside the mention, no jargon."""
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    user = 6301
+    await add_client(pool, discord_double, user, "UTC", MONDAY, begin)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE client_profiles SET display_name = 'Dana Reyes' WHERE user_id = $1", user)
+    # Every DM send to them is a server error (503: discord.py does not retry it itself).
+    discord_double.fail_next(
+        "POST", rf"^/channels/{discord_double.dm_channel_id(user)}/messages$", 503, times=100
+    )
+    async with running_bot(discord_double, pool, clock, settings):
+        await clock.run_until(utc(2026, 5, 4, 6, 30))
+    [job] = await checkin_drops(pool)
+    assert job.status == "dead" and job.attempts == 4
+    [posted] = discord_double.channel_messages(ALERT_CHANNEL)
+    assert posted.embeds[0]["title"] == "1 delivery alert"
+    text = posted.embeds[0]["description"]
+    assert f"**Dana Reyes** (<@{user}>)" in text
+    assert (
+        "Monday 04 May's check-in could not be delivered: Discord kept answering with a server "
+        "error (4 tries over 35 minutes)" in text
+    )
+    assert "It will not be retried; send it with /trigger if it still matters today." in text
+    assert str(user) not in text.replace(f"<@{user}>", "")
+    for jargon in ("job_dead", "checkin", "2026-05-04", "503", "attempts", "delivery:", "`"):
+        assert jargon not in text, jargon
+
+
+async def test_a_weekly_scan_that_cannot_post_names_what_it_was(discord_double, pool, settings) -> None:
+    sunday = utc(2026, 5, 10, 21)
+    clock = VirtualClock(sunday)
+    discord_double.fail_next("POST", rf"^/channels/{COACH_CHANNEL}/messages$", 503, times=100)
+    async with running_bot(discord_double, pool, clock, settings):
+        await clock.run_until(utc(2026, 5, 10, 23, 30))
+    assert len([j for j in await all_jobs(pool) if j.user_id is None and j.status == "dead"]) == 1
+    [posted] = discord_double.channel_messages(ALERT_CHANNEL)
+    text = posted.embeds[0]["description"]
+    assert text.startswith("• The weekly flag scan of Sunday 10 May could not be posted:"), text
+    assert "Discord kept answering with a server error (4 tries over 35 minutes)" in text
+    assert "It will not be retried" in text
+    assert "<@" not in text and "job_dead" not in text and "None" not in text
 
 
 async def test_non_coaches_get_no_roster_suggestions(discord_double, pool, settings) -> None:
@@ -418,4 +468,7 @@ async def test_a_stale_dm_channel_is_reopened_and_a_refused_payload_alerts(
     ]
     assert failed[0].status == "failed" and failed[0].attempts == 1
     [posted] = discord_double.channel_messages(ALERT_CHANNEL)
-    assert "for 6201 on 2026-05-04 failed" in posted.embeds[0]["description"]
+    text = posted.embeds[0]["description"]
+    assert "**client6201** (<@6201>) — Monday 04 May's check-in could not be delivered" in text
+    assert "Discord refused the message as invalid" in text and "not retried" in text
+    assert "50035" not in text and "job_failed" not in text

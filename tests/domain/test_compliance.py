@@ -111,6 +111,26 @@ def test_a_partial_day_breaks_the_streak() -> None:
     assert streak([*full_day(0), *partial, *full_day(2)], d(3)) == 1
 
 
+def test_a_fully_logged_today_counts_for_the_streak_only_when_asked() -> None:
+    """Issue 13: /stats on day one said a 0-day streak after a fully logged day. What a client
+    reads counts today once complete; the flag scan (the default) looks at complete days only."""
+    two_full = [*full_day(0), *full_day(1)]
+    assert streak(two_full, d(1)) == 1  # complete days only: yesterday
+    assert streak(two_full, d(1), include_today_if_complete=True) == 2
+    assert streak(full_day(0), d(0), include_today_if_complete=True) == 1  # day one, all logged
+    assert streak(full_day(0), d(0)) == 0
+    # Today not complete yet: not over, so it costs nothing and the streak counts from yesterday.
+    assert streak([*full_day(0), *missed_day(1)], d(1), include_today_if_complete=True) == 1
+    partial_today = [*full_day(0), *full_day(1)[:3], DayOutcome(d(1), "training", 5, 4)]
+    assert streak(partial_today, d(1), include_today_if_complete=True) == 1
+    # A missed yesterday still breaks it: a complete today starts a new streak of one.
+    assert streak([*full_day(0), *missed_day(1), *full_day(2)], d(2), include_today_if_complete=True) == 1
+    # A paused or rest today is stepped over, as any other day; tomorrow never counts.
+    assert streak([*full_day(0), *full_day(1, paused=True)], d(1), include_today_if_complete=True) == 1
+    assert streak([*full_day(0), DayOutcome(d(1), "cardio", 0, 0)], d(1), include_today_if_complete=True) == 1
+    assert streak([*full_day(0), *full_day(1)], d(0), include_today_if_complete=True) == 1
+
+
 def test_missed_run_ends_yesterday_unless_today_is_included() -> None:
     outcomes = [*full_day(0), *missed_day(1), *missed_day(2), *missed_day(3)]
     assert missed_run(outcomes, d(3)) == 2
@@ -176,7 +196,10 @@ def test_paused_days_never_count(outcomes: list[DayOutcome], today: int) -> None
     scribbled = [*outcomes, *(DayOutcome(day, "meals", 5, 0, paused=True) for day in paused)]
     for data in (outcomes, scribbled):
         assert rates(data, d(0), d(21)) == rates(without, d(0), d(21))
-        assert streak(data, d(today)) == streak(without, d(today))
+        for with_today in (False, True):
+            assert streak(data, d(today), include_today_if_complete=with_today) == streak(
+                without, d(today), include_today_if_complete=with_today
+            )
 
 
 @settings(max_examples=150, deadline=None)
@@ -187,6 +210,13 @@ def test_streak_and_missed_run_are_bounded_and_exclusive(outcomes: list[DayOutco
     assert 0 <= good <= len(due_days)
     assert 0 <= bad <= len(due_days)
     assert not (good > 0 and bad > 0)  # yesterday's last due day was either complete or missed
+    # A fully logged today adds exactly one day, and only then; an unfinished today costs nothing.
+    on_today = [o for o in outcomes if o.day == d(today)]
+    paused_today = any(o.paused for o in on_today)
+    today_complete = (
+        not paused_today and sum(o.due for o in on_today) > 0 and all(o.done == o.due for o in on_today)
+    )
+    assert streak(outcomes, d(today), include_today_if_complete=True) == good + today_complete
 
 
 @settings(max_examples=100, deadline=None)

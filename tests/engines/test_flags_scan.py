@@ -12,6 +12,7 @@ from helpers import add_clients, all_jobs, profile, runtime, utc
 from bot.core.clock import VirtualClock
 from bot.db.pool import create_pool
 from bot.domain import timezones
+from bot.domain.compliance import Rate
 from bot.domain.models import Job, JobStatus
 from bot.engines import checkin, flags
 
@@ -101,9 +102,12 @@ async def test_three_weeks_two_dispatchers_three_scans_cards_once_and_the_honors
     assert {c["kind"] for c in cards} >= {"low_compliance", "missed_days", "no_checkin"}
     boards = transport.messages_to_channel(HONORS)
     assert len(boards) == 3
-    for board in boards:
+    for board, streak in zip(boards, (6, 13, 20), strict=True):
         listed = {field.name: field.value for field in board.message.embeds[0].fields}
         assert "**Ada**" in listed["Full compliance"]
+        # Complete days only: Sunday's check-in is done by the 22:00 UTC scan, but the day is
+        # not over, so Ada's streak runs Monday to Saturday (the client's /stats counts it).
+        assert f"**Ada** — {streak}-day streak" in listed["Longest streaks"], listed
         assert all(name not in text for text in listed.values() for name in ("Ben", "Cy", "Dee"))
     summaries = transport.messages_to_channel(COACHES)
     assert sum("Weekly flag scan" in m.message.embeds[0].title for m in summaries if m.message.embeds) == 3
@@ -136,3 +140,58 @@ async def test_missing_everything_from_tuesday_escalates_on_thursday_not_sunday(
     assert "3 consecutive days" in card["summary"]
     [told] = [m for m in transport.messages_to_channel(COACHES) if "Escalation" in m.message.content]
     assert "Eve" in told.message.content
+
+
+async def test_the_summary_counts_the_clients_with_something_due_and_every_open_card(pool, settings) -> None:
+    # Seven on the roster, two with something due (Ada answers, Ben never does): 50% of those two,
+    # not "across 7 clients". Fay's time zone is broken: the planner raised her card (it carries no
+    # week), and it is still open, so the summary counts and lists it with Ben's three.
+    settings = settings.model_copy(update={"coach_channel_id": COACHES})
+    begin = utc(2026, 5, 4)
+    clock = VirtualClock(begin)
+    later = dt.date(2026, 6, 1)
+    await add_clients(
+        pool,
+        [
+            profile(1, "UTC", MONDAY, display_name="Ada", schedule_days=[]),
+            profile(2, "UTC", MONDAY, display_name="Ben", schedule_days=[]),
+            profile(3, "UTC", MONDAY, display_name="Cy", schedule_days=[], paused=True),
+            profile(4, "UTC", MONDAY, display_name="Gus", schedule_days=[], paused=True),
+            profile(5, "UTC", later, display_name="Dee", schedule_days=[]),
+            profile(6, "UTC", later, display_name="Eve", schedule_days=[]),
+            profile(7, "Mars/Olympus", MONDAY, display_name="Fay", schedule_days=[]),
+        ],
+        begin,
+    )
+    rt, transport = runtime(pool, clock, [checkin.build(settings), flags.build(settings)], settings)
+    people = PerfectClients(pool, clock, {1})
+    rt.dispatcher.listeners.append(people.on_outcome)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 11, 1))
+    await rt.stop()
+
+    async with pool.acquire() as conn:
+        opened = await conn.fetch("SELECT kind, user_id FROM job_cards ORDER BY id")
+    assert ("invalid_timezone", 7) in [(c["kind"], c["user_id"]) for c in opened]
+    [summary] = [m.message.embeds[0] for m in transport.messages_to_channel(COACHES) if m.message.embeds]
+    fields = {f.name: f.value for f in summary.fields}
+    assert (
+        fields["Roster compliance (last 7 days)"]
+        == "50% across the 2 clients with something due (7 on the roster)"
+    )
+    assert summary.title == f"Weekly flag scan — 2026-W19: {len(opened)} card(s)"
+    assert "**Fay** — Timezone 'Mars/Olympus' is not valid" in summary.description
+    assert summary.description.count("**Ben**") == len(opened) - 1
+
+
+def test_the_summary_says_one_client_and_nothing_due_as_people_say_them() -> None:
+    def field(roster: list[Rate], clients: int) -> str:
+        result = flags.ScanResult(weeks=[None] * clients, raised=[], honors=[], roster=roster)  # type: ignore[list-item]
+        [compliance, _] = flags.summary_message(result, [], "2026-W19").embeds[0].fields
+        return compliance.value
+
+    assert (
+        field([Rate(3, 4), Rate(0, 0)], 2) == "75% across the 1 client with something due (2 on the roster)"
+    )
+    assert field([Rate(0, 0)], 3) == "Nothing due (3 on the roster)"
+    assert field([], 0) == "Nothing due (0 on the roster)"

@@ -549,7 +549,7 @@ async def test_half_of_all_sends_failing_for_an_hour_ends_every_job_once(
     assert Counter(a["job_id"] for a in alerts) == dict.fromkeys(dead, 1)  # one alert per dead job
     assert all(a["posted_at"] is not None for a in alerts)
     posted = "\n".join(m.embeds[0]["description"] for m in discord_double.channel_messages(ALERT_CHANNEL))
-    assert posted.count("gave up after 4 attempts") == len(dead)
+    assert posted.count("check-in could not be delivered") == len(dead)
     by_user = {j.user_id: j for j in jobs}
     for user in users:
         dms = discord_double.dms_to(user)
