@@ -10,7 +10,11 @@ cardio 06:00 and 22:00, training 07:00 and 22:00 on the client's training days).
 Per size, each side runs in its own interpreter (peak RSS is its own) and reports:
 - start-up: APScheduler reads the roster and adds every job (trigger + first fire time +
   sorted insert) and starts; ours creates the pool and runs every engine's first tick;
-- RSS: the process's peak;
+- memory: the process's peak (VmHWM from /proc/self/status, not ru_maxrss, which Linux carries
+  over from the parent) plus PostgreSQL's: the embedded server's postmaster and every process
+  under it, sampled every 100 ms while the child runs, the peak of the sum of their RSS (which
+  counts shared buffers once per backend that touched them) and of their PSS (which does not);
+  the "total" is the process's VmHWM plus PostgreSQL's peak RSS sum;
 - an hour's scheduling work, over `--hours` consecutive hours: APScheduler's bookkeeping for the
   jobs that fell due (`_process_jobs` without executing: next fire time, re-sorted store) and,
   separately, finding an hour's runs from scratch (`get_next_fire_time` of every job); ours, the
@@ -106,6 +110,16 @@ async def _roster(dsn: str) -> list[asyncpg.Record]:
 
 def _fire(user_id: int, action: str) -> None:
     """The job function (never run here: the scheduler stays paused)."""
+
+
+def with_postgres_memory(pg_root: int, body: Any) -> dict[str, Any]:
+    """Run `body()` while sampling PostgreSQL's processes; add their peaks to its result."""
+    with _common.TreeMemorySampler(pg_root) as sampler:
+        result = body()
+    result.update(sampler.as_dict())
+    result["peak_rss"] = _common.peak_rss_mb()
+    result["total_mb"] = result["peak_rss"] + result["pg_rss_peak_mb"]
+    return result
 
 
 def aps_child(dsn: str, hours: int) -> dict[str, Any]:
@@ -334,26 +348,29 @@ def side_by_side(args: argparse.Namespace) -> list[dict[str, Any]]:
     with _common.embedded_postgres() as server:
         for size in args.sizes:
             dsn = asyncio.run(seed(server, size))
+            pg_root = str(_common.postmaster_pid(server.data_dir))
             row: dict[str, Any] = {"size": size}
             for variant in args.ours:
-                ours = _common.run_child(HERE, ["ours", dsn, str(args.hours), variant], timeout=3600)
+                ours = _common.run_child(HERE, ["ours", dsn, str(args.hours), variant, pg_root], timeout=3600)
                 asyncio.run(_clear_jobs(dsn))
                 row[variant] = ours
                 print(
                     f"ours ({variant:<9}) n={size:>7,}: start-up {ours['startup']:.2f} s, hour p50 "
                     f"{statistics.median(ours['hour_seconds']):.3f} s (max {max(ours['hour_seconds']):.3f}), "
                     f"{statistics.mean(ours['hour_runs']):,.0f} runs/hour, "
-                    f"peak RSS {ours['peak_rss']:.0f} MB",
+                    f"VmHWM {ours['peak_rss']:.0f} MB + PostgreSQL RSS {ours['pg_rss_peak_mb']:.0f} MB "
+                    f"(PSS {ours['pg_pss_peak_mb']:.0f})",
                     flush=True,
                 )
-            aps = _common.run_child(HERE, ["aps", dsn, str(args.hours), "-"], timeout=3600)
+            aps = _common.run_child(HERE, ["aps", dsn, str(args.hours), "-", pg_root], timeout=3600)
             row["aps"] = aps
             print(
                 f"APScheduler      n={size:>7,}: {aps['jobs']:,} jobs, start-up {aps['startup']:.2f} s, "
                 f"hour p50 "
                 f"{statistics.median(aps['hour_seconds']):.3f} s (max {max(aps['hour_seconds']):.3f}), "
                 f"{statistics.mean(aps['hour_runs']):,.0f} runs/hour, scan {aps['scan_seconds']:.2f} s, "
-                f"peak RSS {aps['peak_rss']:.0f} MB",
+                f"VmHWM {aps['peak_rss']:.0f} MB + PostgreSQL RSS {aps['pg_rss_peak_mb']:.0f} MB "
+                f"(PSS {aps['pg_pss_peak_mb']:.0f})",
                 flush=True,
             )
             rows.append(row)
@@ -374,7 +391,9 @@ def print_side_by_side(rows: list[dict[str, Any]], variants: list[str]) -> None:
         "ours",
         "APS jobs",
         "start-up s (APS / ours / ratio)",
-        "peak RSS MB (APS / ours / ratio)",
+        "process VmHWM MB (APS / ours)",
+        "PostgreSQL peak RSS sum MB, PSS in brackets (APS / ours)",
+        "process + PostgreSQL MB (APS / ours / ratio)",
         "hour's work s, p50 (APS bookkeeping / ours tick / ratio)",
         "APS: find an hour's runs by scan s",
         "runs/hour (APS / ours)",
@@ -392,8 +411,11 @@ def print_side_by_side(rows: list[dict[str, Any]], variants: list[str]) -> None:
                     variant,
                     f"{aps['jobs']:,}",
                     f"{aps['startup']:.2f} / {ours['startup']:.2f} / {aps['startup'] / ours['startup']:.1f}×",
-                    f"{aps['peak_rss']:.0f} / {ours['peak_rss']:.0f} / "
-                    f"{aps['peak_rss'] / ours['peak_rss']:.1f}×",
+                    f"{aps['peak_rss']:.0f} / {ours['peak_rss']:.0f}",
+                    f"{aps['pg_rss_peak_mb']:.0f} ({aps['pg_pss_peak_mb']:.0f}) / "
+                    f"{ours['pg_rss_peak_mb']:.0f} ({ours['pg_pss_peak_mb']:.0f})",
+                    f"{aps['total_mb']:.0f} / {ours['total_mb']:.0f} / "
+                    f"{aps['total_mb'] / ours['total_mb']:.1f}×",
                     f"{aps_hour:.3f} / {our_hour:.3f} / {aps_hour / our_hour:.2f}×",
                     f"{aps['scan_seconds']:.2f}",
                     f"{statistics.mean(aps['hour_runs']):,.0f} / {statistics.mean(ours['hour_runs']):,.0f}",
@@ -405,10 +427,11 @@ def print_side_by_side(rows: list[dict[str, Any]], variants: list[str]) -> None:
         for side in ["aps", *variants]:
             label = "APScheduler" if side == "aps" else f"ours ({side})"
             startup = _common.loglog_slope(sizes, [r[side]["startup"] for r in rows])
-            rss = _common.loglog_slope(sizes, [r[side]["peak_rss"] - r[side]["base_rss"] for r in rows])
+            rss = _common.loglog_slope(sizes, [r[side]["total_mb"] - r[side]["base_rss"] for r in rows])
             hour = _common.loglog_slope(sizes, [statistics.median(r[side]["hour_seconds"]) for r in rows])
             print(
-                f"growth exponents {label}: start-up {startup:.2f}, peak RSS above the bare interpreter "
+                f"growth exponents {label}: start-up {startup:.2f}, "
+                "process + PostgreSQL memory above the bare interpreter "
                 f"{rss:.2f}, hour's work {hour:.2f}"
             )
     statements = sorted({s for r in rows for v in variants for s in r[v]["statements"]})
@@ -526,11 +549,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        side, dsn, hours, variant = sys.argv[2:6]
+        side, dsn, hours, variant, pg_root = sys.argv[2:7]
         if side == "aps":
-            outcome = aps_child(dsn, int(hours))
+            outcome = with_postgres_memory(int(pg_root), lambda: aps_child(dsn, int(hours)))
         else:
-            outcome = asyncio.run(ours_child(dsn, int(hours), variant))
+            outcome = with_postgres_memory(
+                int(pg_root), lambda: asyncio.run(ours_child(dsn, int(hours), variant))
+            )
         print(json.dumps(outcome))
     else:
         sys.exit(main(parse_args()))

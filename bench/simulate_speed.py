@@ -49,6 +49,33 @@ class Run:
     summary: str = ""
 
 
+class _PeakWatcher:
+    """The simulator's VmHWM, read from /proc/PID/status every 0.2 s while it runs (VmHWM only
+    grows, so the last read before it exits is its peak to within 0.2 s). Not RUSAGE_CHILDREN's
+    ru_maxrss: that is the largest of every child this process ever waited for, and Linux carries
+    a parent's high-water mark into the child across fork and exec."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.proc = proc
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self.proc.poll() is None and not self._stop.is_set():
+            value = _common.peak_rss_mb(self.proc.pid)
+            if value == value:  # not NaN (the process may be gone)
+                self.peak_mb = max(self.peak_mb, value)
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_once(days: int, clients: int, profile: Path | None, timeout: float) -> Run:
     """One simulator run in a fresh interpreter."""
     command = [sys.executable]
@@ -60,6 +87,7 @@ def run_once(days: int, clients: int, profile: Path | None, timeout: float) -> R
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=_common.ROOT
     )
+    peak = _PeakWatcher(proc)
     finished = True
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
@@ -74,7 +102,8 @@ def run_once(days: int, clients: int, profile: Path | None, timeout: float) -> R
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    run = Run(wall, cpu, after.ru_maxrss / 1024, finished)
+    peak.stop()
+    run = Run(wall, cpu, peak.peak_mb, finished)
     if not finished:
         return run
     if proc.returncode != 0:
@@ -170,7 +199,7 @@ def main(args: argparse.Namespace) -> None:
     wall = statistics.median(r.wall for r in runs)
     print(
         _common.markdown_table(
-            ["command", "runs (finished)", "wall s (median)", "CPU s", "peak RSS MB", "jobs", "jobs/s"],
+            ["command", "runs (finished)", "wall s (median)", "CPU s", "VmHWM MB", "jobs", "jobs/s"],
             [
                 [
                     f"`{shown}`",
