@@ -22,7 +22,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from bot.domain.compliance import DayOutcome, paused_days
 from bot.domain.lifting import KG_PER_LB
-from bot.views.charts import _dates, _png
+from bot.views.charts import _dates, _lone_point, _png, _values
 
 NOTHING_DUE = "#d9d9d9"  # grey: nothing due or paused, so neither good nor bad
 MOVING_AVERAGE_DAYS = 7
@@ -80,8 +80,7 @@ def adherence_heatmap(
     )
     axes.set_yticks(range(len(rows)), list(rows.values()))
     axes.xaxis_date()
-    _dates(axes, [start])
-    axes.set_xlim(left, right)
+    _dates(axes, [start, end - dt.timedelta(days=1)], cells=True)
     bar = figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels(["0%", "50%", "100%"])
     bar.set_label("done / due", fontsize=8)
@@ -117,8 +116,12 @@ def bodyweight_chart(title: str, points: list[tuple[dt.date, float]], unit: str)
     shown = in_unit(points, unit)
     days = [d for d, _ in shown]
     axes.scatter(days, [v for _, v in shown], s=12, alpha=0.55, label=f"weigh-in ({unit})")
-    axes.plot(days, moving_average(shown), linewidth=2, color="#1f4e79", label="7-day average")
+    average = moving_average(shown)
+    axes.plot(
+        days, average, linewidth=2, color="#1f4e79", label="7-day average", **_lone_point(len(days), "_")
+    )
     _dates(axes, days)
+    _values(axes, [*(v for _, v in shown), *average])
     axes.set_ylabel(unit)
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=8)
@@ -138,7 +141,14 @@ def readiness_chart(title: str, points: list[tuple[dt.date, float]]) -> bytes:
     shown = sorted(points)
     days = [d for d, _ in shown]
     axes.scatter(days, [v for _, v in shown], s=14, alpha=0.6, label="readiness")
-    axes.plot(days, moving_average(shown), linewidth=2, color="#7d3c98", label="7-day average")
+    axes.plot(
+        days,
+        moving_average(shown),
+        linewidth=2,
+        color="#7d3c98",
+        label="7-day average",
+        **_lone_point(len(days), "_"),
+    )
     axes.set_ylim(0.8, 5.2)
     axes.set_yticks([1, 2, 3, 4, 5])
     _dates(axes, days)
