@@ -44,3 +44,15 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+
+async def without_durability(conn: object) -> None:
+    """For a throw-away database (the simulator's, deleted at stop): commits do not wait for the
+    disk. A crash would lose the data, which is deleted anyway; what the bot does is unchanged."""
+    for statement in (
+        "ALTER SYSTEM SET fsync = off",
+        "ALTER SYSTEM SET synchronous_commit = off",
+        "ALTER SYSTEM SET full_page_writes = off",
+        "SELECT pg_reload_conf()",
+    ):
+        await conn.execute(statement)  # type: ignore[attr-defined]

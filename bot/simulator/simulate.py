@@ -9,6 +9,7 @@ restart catches up the way production does.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import statistics
 import tempfile
@@ -24,7 +25,7 @@ from bot.core.alert_buffer import post_pending
 from bot.core.clock import VirtualClock
 from bot.core.loops import PeriodicTask
 from bot.core.runtime import Runtime
-from bot.db.embedded import EmbeddedPostgres
+from bot.db.embedded import EmbeddedPostgres, without_durability
 from bot.db.migrations import migrate
 from bot.db.pool import create_pool
 from bot.domain import timezones
@@ -118,6 +119,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
     try:
         async with pool.acquire() as conn:
             await migrate(conn)
+            await without_durability(conn)
         begin = dt.datetime.combine(options.start, dt.time(0), tzinfo=dt.UTC)
         end = begin + dt.timedelta(days=options.days)
         async with pool.acquire() as conn:
@@ -128,6 +130,10 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             f"Simulating {options.days} day(s) from {options.start} for {len(roster)} clients in "
             f"{len({e.timezone for e in roster})} zones."
         )
+        # What lives for the whole run (settings, the roster, imported modules) is not garbage:
+        # keep the collector from walking it again and again (measured: 13.6 s of a 10-day run).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         clock = VirtualClock(begin)
         transport = ConsoleTransport(clock, out, verbose=False)
         transport.channel_names = {
