@@ -42,8 +42,12 @@ async def check_in(discord_double, user_id: int, bodyweight: str) -> str:  # typ
         user_id, checkin.BODY_MODAL_ID.format(**ids), {"bodyweight": bodyweight, "sleep": "7.5"}
     )
     assert "Check-in complete" in (done.content or ""), done.content
-    await discord_double.wait_for(lambda: any("Weigh-in" in f["name"] for f in dm.embeds[0]["fields"]))
-    [line] = [f["value"] for f in dm.embeds[0]["fields"] if f["name"].startswith("Weigh-in")]
+    # The edit showing the weigh-in may land after the reply; until then the embed may have no
+    # fields at all (Discord leaves an empty list out).
+    await discord_double.wait_for(
+        lambda: any("Weigh-in" in f["name"] for f in dm.embeds[0].get("fields", []))
+    )
+    [line] = [f["value"] for f in dm.embeds[0].get("fields", []) if f["name"].startswith("Weigh-in")]
     return line
 
 
