@@ -1,10 +1,13 @@
-"""Checks and autocompletes the coach cogs share. Not an extension (it is not listed in
-bot.discord_adapter.client.EXTENSIONS): cogs import from it.
+"""Checks and autocompletes the coach cogs share. Not an extension (bot.discord_adapter.client
+loads CORE_EXTENSIONS and the engines' cogs): cogs import from it.
 
-Autocomplete runs without the command's checks (discord.py), so the roster and block
-suggestions check the coach role themselves, quietly."""
+Autocomplete runs without the command's checks (discord.py), so every suggestion in a coach
+command goes through `for_coaches`, which answers anyone else with nothing."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -50,12 +53,27 @@ def is_coach_quietly(interaction: discord.Interaction) -> bool:
         return False
 
 
+Autocomplete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+
+
+def for_coaches(autocomplete: Autocomplete) -> Autocomplete:
+    """Autocomplete runs without the command's checks (discord.py): in a coach command, suggest
+    nothing to anyone but a coach. The one place that rule lives."""
+
+    @functools.wraps(autocomplete)
+    async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not is_coach_quietly(interaction):
+            return []
+        return await autocomplete(interaction, current)
+
+    return suggest
+
+
+@for_coaches
 async def client_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    if not is_coach_quietly(interaction):
-        return []
     found = await clients_uc.search_clients(bot.pool, current)
     return [
         app_commands.Choice(name=f"{c.display_name or c.user_id} ({c.timezone})"[:100], value=str(c.user_id))
@@ -68,21 +86,14 @@ async def zone_autocomplete(interaction: discord.Interaction, current: str) -> l
     return [app_commands.Choice(name=z, value=z) for z in timezones.suggest(current)]
 
 
-async def coach_zone_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Zone names in a coach command: nothing for anyone else (autocomplete skips the checks)."""
-    if not is_coach_quietly(interaction):
-        return []
-    return await zone_autocomplete(interaction, current)
+coach_zone_autocomplete = for_coaches(zone_autocomplete)  # the coach commands' timezone option
 
 
+@for_coaches
 async def block_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    if not is_coach_quietly(interaction):
-        return []
     found = await blocks_uc.search_blocks(bot.pool, current)
     return [app_commands.Choice(name=b, value=b) for b in found]
 

@@ -14,7 +14,7 @@ from bot.usecases import cards as cards_uc
 from bot.usecases import reports as reports_uc
 from bot.usecases import triggers as triggers_uc
 from bot.views.schedule import preview_lines
-from cogs.checks import client_autocomplete, client_id, coach_only, is_coach_quietly
+from cogs.checks import client_autocomplete, client_id, coach_only, for_coaches
 
 PAGE = 10
 URGENCY_MARK = {1: "🔴", 2: "🟠", 3: "🟡"}
@@ -24,26 +24,24 @@ def _rule_choices() -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=r, value=r) for r in cards_uc.RULES][:25]
 
 
+@for_coaches
 async def action_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """The drops a coach may trigger (bot.registry.triggerable()); nothing for anyone else."""
+    """The drops a coach may trigger (bot.registry.triggerable())."""
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    if not is_coach_quietly(interaction):
-        return []
     return [
         app_commands.Choice(name=spec.label, value=spec.name)
         for spec in triggers_uc.triggerable(bot.registry, current)
     ]
 
 
+@for_coaches
 async def engine_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """The engines a client logs against (the registry's, by label); nothing for non-coaches."""
+    """The engines a client logs against (the registry's, by label)."""
     bot: Regiment = interaction.client  # type: ignore[assignment]
-    if not is_coach_quietly(interaction):
-        return []
     return [
         app_commands.Choice(name=label, value=name)
         for name, label in reports_uc.logged_engines(bot.registry, current).items()

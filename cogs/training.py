@@ -27,7 +27,7 @@ from bot.engines import training
 from bot.engines import training_progress as progress
 from bot.engines.training_progress import History
 from bot.usecases import blocks
-from cogs.checks import client_autocomplete, client_id, coach_only, is_coach_quietly
+from cogs.checks import client_autocomplete, client_id, coach_only, for_coaches, is_coach_quietly
 
 
 class LogSetModal(RoutedModal):
@@ -151,13 +151,7 @@ async def progress_reply(interaction: discord.Interaction, profile: ClientProfil
     await reply(interaction, file=discord.File(io.BytesIO(png), filename=f"{exercise}.png"))
 
 
-async def coach_exercise_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """In the coach's /training progress: nothing for a non-coach, whatever they typed."""
-    if not is_coach_quietly(interaction):
-        return []
-    return await exercise_autocomplete(interaction, current)
+coach_exercise_autocomplete = for_coaches(exercise_autocomplete)  # the coach's /training progress
 
 
 class TrainingClient(commands.Cog):
