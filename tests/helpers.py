@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import asyncpg
 from doubles.recording import RecordingTransport
@@ -84,3 +85,17 @@ def tracked_labels() -> dict[str, str]:
 
 
 ENGINES = tuple(tracked_labels())
+
+
+async def all_rows(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (ordered), to compare before and after."""
+    async with pool.acquire() as conn:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+        out = {}
+        for t in tables:
+            rows = await conn.fetch(f'SELECT * FROM "{t["table_name"]}"')
+            out[t["table_name"]] = sorted((tuple(map(repr, r.values())) for r in rows), key=repr)
+    return out

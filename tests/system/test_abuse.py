@@ -24,6 +24,7 @@ import asyncpg
 from bot_harness import CLIENT, COACH, COACH_CHANNEL, COACH_ROLE, GUILD, add_client, running_bot
 from doubles.discord import DiscordDouble, InteractionResult
 from helpers import all_jobs, utc
+from helpers import all_rows as snapshot
 
 from bot.core.clock import VirtualClock
 from bot.engines import checkin
@@ -35,20 +36,6 @@ OTHER = 3005  # another client of the bot
 NEWCOMER = 5001  # a server member who is nobody's client yet
 GENERIC_ERROR = "something went wrong"
 FEEL = {"energy": "4", "mood": "3", "stress": "2", "soreness": "1"}
-
-
-async def snapshot(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (ordered), to compare before and after."""
-    async with pool.acquire() as conn:
-        tables = await conn.fetch(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
-        )
-        out = {}
-        for t in tables:
-            rows = await conn.fetch(f'SELECT * FROM "{t["table_name"]}"')
-            out[t["table_name"]] = sorted((tuple(map(repr, r.values())) for r in rows), key=repr)
-    return out
 
 
 async def rows(pool: asyncpg.Pool, query: str, *args: object) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 from doubles.recording import RecordingTransport
-from helpers import utc
+from helpers import all_rows, utc
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
@@ -24,16 +24,7 @@ def snapshot(pool: asyncpg.Pool) -> Snapshot:
     """Every row of every table (ordered), to compare before and after."""
 
     async def take() -> dict[str, list[tuple[Any, ...]]]:
-        async with pool.acquire() as conn:
-            tables = await conn.fetch(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
-            )
-            out = {}
-            for t in tables:
-                rows = await conn.fetch(f'SELECT * FROM "{t["table_name"]}"')
-                out[t["table_name"]] = sorted((tuple(map(repr, r.values())) for r in rows), key=repr)
-        return out
+        return await all_rows(pool)
 
     return take
 
