@@ -127,10 +127,6 @@ async def snooze(conn: asyncpg.Connection, card_id: int, by: int, until: dt.date
     return None if row is None else JobCard.from_row(row)
 
 
-OF_WEEK = """
-SELECT c.*, p.display_name FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
- WHERE c.details->>'week' = $1 ORDER BY c.urgency, c.kind, lower(p.display_name), c.user_id
-"""
 # The weekly summary: the week's cards (whatever became of them) and every card still open from
 # before or raised outside the scan (unreachable, invalid_timezone, invalid_block carry no week).
 # "Open" as in LIST: a snoozed card whose date has come counts as open again.
@@ -145,10 +141,6 @@ SELECT c.*, p.display_name,
 """
 UNANNOUNCED = "SELECT id FROM job_cards WHERE dedupe_key = $1 AND announced_at IS NULL"
 MARK_ANNOUNCED = "UPDATE job_cards SET announced_at = $2 WHERE dedupe_key = $1 AND announced_at IS NULL"
-
-
-async def of_week(conn: asyncpg.Connection, week: str) -> list[JobCard]:
-    return [JobCard.from_row(r) for r in await conn.fetch(OF_WEEK, week)]
 
 
 async def open_or_of_week(conn: asyncpg.Connection, week: str, today: dt.date) -> list[JobCard]:
