@@ -15,7 +15,7 @@ from doubles.discord import DiscordDouble
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.core.clock import Clock
+from bot.core.clock import Clock, VirtualClock
 from bot.discord_adapter.client import BotMode, Regiment, build_bot
 from bot.domain.models import ClientProfile
 from bot.repo import clients
@@ -50,20 +50,30 @@ async def running_bot(
     settings: Settings,
     mode: BotMode = BotMode.gateway,
 ) -> AsyncIterator[Regiment]:
-    """A started bot; closed (as on SIGTERM) when the block ends."""
-    bot = build_bot(bot_settings(settings, double), pool, clock, mode, guild_ready_timeout=0.05)
-    gateway: asyncio.Task[None] | None = None
-    await bot.login(TOKEN)
+    """A started bot; closed (as on SIGTERM) when the block ends.
+
+    With a VirtualClock, the double's calendar clock (``now_fn``: snowflake ids, message timestamps,
+    the nonce window) is the test's clock while the block runs, as Discord's calendar is the bot's."""
+    calendar = double.now_fn
+    if isinstance(clock, VirtualClock):
+        double.now_fn = lambda: clock.now().timestamp()
     try:
-        if mode == BotMode.gateway:
-            gateway = asyncio.create_task(bot.connect())
-            await asyncio.wait_for(bot.wait_until_ready(), timeout=15)
-        yield bot
+        bot = build_bot(bot_settings(settings, double), pool, clock, mode, guild_ready_timeout=0.05)
+        gateway: asyncio.Task[None] | None = None
+        await bot.login(TOKEN)
+        try:
+            if mode == BotMode.gateway:
+                gateway = asyncio.create_task(bot.connect())
+                await asyncio.wait_for(bot.wait_until_ready(), timeout=15)
+            yield bot
+        finally:
+            await bot.close()
+            if gateway is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(gateway, timeout=10)
     finally:
-        await bot.close()
-        if gateway is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(gateway, timeout=10)
+        if double.now_fn is not calendar:
+            double.now_fn = calendar
 
 
 async def add_client(

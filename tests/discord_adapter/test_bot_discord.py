@@ -167,20 +167,6 @@ async def test_closed_dms_make_the_client_unreachable_until_they_interact(
     assert len(discord_double.dms_to(CLIENT)) == 1  # Wednesday's check-in
 
 
-async def test_a_lost_response_then_a_retry_posts_once(discord_double, pool, settings) -> None:
-    begin = utc(2026, 5, 4, 5)
-    clock = VirtualClock(begin)
-    await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin)
-    # Discord creates the message, then answers 503 (which discord.py does not retry): our
-    # retry five minutes later carries the same nonce, so the client sees one message.
-    discord_double.fail_next("POST", r"^/channels/\d+/messages$", 503, commit=True)
-    async with running_bot(discord_double, pool, clock, settings):
-        await clock.run_until(utc(2026, 5, 4, 6))
-    [job] = await checkin_drops(pool)
-    assert job.status == "sent" and job.attempts == 2
-    assert len(discord_double.dms_to(CLIENT)) == 1
-
-
 async def test_buttons_and_open_modals_survive_a_restart(discord_double, pool, settings) -> None:
     begin = utc(2026, 5, 4, 4)  # 05:00 in London (BST)
     clock = VirtualClock(begin)

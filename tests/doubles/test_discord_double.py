@@ -8,12 +8,13 @@ the double catches what Discord would reject (limits, double acknowledgement, la
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
@@ -35,8 +36,25 @@ from doubles.discord import (
     DoubleUsageError,
     discord_double_fixture,  # noqa: F401  (provides the ``discord_double`` fixture)
 )
+from doubles.discord.limits import NONCE_WINDOW
 
 GUILD = discord.Object(DEFAULT_GUILD_ID)
+T0 = dt.datetime(2026, 5, 4, 5, tzinfo=dt.UTC).timestamp()  # a virtual clock's start, before the wall clock
+
+
+def _at(epoch_seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch_seconds, dt.UTC)
+
+
+async def _send_each(
+    channel: discord.abc.Messageable, now: list[float], texts: Sequence[str]
+) -> list[discord.Message]:
+    """Send each text one calendar second after the last (``now`` is the double's ``now_fn``)."""
+    sent = []
+    for text in texts:
+        now[0] += 1
+        sent.append(await channel.send(text))
+    return sent
 
 
 class Counter(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"t:btn:(?P<n>[0-9]+)"):
@@ -364,18 +382,6 @@ async def test_dm_with_embeds_and_file_is_recorded(discord_double: DiscordDouble
     )
 
 
-async def test_nonce_dedupes_within_five_minutes(discord_double: DiscordDouble, bot: DoubleBot) -> None:
-    now = [1000.0]
-    discord_double.time_fn = lambda: now[0]
-    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
-    a = await channel.send("alert", nonce="delivery-42")
-    b = await channel.send("alert", nonce="delivery-42")
-    assert a.id == b.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 1
-    now[0] += 301
-    c = await channel.send("alert", nonce="delivery-42")
-    assert c.id != a.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 2
-
-
 async def test_lost_response_is_retried_and_deduped_by_nonce(
     discord_double: DiscordDouble,
     bot: DoubleBot,
@@ -386,6 +392,195 @@ async def test_lost_response_is_retried_and_deduped_by_nonce(
     msg = await channel.send("once")
     assert len(fault.hits) == 1
     assert [m.message_id for m in discord_double.channel_messages(ALERTS_CHANNEL_ID)] == [msg.id]
+    assert discord_double.suppressed_count == 1  # the retry was answered with the first message
+
+
+# --------------------------------------------------------------------------- the calendar clock
+
+
+async def test_nonce_dedupes_within_the_window_on_now_fn(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    now, elapsed = [T0], [0.0]
+    discord_double.now_fn = lambda: now[0]
+    discord_double.time_fn = lambda: elapsed[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    a = await channel.send("alert", nonce="delivery-42")
+    elapsed[0] += 3600.0  # an hour of the bot process's time is not what the window counts ...
+    now[0] += NONCE_WINDOW - 1  # ... the calendar is: still inside it
+    b = await channel.send("alert", nonce="delivery-42")
+    assert a.id == b.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 1
+
+
+async def test_nonce_window_passed_on_now_fn_sends_a_second_message(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    now = [T0]
+    discord_double.now_fn = lambda: now[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    a = await channel.send("alert", nonce="delivery-42")
+    now[0] += NONCE_WINDOW + 1  # a virtual clock jumps past it in no real time at all
+    b = await channel.send("alert", nonce="delivery-42")
+    assert b.id != a.id and len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 2
+    assert discord_double.suppressed_count == 0
+
+
+async def test_suppressed_sends_counts_each_send_the_window_answered(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    now = [T0]
+    discord_double.now_fn = lambda: now[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    first = await channel.send("alert", nonce="delivery-42")
+    now[0] += 10
+    await channel.send("alert", nonce="delivery-42")
+    now[0] += 20
+    await channel.send("alert", nonce="delivery-42")
+    await channel.send("other", nonce="delivery-43")  # another nonce is another message
+    assert discord_double.suppressed_count == 2
+    assert [(s.channel_id, s.nonce, s.message_id, s.age) for s in discord_double.suppressed_sends] == [
+        (ALERTS_CHANNEL_ID, "delivery-42", first.id, 10.0),
+        (ALERTS_CHANNEL_ID, "delivery-42", first.id, 30.0),  # the window runs from the first send
+    ]
+    assert len(discord_double.channel_messages(ALERTS_CHANNEL_ID)) == 2
+
+
+async def test_nonce_dedupe_off_creates_a_message_per_send() -> None:
+    async with DiscordDouble.with_defaults(nonce_dedupe=False) as double:
+        with double.patch_discord():
+            async with double.running(DoubleBot()) as client:
+                channel = client.get_partial_messageable(ALERTS_CHANNEL_ID)
+                a = await channel.send("alert", nonce="delivery-42")
+                b = await channel.send("alert", nonce="delivery-42")
+    assert a.id != b.id and len(double.channel_messages(ALERTS_CHANNEL_ID)) == 2
+    assert double.suppressed_count == 0 and double.suppressed_sends == []
+    posts = [r.payload for r in double.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert [(p["nonce"], p["enforce_nonce"]) for p in posts] == [("delivery-42", True)] * 2
+    assert double.violations == []
+
+
+async def test_ids_and_timestamps_are_on_now_fn(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    now = [T0 + 0.25]
+    discord_double.now_fn = lambda: now[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    first = await channel.send("one")
+    assert first.created_at == _at(T0 + 0.25)  # discord.py reads it from the id
+    assert dt.datetime.fromisoformat(discord_double.message(first.id).timestamp) == first.created_at
+    second = await channel.send("two")  # the clock stood still
+    now[0] -= 60  # and now it steps back
+    third = await channel.send("three")
+    assert first.id < second.id < third.id
+    now[0] = T0 + 3600
+    edited = await first.edit(content="one, edited")
+    assert edited.edited_at == _at(T0 + 3600)
+
+
+async def test_installing_an_earlier_clock_restarts_ids_without_repeats(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID)
+    on_wall = await channel.send("on the wall clock")  # the fixture's now_fn: time.time
+    earlier = float(int(time.time()) - 180 * 86400)  # a test's virtual clock, months behind the wall
+    discord_double.now_fn = lambda: earlier
+    virtual = await channel.send("virtual")
+    assert virtual.created_at == _at(earlier) < on_wall.created_at  # the new clock's time, not the floor
+    discord_double.now_fn = time.time
+    await channel.send("wall again")
+    discord_double.now_fn = lambda: earlier  # the same virtual instant, installed again
+    again = await channel.send("virtual again")
+    assert again.id > virtual.id
+    ids = [m.message_id for m in discord_double.messages]
+    assert len(set(ids)) == len(ids) == 4
+
+
+# --------------------------------------------------------------------------- channel history
+
+
+async def test_history_after_a_time_pages_forward_oldest_first(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    discord_double.global_rate_limit = None
+    now = [T0]
+    discord_double.now_fn = lambda: now[0]
+    channel = bot.get_channel(ALERTS_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    await _send_each(channel, now, [f"old {i}" for i in range(3)])
+    cutoff = _at(now[0] + 0.5)
+    now[0] += 1
+    view = discord.ui.View(timeout=None).add_item(Counter(7))
+    marked = await channel.send("marked", embed=discord.Embed(title="Due").set_footer(text="d:7"), view=view)
+    later = await _send_each(channel, now, [f"new {i}" for i in range(230)])
+    await later[10].delete()
+    await discord_double.slash(
+        ADMIN_USER_ID, "purge", guild_id=DEFAULT_GUILD_ID, channel_id=ALERTS_CHANNEL_ID
+    )
+    slow = await discord_double.slash(
+        COACH_USER_ID, "slow", guild_id=DEFAULT_GUILD_ID, channel_id=ALERTS_CHANNEL_ID
+    )
+    [thinking, public] = await slow.wait_followups(2)
+    assert thinking.ephemeral and not public.ephemeral
+
+    async with asyncio.timeout(10):  # a double that ignored ``after`` would page forever
+        got = [m async for m in channel.history(after=cutoff, limit=None, oldest_first=True)]
+
+    expected = [marked.id, *(m.id for m in later if m.id != later[10].id), public.message_id]
+    assert [m.id for m in got] == expected  # no old, deleted or ephemeral message; none skipped
+    pages = [r.query for r in discord_double.requests if r.method == "GET" and r.path.endswith("/messages")]
+    assert [q["limit"] for q in pages] == ["100", "100", "100"]  # 100 + 100 + 31
+    assert pages[0]["after"] == str(discord.utils.time_snowflake(cutoff, high=True))
+    assert pages[1]["after"] == str(expected[99]) and pages[2]["after"] == str(expected[199])
+    first = got[0]
+    assert first.author.id == BOT_USER_ID and first.embeds[0].footer.text == "d:7"
+    assert isinstance(first.components[0], discord.ActionRow)
+    assert [getattr(c, "custom_id", None) for c in first.components[0].children] == ["t:btn:7"]
+    assert got[-1].content == "and one more" and got[-1].author.id == BOT_USER_ID
+
+
+async def test_history_before_around_and_limit(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    discord_double.global_rate_limit = None
+    now = [T0]
+    discord_double.now_fn = lambda: now[0]
+    channel = bot.get_partial_messageable(ALERTS_CHANNEL_ID, guild_id=DEFAULT_GUILD_ID)
+    sent = await _send_each(channel, now, [f"m{i}" for i in range(160)])
+    ids = [m.id for m in sent]
+
+    pivot = sent[150]
+    older = [m.id async for m in channel.history(before=pivot, limit=120)]
+    assert older == ids[30:150][::-1]  # newest first, across two pages
+    pages = [r.query for r in discord_double.requests if r.method == "GET" and "/messages" in r.path]
+    assert pages == [{"limit": "100", "before": str(pivot.id)}, {"limit": "20", "before": str(ids[50])}]
+    assert [m.id async for m in channel.history(before=sent[10].created_at)] == ids[:10][::-1]
+    assert [m.id async for m in channel.history(limit=3)] == ids[-3:][::-1]
+    assert [m.id async for m in channel.history(after=sent[5], before=sent[9])] == ids[6:9]
+    assert [m.id async for m in channel.history(around=sent[80], limit=5)] == ids[78:83][::-1]
+    default = await bot.http.request(
+        Route("GET", "/channels/{channel_id}/messages", channel_id=ALERTS_CHANNEL_ID)
+    )
+    assert [int(m["id"]) for m in default] == ids[-50:][::-1]  # 50 without a limit
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"before": "yesterday"}, "before"),
+        ({"before": 1, "after": 2}, "after"),
+    ],
+)
+async def test_history_query_is_validated_like_discord(
+    discord_double: DiscordDouble, bot: DoubleBot, params: dict[str, Any], field: str
+) -> None:
+    route = Route("GET", "/channels/{channel_id}/messages", channel_id=ALERTS_CHANNEL_ID)
+    with pytest.raises(discord.HTTPException) as info:
+        await bot.http.request(route, params=params)
+    assert info.value.status == 400 and info.value.code == 50035
+    assert f"In {field}: " in info.value.text
+    [violation] = discord_double.take_violations()
+    assert f"GET /channels/{ALERTS_CHANNEL_ID}/messages: {field}: " in violation
+    assert await bot.http.request(route, params={"limit": 100}) == []  # the edges are valid
+    assert await bot.http.request(route, params={"limit": 1, "around": 1}) == []
 
 
 # --------------------------------------------------------------------------- faults and rate limits

@@ -52,6 +52,17 @@ against it, and the test acts as Discord users and looks at what the bot sent::
             today = await discord_double.slash(CLIENT, "today")  # a slash command in the bot's DM
             assert today.responded
 
+Two clocks, because Discord has two kinds of time: ``time_fn`` (default ``time.monotonic``) measures
+real time passing in the bot process — interaction deadlines, token lifetime, the global rate-limit
+window, record times — and ``now_fn`` (default ``time.time``, UNIX seconds) is the calendar: it stamps
+snowflake ids and message timestamps and runs the ``enforce_nonce`` window. ``running_bot`` installs
+the test's ``VirtualClock`` as ``now_fn``, so a retry five virtual minutes later is outside the
+window, and ``channel.history(after=<a virtual time>)`` pages by ids made on that clock.
+``nonce_dedupe=False`` turns the window off (every send creates a message); with it on,
+``suppressed_sends`` lists the sends it answered with the earlier message (``suppressed_count``).
+``GET /channels/{id}/messages`` pages like Discord (``limit`` 1-100, one of around/before/after,
+newest first), so ``channel.history(after=..., limit=None, oldest_first=True)`` works across pages.
+
 Any other ``discord.Client`` runs against the fixture with ``async with discord_double.running(client)``
 (tests/doubles/test_discord_double.py); outside pytest, ``DiscordDouble.with_defaults()`` with
 ``async with double:`` and ``with double.patch_discord():`` (bench/).
@@ -84,6 +95,7 @@ from .records import (
     ModalRecord,
     RateLimitHit,
     RequestRecord,
+    SuppressedSend,
 )
 from .specs import (
     ADMIN_ROLE_ID,
@@ -131,6 +143,7 @@ __all__ = [
     "RateLimitHit",
     "RequestRecord",
     "RoleSpec",
+    "SuppressedSend",
     "UserSpec",
     "default_guild_spec",
     "default_users",

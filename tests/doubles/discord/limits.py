@@ -3,8 +3,10 @@
 The checks are pure: each collects ``(field path, message)`` problems. The layers that receive a
 payload (messages.py for message bodies, rest.py for command syncs, interaction callbacks and
 uploads) answer a breach the way Discord does — 400 with code 50035 and :func:`_nest_problems` as
-``errors`` — *and* record it as a violation, which the fixture turns into a test failure. The
-windows below (interaction deadline, token lifetime, nonce window) are enforced by rest.py.
+``errors`` — *and* record it as a violation, which the fixture turns into a test failure (rest.py
+also checks history queries here). The windows below (interaction deadline, token lifetime, nonce
+window) are enforced by rest.py: the first two on the double's elapsed-time clock, the nonce window
+on its calendar clock.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from .records import _walk_components
 
 INTERACTION_DEADLINE = 3.0  # seconds to the initial response
 TOKEN_LIFETIME = 15 * 60.0  # seconds a token is valid for follow-ups and edits
-NONCE_WINDOW = 5 * 60.0  # enforce_nonce window ("a few minutes" in the docs)
+NONCE_WINDOW = 5 * 60.0  # enforce_nonce window ("a few minutes" in the docs), on the calendar clock
+HISTORY_DEFAULT_LIMIT = 50  # GET /channels/{id}/messages without ``limit``
+HISTORY_MAX_LIMIT = 100
+HISTORY_ANCHORS = ("around", "before", "after")  # mutually exclusive query parameters
 MAX_FILE_SIZE = 10 * 1024 * 1024  # default per-file upload limit (no boosts)
 MAX_REQUEST_SIZE = 25 * 1024 * 1024  # whole request
 
@@ -224,6 +229,29 @@ def _check_message_payload(
         or payload.get("poll")
     )
     return problems, empty
+
+
+def _check_history_query(query: Mapping[str, str]) -> Problems:
+    """Problems with Get Channel Messages' query: ``limit`` 1-100, one snowflake anchor at most."""
+    problems: Problems = []
+    raw = query.get("limit")
+    if raw is not None:
+        try:
+            limit = int(raw)
+        except ValueError:
+            problems.append(("limit", f'Value "{raw}" is not int.'))
+        else:
+            if limit < 1:
+                problems.append(("limit", "int value should be greater than or equal to 1."))
+            elif limit > HISTORY_MAX_LIMIT:
+                problems.append(("limit", f"int value should be less than or equal to {HISTORY_MAX_LIMIT}."))
+    given = [name for name in HISTORY_ANCHORS if name in query]
+    for name in given:
+        if not query[name].isdigit():
+            problems.append((name, f'Value "{query[name]}" is not snowflake.'))
+    if len(given) > 1:
+        problems.append((given[1], f"{', '.join(given)} are mutually exclusive: pass one at most."))
+    return problems
 
 
 def _check_modal_input(problems: Problems, path: str, comp: Any, seen: set[str], legacy: bool) -> None:

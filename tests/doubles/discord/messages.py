@@ -1,11 +1,12 @@
 """The message store: creating and editing the messages the bot sends, after checking each body
-against Discord's limits (a breach is recorded and answered 400, as Discord does)."""
+against Discord's limits (a breach is recorded and answered 400, as Discord does), and the pages of
+a channel's history that Get Channel Messages returns."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .constants import EPHEMERAL, IS_COMPONENTS_V2, LOADING, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS
@@ -70,9 +71,10 @@ class MessageStore(DoubleState):
         flags = (int(payload.get("flags") or 0) & allowed) | extra_flags
         if interaction is None:
             flags &= ~EPHEMERAL  # only interaction responses can be ephemeral
+        message_id = self._snowflake()
         record = MessageRecord(
             channel_id=channel_id,
-            message_id=self._snowflake(),
+            message_id=message_id,
             user_id=recipient,
             guild_id=guild_id,
             content=payload.get("content") or "",
@@ -86,7 +88,7 @@ class MessageStore(DoubleState):
             tts=bool(payload.get("tts")),
             interaction_id=interaction.interaction_id if interaction else None,
             interaction_user_id=interaction.user_id if interaction else None,
-            timestamp=self._now_iso(),
+            timestamp=self._snowflake_iso(message_id),
         )
         self.messages.append(record)
         self._messages_by_id[record.message_id] = record
@@ -137,3 +139,30 @@ class MessageStore(DoubleState):
         if empty:
             self._violate(f"{context}: empty message (no content, embeds, components or files)")
             raise _HTTPError(400, 50006, "Cannot send an empty message")
+
+
+def _history_page(
+    messages: Sequence[MessageRecord], limit: int, anchor: tuple[str, int] | None
+) -> list[MessageRecord]:
+    """One page of Get Channel Messages out of a channel's visible messages (oldest first by id).
+
+    Discord answers every anchor newest first: no anchor or ``before``, the newest ``limit`` older
+    than it; ``after``, the ``limit`` *oldest* newer than it (so paging forward from the newest id
+    of a page skips none — discord.py's history(after=...) does exactly that); ``around``,
+    ``limit // 2`` on each side plus the anchor message itself (hence up to limit + 1, as
+    discord.py's docs warn).
+    """
+    if anchor is None:
+        return list(messages[-limit:])[::-1]
+    kind, pivot = anchor
+    older = [m for m in messages if m.message_id < pivot]
+    newer = [m for m in messages if m.message_id > pivot]
+    if kind == "before":
+        chosen = older[-limit:]
+    elif kind == "after":
+        chosen = newer[:limit]
+    else:
+        half = limit // 2
+        itself = [m for m in messages if m.message_id == pivot]
+        chosen = older[len(older) - half :] + itself + newer[:half]
+    return chosen[::-1]

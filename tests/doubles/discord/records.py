@@ -39,7 +39,8 @@ class MessageRecord:
 
     ``user_id`` is the DM recipient when the channel is a DM, else None. ``via`` is "rest" (channel
     message route), "interaction" (initial response, including a deferred "thinking" message) or
-    "followup" (webhook follow-up). ``created`` is on the double's time function.
+    "followup" (webhook follow-up). ``created`` is on the double's time function; ``timestamp``
+    (the time the id encodes) and ``edited_timestamp`` are on its calendar clock, ``now_fn``.
     """
 
     channel_id: int
@@ -81,8 +82,17 @@ class MessageRecord:
         return [c["custom_id"] for c in self.iter_components() if isinstance(c.get("custom_id"), str)]
 
     def find_component(self, custom_id: str) -> dict[str, Any] | None:
-        """The component with this custom_id, or None."""
-        return next((c for c in self.iter_components() if c.get("custom_id") == custom_id), None)
+        """The component with this custom_id, or None. A test names a button by the custom_id it
+        expects; the bot may add a `~reference` tail to a sent message's first button (its own
+        bookkeeping, bot.views.markers), so a unique component whose custom_id is the name plus
+        such a tail is that button too. The click still carries the component's own custom_id."""
+        exact = next((c for c in self.iter_components() if c.get("custom_id") == custom_id), None)
+        if exact is not None:
+            return exact
+        tailed = [
+            c for c in self.iter_components() if str(c.get("custom_id", "")).startswith(f"{custom_id}~")
+        ]
+        return tailed[0] if len(tailed) == 1 else None
 
     def buttons(self) -> list[dict[str, Any]]:
         """All buttons (type 2) on the message."""
@@ -128,6 +138,21 @@ class RequestRecord:
     query: dict[str, str]
     payload: Any
     files: list[str]
+
+
+@dataclass
+class SuppressedSend:
+    """A send with ``enforce_nonce`` that created nothing: Discord answered with the earlier message.
+
+    ``age`` is seconds on the double's calendar clock (``now_fn``) since that earlier send; ``time``
+    is on its time function, like the other records.
+    """
+
+    channel_id: int
+    nonce: str
+    message_id: int
+    age: float
+    time: float
 
 
 @dataclass

@@ -27,6 +27,8 @@ from .errors import _HTTPError
 from .faults import Fault, FaultInjection
 from .limits import (
     _ALLOWED_CALLBACKS,
+    HISTORY_ANCHORS,
+    HISTORY_DEFAULT_LIMIT,
     INTERACTION_DEADLINE,
     MAX_FILE_SIZE,
     MAX_REQUEST_SIZE,
@@ -34,12 +36,21 @@ from .limits import (
     TOKEN_LIFETIME,
     Problems,
     _check_commands,
+    _check_history_query,
     _check_len,
     _check_modal,
     _nest_problems,
 )
-from .messages import MessageStore
-from .records import CommandSync, InteractionResult, MessageRecord, ModalRecord, RateLimitHit, RequestRecord
+from .messages import MessageStore, _history_page
+from .records import (
+    CommandSync,
+    InteractionResult,
+    MessageRecord,
+    ModalRecord,
+    RateLimitHit,
+    RequestRecord,
+    SuppressedSend,
+)
 from .specs import GuildSpec
 
 
@@ -125,6 +136,8 @@ class RestServer(MessageStore, FaultInjection):
             if fault.global_:
                 headers["X-RateLimit-Global"] = "true"
             else:
+                # X-RateLimit-Reset is an epoch time, yet on the wall clock, not now_fn: rate limits are
+                # real elapsed time for the bot process, which reads it against its own clock.
                 headers.update(
                     {
                         "X-RateLimit-Limit": "5",
@@ -417,11 +430,29 @@ class RestServer(MessageStore, FaultInjection):
         return web.Response(status=204)
 
     async def _list_messages(self, ctx: _Ctx) -> web.Response:
+        """Get Channel Messages: newest first; ``limit`` 1-100 (default 50); one of around/before/after.
+
+        A channel's history holds what users can see there: deleted and ephemeral messages are not
+        in it. Pages are cut by id, the order Discord keeps, not by when the double stored them.
+        """
         cid = int(ctx.groups[0])
         self._channel_or_404(cid)
-        limit = int(ctx.query.get("limit", 50))
-        visible = self.channel_messages(cid)
-        return self._json(200, [self._message_json(m) for m in reversed(visible)][:limit])
+        limit, anchor = self._history_query(ctx)
+        visible = sorted(self.channel_messages(cid), key=lambda m: m.message_id)
+        page = _history_page(visible, limit, anchor)
+        return self._json(200, [self._message_json(m) for m in page])
+
+    def _history_query(self, ctx: _Ctx) -> tuple[int, tuple[str, int] | None]:
+        """``limit`` and the anchor (its name and id) of a history request, or Discord's 400."""
+        problems = _check_history_query(ctx.query)
+        if problems:
+            self._violate(
+                f"GET /channels/{ctx.groups[0]}/messages: " + "; ".join(f"{p}: {m}" for p, m in problems)
+            )
+            raise _HTTPError(400, 50035, "Invalid Form Body", _nest_problems(problems))
+        limit = int(ctx.query.get("limit", HISTORY_DEFAULT_LIMIT))
+        anchor = next(((name, int(ctx.query[name])) for name in HISTORY_ANCHORS if name in ctx.query), None)
+        return limit, anchor
 
     async def _post_message(self, ctx: _Ctx) -> web.Response:
         cid = int(ctx.groups[0])
@@ -431,19 +462,38 @@ class RestServer(MessageStore, FaultInjection):
         if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in self.dms_closed:
             raise _HTTPError(403, 50007, "Cannot send messages to this user")
         nonce = payload.get("nonce")
-        if nonce is not None and payload.get("enforce_nonce"):
-            key = (self.bot_user.id, str(nonce))
-            now = self.time_fn()
-            seen = self._nonces.get(key)
-            if seen is not None and now - seen[0] < NONCE_WINDOW:
-                original = self._messages_by_id[seen[1]]
-                if original.deleted:
-                    raise _HTTPError(404, 10008, "Unknown Message")
-                return self._json(200, self._message_json(original))
+        enforced = nonce is not None and bool(payload.get("enforce_nonce"))
+        if enforced:
+            earlier = self._earlier_send(cid, str(nonce))
+            if earlier is not None:
+                return self._json(200, self._message_json(earlier))
         record = self._create_message(cid, payload, ctx.files, via="rest")
-        if nonce is not None and payload.get("enforce_nonce"):
-            self._nonces[(self.bot_user.id, str(nonce))] = (self.time_fn(), record.message_id)
+        if enforced:
+            self._nonces[(self.bot_user.id, str(nonce))] = (self.now_fn(), record.message_id)
         return self._json(200, self._message_json(record))
+
+    def _earlier_send(self, channel_id: int, nonce: str) -> MessageRecord | None:
+        """The message an earlier send with this nonce created, if Discord returns it instead of a new one.
+
+        Discord dedupes ``enforce_nonce`` sends by author and nonce "in the past few minutes": a
+        calendar window, so on :attr:`now_fn` — a test's virtual clock that moves past it sees a
+        second message. The window runs from the send that created the message; every send it
+        suppresses is recorded in :attr:`suppressed_sends`.
+        """
+        if not self.nonce_dedupe:
+            return None
+        seen = self._nonces.get((self.bot_user.id, nonce))
+        if seen is None:
+            return None
+        first_sent, message_id = seen
+        age = self.now_fn() - first_sent
+        if age >= NONCE_WINDOW:
+            return None
+        original = self._messages_by_id[message_id]
+        if original.deleted:
+            raise _HTTPError(404, 10008, "Unknown Message")
+        self.suppressed_sends.append(SuppressedSend(channel_id, nonce, message_id, age, self.time_fn()))
+        return original
 
     async def _get_message(self, ctx: _Ctx) -> web.Response:
         cid, mid = int(ctx.groups[0]), int(ctx.groups[1])

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .constants import ADMINISTRATOR, ALL_PERMISSIONS, DISCORD_EPOCH_MS
-from .records import CommandSync, InteractionResult, MessageRecord, ModalRecord, RateLimitHit, RequestRecord
+from .records import (
+    CommandSync,
+    InteractionResult,
+    MessageRecord,
+    ModalRecord,
+    RateLimitHit,
+    RequestRecord,
+    SuppressedSend,
+)
 from .specs import BOT_USER_ID, ChannelSpec, GuildSpec, MemberSpec, RoleSpec, UserSpec
 
 if TYPE_CHECKING:
@@ -43,13 +51,29 @@ class DoubleState:
         heartbeat_interval_ms: int = 41_250,
         global_rate_limit: int | None = 50,
         latency: float = 0.0,
+        now_fn: Callable[[], float] = time.time,
+        nonce_dedupe: bool = True,
     ) -> None:
         self.bot_user = UserSpec(bot_user_id, bot_name, bot=True)
         self.application_id = application_id if application_id is not None else bot_user_id
         #: If set, REST and IDENTIFY must present this token (else 401 / close 4004).
         self.token = token
-        #: Clock for deadlines, the nonce window, the rate-limit window and record times.
+        #: Elapsed-time clock (seconds, any origin): interaction deadlines, token lifetime, the global
+        #: rate-limit window and record times. These measure real time passing in the bot process,
+        #: so they stay off the calendar clock below: under a test's virtual clock the calendar may
+        #: jump hours while the bot awaits the database, and a 3 s deadline must not expire then.
         self.time_fn = time_fn
+        self._earlier_id_ranges: list[tuple[int, int]] = []  # (first, last) id issued on earlier clocks
+        self._first_id_on_clock = 0  # first and last id issued on the current now_fn (0: none yet)
+        self._snowflake_floor = 0
+        #: Calendar clock (UNIX epoch seconds): what Discord stamps with a date — snowflake ids (so
+        #: ``discord.utils.snowflake_time(message.id)`` is the creation time on this clock), message
+        #: ``timestamp``/``edited_timestamp`` and the ``enforce_nonce`` window. Tests with a virtual
+        #: clock install it here (``bot_harness.running_bot`` does).
+        self.now_fn = now_fn
+        #: Whether ``enforce_nonce`` sends are deduplicated within NONCE_WINDOW (Discord does). Off,
+        #: every send creates a message, as if the window had always passed.
+        self.nonce_dedupe = nonce_dedupe
         self.heartbeat_interval_ms = heartbeat_interval_ms
         #: Requests per second before a global 429 (None: unlimited). Interaction and webhook
         #: routes are exempt, as on Discord.
@@ -83,7 +107,9 @@ class DoubleState:
         self._global_commands: list[dict[str, Any]] = []
         self._guild_commands: dict[int, list[dict[str, Any]]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
-        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}
+        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}  # (author, nonce) -> (now_fn, id)
+        #: Sends answered with the earlier message of the same nonce instead of a new one.
+        self.suppressed_sends: list[SuppressedSend] = []
         self._faults: list[Fault] = []
         self._window: list[float] = []
 
@@ -99,7 +125,6 @@ class DoubleState:
         self._ready_event: asyncio.Event | None = None
         self._changed: asyncio.Condition | None = None
 
-        self._last_snowflake = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._routes = self._build_routes()
@@ -107,6 +132,25 @@ class DoubleState:
     if TYPE_CHECKING:
         # The constructor builds the route table, which the REST layer (rest.py) provides.
         def _build_routes(self) -> list[_Route]: ...
+
+    @property
+    def now_fn(self) -> Callable[[], float]:
+        """The calendar clock (UNIX epoch seconds); see the constructor. Assign to install another."""
+        return self._now_fn
+
+    @now_fn.setter
+    def now_fn(self, clock: Callable[[], float]) -> None:
+        # Installing a clock starts a new id timeline: ids follow the clock from its present, so a
+        # test's virtual May is what ids created under it encode, even after ids issued on the wall
+        # clock's December (add_client opens the DM channel before running_bot installs the virtual
+        # clock; without the restart every later id would carry December, and history(after=<a
+        # virtual time>) would return everything). Ids stay unique: the new timeline skips the
+        # range of ids issued on each earlier clock.
+        if self._first_id_on_clock:
+            self._earlier_id_ranges.append((self._first_id_on_clock, self._snowflake_floor))
+        self._now_fn = clock
+        self._first_id_on_clock = 0
+        self._snowflake_floor = 0
 
     # ------------------------------------------------------------------ addresses
 
@@ -219,6 +263,11 @@ class DoubleState:
         """A message by id (KeyError if the double never saw it)."""
         return self._messages_by_id[message_id]
 
+    @property
+    def suppressed_count(self) -> int:
+        """How many sends the nonce window suppressed (answered with the earlier message)."""
+        return len(self.suppressed_sends)
+
     def invalid_requests(self) -> int:
         """401/403/429 answers so far — Discord bans an IP at 10,000 per 10 minutes."""
         return sum(1 for r in self.requests if r.status in (401, 403, 429))
@@ -267,14 +316,33 @@ class DoubleState:
     # ------------------------------------------------------------------ ids and JSON shapes
 
     def _snowflake(self) -> int:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
-        value = max(ms << 22, self._last_snowflake + 1)
-        self._last_snowflake = value
+        """A new id: now_fn()'s millisecond in Discord's layout, strictly after the last id on this clock.
+
+        If the clock stands still or steps back, the id is the last one + 1 (its time then runs a
+        little ahead of the clock, as a busy Discord worker's ids do within one millisecond). It
+        never repeats an id issued on an earlier clock (see :attr:`now_fn`).
+        """
+        ms = int(self._now_fn() * 1000) - DISCORD_EPOCH_MS
+        value = max(ms << 22, self._snowflake_floor + 1)
+        for first, last in sorted(self._earlier_id_ranges):
+            if first <= value <= last:
+                value = last + 1
+        if not self._first_id_on_clock:
+            self._first_id_on_clock = value
+        self._snowflake_floor = value
         return value
 
     @staticmethod
-    def _now_iso() -> str:
-        return dt.datetime.now(dt.UTC).isoformat()
+    def _iso(epoch_seconds: float) -> str:
+        return dt.datetime.fromtimestamp(epoch_seconds, dt.UTC).isoformat()
+
+    def _now_iso(self) -> str:
+        """Now on the calendar clock, as Discord writes ``edited_timestamp``."""
+        return self._iso(self._now_fn())
+
+    def _snowflake_iso(self, snowflake: int) -> str:
+        """The time an id encodes: Discord's message ``timestamp`` is its id's time, to the ms."""
+        return self._iso(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000)
 
     def _user_json(self, u: UserSpec) -> dict[str, Any]:
         data: dict[str, Any] = {

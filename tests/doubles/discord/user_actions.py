@@ -454,7 +454,7 @@ class UserActions(GatewayServer):
             )
         if record.user_id is not None and record.user_id != user_id and not forged:
             raise DoubleUsageError(f"message {record.message_id} is in the DM of user {record.user_id}")
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp["type"]}
+        data: dict[str, Any] = {"custom_id": comp["custom_id"], "component_type": comp["type"]}
         if "id" in comp:
             data["id"] = comp["id"]
         if comp["type"] in _SELECT_TYPES:
