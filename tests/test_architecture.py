@@ -182,6 +182,9 @@ def test_every_custom_id_belongs_to_exactly_one_engine() -> None:
     for layout in custom_ids.ALL:
         text = layout.format(user_id=18_446_744_073_709_551_615, day=dt.date(2026, 12, 31), index=24)
         assert len(text) <= 100 and layout.match(text) is not None
+        # With the longest reference a sent message's first button carries (bot.views.markers).
+        referenced = f"{text}~rg{2**63 - 1}.99"[: len(text) + 26]
+        assert len(referenced) <= 100 and layout.match(referenced) is not None
     spelled = [
         relative(p)
         for p in SOURCES

@@ -4,9 +4,9 @@ An alert is written for a coach (README "The bot's voice"): it names the client 
 and mention), says in words what failed and on which day, and what the coach can do about it.
 The dispatcher supplies the facts; the wording lives here.
 
-A batch is locked, posted as one message and marked posted in the same transaction: if the
-post fails, nothing is marked and the next round tries again; two processes never post the
-same alert (SKIP LOCKED)."""
+A batch is named, then locked, posted as one message and marked posted in one transaction: if
+the post fails, nothing is marked and the next round looks for the post in the channel before
+posting again (bot.core.once); two processes never post the same alert (SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from typing import Any
 import asyncpg
 from loguru import logger
 
+from bot.core import once
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, PermanentDeliveryError, Transport
 from bot.core.engine import ActionKind, NotYet
 from bot.domain.models import ClientProfile, Job
 from bot.repo import alerts
+from bot.views import markers
 from bot.views.messages import Embed, OutgoingMessage
 
 BATCH = 20
@@ -186,7 +188,12 @@ def render(rows: list[Mapping[str, Any]] | list[asyncpg.Record]) -> tuple[Outgoi
 
 
 async def post_pending(pool: asyncpg.Pool, transport: Transport, channel_id: int | None, clock: Clock) -> int:
-    """Post every unposted alert; return how many were posted."""
+    """Post every unposted alert, each in one message once; return how many were posted.
+
+    A batch is named first (committed), then locked, posted and marked posted in one
+    transaction. A batch named by an earlier pass that did not mark it (its post failed, or its
+    outcome is unknown) is looked for in the channel by its reference before it is posted again.
+    """
     if channel_id is None:
         return 0
     posted = 0
@@ -195,8 +202,22 @@ async def post_pending(pool: asyncpg.Pool, transport: Transport, channel_id: int
             rows = await alerts.take_unposted(conn, BATCH)
             if not rows:
                 return posted
+            ref, began = rows[0]["batch"], rows[0]["posting_since"]
+            if ref is None:
+                _, ids = render(rows)
+                ref = f"al{ids[0]}"
+                await alerts.begin_batch(conn, ids, ref, clock.now())
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await alerts.lock_batch(conn, ref)
+            if not rows:
+                continue  # another poster holds it
             message, ids = render(rows)
-            await transport.post_channel(channel_id, message)
+            earlier = None
+            if began is not None:
+                seen = await transport.recent_posts(channel_id, began - once.CLOCK_SKEW)
+                earlier = markers.find(seen, ref)
+            if earlier is None:
+                await transport.post_channel(channel_id, markers.mark(message, ref), nonce=ref)
             await alerts.mark_posted(conn, ids, clock.now())
         posted += len(ids)
         logger.info("posted {} alert(s) to the alert channel", len(ids))

@@ -6,9 +6,10 @@ simulator's in-memory one in bot.simulator.transport.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
-from bot.views.messages import OutgoingMessage, SentMessage
+from bot.views.messages import OutgoingMessage, SeenMessage, SentMessage
 
 
 class DeliveryError(Exception):
@@ -39,5 +40,14 @@ class Transport(Protocol):
     async def post_channel(
         self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
     ) -> SentMessage:
-        """Post to a channel; a job's posts carry its nonce so a retry does not post twice."""
+        """Post to a channel; a job's posts carry its nonce, Discord's first line of defence."""
+        ...
+
+    async def recent_dm(self, user_id: int, channel_id: int | None, since: dt.datetime) -> list[SeenMessage]:
+        """The bot's own messages in the user's DM channel created at or after `since`, oldest
+        first (`channel_id` as in send_dm). Failures raise like a send's."""
+        ...
+
+    async def recent_posts(self, channel_id: int, since: dt.datetime) -> list[SeenMessage]:
+        """The bot's own messages in a channel created at or after `since`, oldest first."""
         ...

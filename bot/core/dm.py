@@ -23,8 +23,15 @@ async def send_dm(
 ) -> tuple[SentMessage, ClientProfile]:
     """Send, and cache the DM channel when it is new; returns the profile as it now is."""
     sent = await transport.send_dm(client.user_id, client.dm_channel_id, message, nonce=nonce)
-    if sent.channel_id != client.dm_channel_id:
-        async with pool.acquire() as conn:
-            await clients.set_dm_channel(conn, client.user_id, sent.channel_id, clock.now())
-        client = client.model_copy(update={"dm_channel_id": sent.channel_id})
-    return sent, client
+    return sent, await remember_channel(pool, clock, client, sent)
+
+
+async def remember_channel(
+    pool: asyncpg.Pool, clock: Clock, client: ClientProfile, sent: SentMessage
+) -> ClientProfile:
+    """Cache the DM channel a message went to when it is new; returns the profile as it now is."""
+    if sent.channel_id == client.dm_channel_id:
+        return client
+    async with pool.acquire() as conn:
+        await clients.set_dm_channel(conn, client.user_id, sent.channel_id, clock.now())
+    return client.model_copy(update={"dm_channel_id": sent.channel_id})

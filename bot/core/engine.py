@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import Transport
+from bot.core.once import JobSends
 from bot.domain.eligibility import EVERYONE, Rule
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.views.custom_ids import CustomId
@@ -86,17 +87,25 @@ class JobContext:
     settings: Settings
     registry: EngineRegistry
 
+    sends: JobSends = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sends = JobSends(self.job, self.transport)
+
     def now(self) -> dt.datetime:
         return self.clock.now()
 
     async def send_dm(self, message: OutgoingMessage, *, part: int = 0) -> SentMessage:
-        """DM the job's client with a nonce fixed by the job, and remember the DM channel."""
+        """DM the job's client once (bot.core.once), and remember the DM channel."""
         if self.client is None:
             raise ValueError(f"{self.job.key} has no client to message")
-        sent, self.client = await dm.send_dm(
-            self.pool, self.transport, self.clock, self.client, message, nonce=self.job.nonce(part)
-        )
+        sent = await self.sends.dm(self.client.user_id, self.client.dm_channel_id, message, part=part)
+        self.client = await dm.remember_channel(self.pool, self.clock, self.client, sent)
         return sent
+
+    async def post(self, channel_id: int, message: OutgoingMessage, *, part: int = 0) -> SentMessage:
+        """Post to a channel once (bot.core.once)."""
+        return await self.sends.post(channel_id, message, part=part)
 
 
 Handler = Callable[[JobContext], Awaitable[Outcome]]

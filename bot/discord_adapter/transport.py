@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 
 import aiohttp
@@ -21,8 +22,11 @@ import discord
 
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
 from bot.discord_adapter.ratelimit import TokenBucket
-from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage, SentMessage
+from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage, SeenMessage, SentMessage
 
+# How much of a channel's history a retry reads back to find an earlier attempt's message (from
+# the job's first attempt on: a few messages in a DM, more in a busy coaches' channel).
+HISTORY_LIMIT = 500
 UNREACHABLE_CODES = {50007, 50278, 10013}  # DMs closed, no mutual guild, unknown user
 STALE_CHANNEL_CODES = {10003, 50001}  # unknown channel, missing access: the cached DM channel is gone
 
@@ -156,3 +160,43 @@ class DiscordTransport:
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             raise classify(exc) from exc
         return SentMessage(channel_id, sent.id)
+
+    async def recent_dm(self, user_id: int, channel_id: int | None, since: dt.datetime) -> list[SeenMessage]:
+        if channel_id is None:
+            channel_id = await self.open_dm(user_id)
+        try:
+            return await self.recent_posts(channel_id, since)
+        except PermanentDeliveryError:
+            # A stale cached channel: the DM opened again is where an earlier attempt sent.
+            return await self.recent_posts(await self.open_dm(user_id), since)
+
+    async def recent_posts(self, channel_id: int, since: dt.datetime) -> list[SeenMessage]:
+        channel = self.client.get_partial_messageable(channel_id)
+        me = self.client.user.id if self.client.user is not None else None
+        found: list[SeenMessage] = []
+        try:
+            await self.sends.acquire()
+            async for message in channel.history(after=since, limit=HISTORY_LIMIT, oldest_first=True):
+                if message.author.id == me:
+                    found.append(seen(message))
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            raise classify(exc) from exc
+        return found
+
+
+def seen(message: discord.Message) -> SeenMessage:
+    """What of a message read back can carry a reference: its buttons' custom_ids (in action rows,
+    or anywhere in a components v2 layout), its content and its embed footers."""
+    custom_ids: list[str] = []
+    pending: list[object] = list(message.components)
+    while pending:
+        component = pending.pop(0)
+        custom_id = getattr(component, "custom_id", None)
+        if isinstance(custom_id, str):
+            custom_ids.append(custom_id)
+        pending.extend(getattr(component, "children", None) or [])
+        accessory = getattr(component, "accessory", None)
+        if accessory is not None:
+            pending.append(accessory)
+    texts = (message.content, *(embed.footer.text or "" for embed in message.embeds))
+    return SeenMessage(message.channel.id, message.id, tuple(custom_ids), texts)

@@ -98,8 +98,11 @@ class Job(Row):
     requested_by: int | None = None
     result: dict[str, Any] | None = None
     created_at: dt.datetime
-    started_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None  # when its first attempt began
     finished_at: dt.datetime | None = None
+    # Set by the claim: an earlier attempt began, so what it sent is unknown (a retry, a worker
+    # that died, a claim handed back at shutdown). Its sends look for that attempt's messages.
+    resumed: bool = False
 
     @property
     def key(self) -> str:

@@ -222,15 +222,11 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
         # a failed post must not report "no new cards"), and every card still open.
         week_cards = await cards.open_or_of_week(conn, key, ctx.now().date())
     raised = [(c.display_name or str(c.user_id), c.urgency, c.kind, c.summary) for c in week_cards]
-    # Nonces from the job: a retry re-sends the same posts, which Discord deduplicates.
+    # Posted once each: a retry finds what an earlier attempt posted (bot.core.once).
     if ctx.settings.coach_channel_id is not None:
-        await ctx.transport.post_channel(
-            ctx.settings.coach_channel_id, summary_message(result, raised, key), nonce=ctx.job.nonce(0)
-        )
+        await ctx.post(ctx.settings.coach_channel_id, summary_message(result, raised, key), part=0)
     if ctx.settings.honors_channel_id is not None:
-        await ctx.transport.post_channel(
-            ctx.settings.honors_channel_id, honors_message(result.honors, key), nonce=ctx.job.nonce(1)
-        )
+        await ctx.post(ctx.settings.honors_channel_id, honors_message(result.honors, key), part=1)
     return Outcome.done(cards=len(raised), clients=len(result.weeks), honors=len(result.honors))
 
 
@@ -267,9 +263,7 @@ async def escalate(ctx: JobContext) -> Outcome:
         if pending is not None:  # raised now, or by an attempt whose post failed
             name = ctx.client.display_name or ctx.client.user_id
             text = f"⚠️ Escalation: **{name}** — {card.summary} (card #{pending})"
-            await ctx.transport.post_channel(
-                ctx.settings.coach_channel_id, OutgoingMessage(content=text[:2000]), nonce=ctx.job.nonce(0)
-            )
+            await ctx.post(ctx.settings.coach_channel_id, OutgoingMessage(content=text[:2000]))
             async with ctx.pool.acquire() as conn:
                 await cards.mark_announced(conn, dedupe_key, ctx.now())
     return Outcome.done(escalated=opened is not None)

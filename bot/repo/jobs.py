@@ -90,7 +90,7 @@ WATERMARKS_SHARE = "SELECT planner FROM planner_watermarks FOR SHARE"
 # worker died). One round trip returns the jobs with their clients.
 CLAIM = """
 WITH picked AS (
-    SELECT id FROM jobs
+    SELECT id, started_at IS NOT NULL AS resumed FROM jobs
      WHERE (status = 'pending' AND next_attempt_at <= $1)
         OR (status = 'running' AND lease_until <= $1)
      ORDER BY next_attempt_at, id
@@ -101,7 +101,7 @@ WITH picked AS (
        SET status = 'running', attempts = j.attempts + 1, lease_until = $1 + $2::interval,
            claimed_by = $4, started_at = COALESCE(j.started_at, $1), updated_at = $1
       FROM picked WHERE j.id = picked.id
-    RETURNING j.*
+    RETURNING j.*, picked.resumed
 )
 SELECT claimed.*, to_jsonb(c) AS client
   FROM claimed LEFT JOIN client_profiles c ON c.user_id = claimed.user_id

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.delivery import PermanentDeliveryError
-from bot.views.messages import OutgoingMessage, SentMessage
+from bot.views.messages import OutgoingMessage, SeenMessage, SentMessage
 
 
 @dataclass
@@ -28,10 +28,13 @@ class RecordedMessage:
 
 
 class MemoryTransport:
-    """Keeps every message; a send with a nonce already used in that channel returns the first."""
+    """Keeps every message. A send with a nonce already used in that channel within
+    `nonce_window` returns the first, as Discord's enforce_nonce does "in the past few minutes";
+    None turns that deduplication off."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, nonce_window: dt.timedelta | None = dt.timedelta(minutes=5)) -> None:
         self._clock = clock
+        self.nonce_window = nonce_window
         self._ids = itertools.count(1_000_000)
         self.messages: list[RecordedMessage] = []
         self._by_nonce: dict[tuple[int, str], RecordedMessage] = {}
@@ -53,13 +56,22 @@ class MemoryTransport:
             self._by_nonce[(record.channel_id, record.nonce)] = record
         return SentMessage(record.channel_id, record.message_id)
 
+    def _deduplicated(self, channel_id: int, nonce: str | None) -> SentMessage | None:
+        """The message an earlier send with this nonce created, while Discord would remember it."""
+        if nonce is None or self.nonce_window is None:
+            return None
+        earlier = self._by_nonce.get((channel_id, nonce))
+        if earlier is None or self._clock.now() - earlier.at >= self.nonce_window:
+            return None
+        return SentMessage(earlier.channel_id, earlier.message_id)
+
     async def send_dm(
         self, user_id: int, channel_id: int | None, message: OutgoingMessage, *, nonce: str
     ) -> SentMessage:
         channel = channel_id or self.dm_channel_for(user_id)
-        existing = self._by_nonce.get((channel, nonce))
+        existing = self._deduplicated(channel, nonce)
         if existing is not None:
-            return SentMessage(existing.channel_id, existing.message_id)
+            return existing
         return self._keep(
             RecordedMessage(user_id, channel, next(self._ids), message, nonce, self._clock.now())
         )
@@ -73,12 +85,29 @@ class MemoryTransport:
     async def post_channel(
         self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
     ) -> SentMessage:
-        existing = self._by_nonce.get((channel_id, nonce)) if nonce else None
+        existing = self._deduplicated(channel_id, nonce)
         if existing is not None:
-            return SentMessage(existing.channel_id, existing.message_id)
+            return existing
         return self._keep(
             RecordedMessage(None, channel_id, next(self._ids), message, nonce, self._clock.now())
         )
+
+    async def recent_dm(self, user_id: int, channel_id: int | None, since: dt.datetime) -> list[SeenMessage]:
+        return await self.recent_posts(channel_id or self.dm_channel_for(user_id), since)
+
+    async def recent_posts(self, channel_id: int, since: dt.datetime) -> list[SeenMessage]:
+        return [seen(m) for m in self.messages if m.channel_id == channel_id and m.at >= since]
+
+
+def seen(record: RecordedMessage) -> SeenMessage:
+    """A kept message as a channel's history would show it."""
+    current = record.current
+    return SeenMessage(
+        record.channel_id,
+        record.message_id,
+        custom_ids=tuple(button.custom_id for row in current.rows for button in row),
+        texts=(current.content, *(embed.footer for embed in current.embeds)),
+    )
 
 
 class ConsoleTransport(MemoryTransport):

@@ -3,7 +3,7 @@
 A custom_id outlives the process (a button on yesterday's DM is clicked after a restart), so its
 layout is part of the product: change one and old messages stop working. Each layout is written
 once here; the engines format them, the cogs route on `pattern`, and nothing else spells them.
-Discord allows 100 characters; ours stay under 50.
+Discord allows 100 characters; ours stay under 50, and under 80 with a reference.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 _USER = r"(?P<user>[0-9]{1,20})"
 _DAY = r"(?P<day>[0-9]{8})"
 _INDEX = r"(?P<index>[0-9]{1,3})"
+_REFERENCE = r"(?:~(?P<ref>[a-z0-9.]{1,25}))?"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class CustomId:
 
     def __post_init__(self) -> None:
         tail = f":{_INDEX}" if self.indexed else ""
-        object.__setattr__(self, "pattern", rf"{re.escape(self.prefix)}:{_USER}:{_DAY}{tail}")
+        # A sent message's first button also carries the job's reference (bot.views.markers).
+        object.__setattr__(self, "pattern", rf"{re.escape(self.prefix)}:{_USER}:{_DAY}{tail}{_REFERENCE}")
 
     def format(self, *, user_id: int, day: dt.date, index: int | None = None) -> str:
         """The custom_id; `index` is required by an indexed layout and ignored by the others."""

@@ -76,3 +76,17 @@ class OutgoingMessage:
 class SentMessage:
     channel_id: int
     message_id: int
+
+
+@dataclass(frozen=True)
+class SeenMessage:
+    """A message of the bot's read back from a channel's history: what can carry a reference."""
+
+    channel_id: int
+    message_id: int
+    custom_ids: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()  # the content and every embed footer
+
+    @property
+    def sent(self) -> SentMessage:
+        return SentMessage(self.channel_id, self.message_id)

@@ -37,7 +37,8 @@ async def test_crashed_dispatcher_claims_are_reclaimed_and_nothing_is_sent_twice
     planner = Planner("t", engine.actions, dt.timedelta(hours=2))
     await planner.tick(pool, clock.now())
 
-    transport = RecordingTransport(clock)
+    # No nonce deduplication: the rescuer must find the DMs the doomed worker sent by itself.
+    transport = RecordingTransport(clock, nonce_window=None)
     registry = EngineRegistry([engine])
     doomed = Dispatcher(pool, clock, registry, transport, settings, worker_id="doomed")
     original = engine.handlers["prompt"]
@@ -65,7 +66,8 @@ async def test_crashed_dispatcher_claims_are_reclaimed_and_nothing_is_sent_twice
     jobs = await all_jobs(pool)
     assert [j.status for j in jobs] == ["sent"] * 6
     assert all(j.attempts == 2 and j.claimed_by == "rescuer" for j in jobs)
-    # The re-send carried the same nonce, so the recipient sees one message each.
+    # The rescuer read each DM channel back, found the message by its reference, and sent
+    # nothing: the recipient sees one message each.
     assert sorted(m.user_id for m in transport.messages) == [100 + i for i in range(6)]
 
 
@@ -113,6 +115,12 @@ class _AttemptCounter:
 
     async def post_channel(self, channel_id, message, *, nonce=None):  # type: ignore[no-untyped-def]
         return await self.inner.post_channel(channel_id, message, nonce=nonce)
+
+    async def recent_dm(self, user_id, channel_id, since):  # type: ignore[no-untyped-def]
+        return await self.inner.recent_dm(user_id, channel_id, since)
+
+    async def recent_posts(self, channel_id, since):  # type: ignore[no-untyped-def]
+        return await self.inner.recent_posts(channel_id, since)
 
 
 async def test_downtime_sends_late_until_deadline_expires_after_and_always_marks(pool, settings) -> None:

@@ -115,11 +115,15 @@ async def test_a_due_job_is_one_dm_and_fifty_at_once_respect_the_rate(discord_do
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 5, 30))
         await wait_for(lambda: sum(len(discord_double.dms_to(u)) for u in users) == 50)
+    jobs = {j.user_id: j for j in await checkin_drops(pool)}
     for user in users:
         [dm] = discord_double.dms_to(user)
         assert dm.embeds[0]["title"] == "Check-in — Monday 04 May"
         ids = {"user_id": user, "day": MONDAY}
-        assert dm.custom_ids() == [checkin.FEEL_ID.format(**ids), checkin.BODY_ID.format(**ids)]
+        # The first button carries the job's reference (bot.views.markers), the nonce too.
+        ref = jobs[user].nonce()
+        assert dm.custom_ids() == [f"{checkin.FEEL_ID.format(**ids)}~{ref}", checkin.BODY_ID.format(**ids)]
+        assert dm.nonce == ref
     sends = sorted(r.time for r in discord_double.requests if r.method == "POST" and "/messages" in r.path)
     assert len(sends) == 50
     # 20/s with a burst of 2: no one-second window holds more than 22 sends.

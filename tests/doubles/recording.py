@@ -15,8 +15,8 @@ __all__ = ["RecordedMessage", "RecordingTransport"]
 
 
 class RecordingTransport(MemoryTransport):
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
+    def __init__(self, clock: Clock, *, nonce_window: dt.timedelta | None = dt.timedelta(minutes=5)) -> None:
+        super().__init__(clock, nonce_window=nonce_window)
         self._faults: dict[int | None, list[DeliveryError]] = defaultdict(list)
         self.attempts: list[tuple[int | None, dt.datetime]] = []
 

@@ -104,6 +104,12 @@ class SlowTransport:
     async def post_channel(self, channel_id, message, *, nonce=None):  # type: ignore[no-untyped-def]
         return await self.inner.post_channel(channel_id, message, nonce=nonce)
 
+    async def recent_dm(self, user_id, channel_id, since):  # type: ignore[no-untyped-def]
+        return await self.inner.recent_dm(user_id, channel_id, since)
+
+    async def recent_posts(self, channel_id, since):  # type: ignore[no-untyped-def]
+        return await self.inner.recent_posts(channel_id, since)
+
 
 def assert_each_drop_delivered_once(jobs: list[Job], transport: RecordingTransport) -> None:
     """Every drop job is `sent` with exactly one message carrying its nonce; no other DMs."""
@@ -138,7 +144,7 @@ async def test_database_connections_killed_mid_dispatch_lose_and_double_nothing(
     await add_clients(pool, [profile(u, "UTC", DAY) for u in users], begin)
     # Small batches, few at a time: the dispatch of 40 prompts takes a while in real time.
     settings = settings.model_copy(update={"claim_batch_size": 8, "dispatch_concurrency": 2})
-    transport = SlowTransport(RecordingTransport(clock), delay=0.05)
+    transport = SlowTransport(RecordingTransport(clock, nonce_window=None), delay=0.05)
     rt, _ = runtime(pool, clock, [message_engine("t", PROMPT)], settings, transport)  # type: ignore[arg-type]
 
     # The worst moment, made certain: the DM went out and the connection recording its outcome
@@ -237,7 +243,7 @@ async def test_the_database_stopped_and_restarted_mid_dispatch_loses_and_doubles
         pool = await create_pool(dsn, min_size=1, max_size=8, command_timeout=10)
         try:
             await add_clients(pool, [profile(u, "UTC", DAY) for u in users], begin)
-            transport = SlowTransport(RecordingTransport(clock), delay=0.05)
+            transport = SlowTransport(RecordingTransport(clock, nonce_window=None), delay=0.05)
             rt, _ = runtime(pool, clock, [message_engine("t", PROMPT)], settings, transport)  # type: ignore[arg-type]
             rt.start()
             advancing = asyncio.create_task(clock.run_until(utc(2026, 5, 4, 5, 31)))
@@ -396,9 +402,14 @@ def assert_one_dm_per_job(double, ids: dict[int, int]) -> None:  # type: ignore[
 # --- 3. SIGKILL mid-dispatch, then a restart ---------------------------------------------------
 
 
+@pytest.mark.parametrize("nonce_dedupe", [False, True], ids=["nonce-dedupe-off", "nonce-dedupe-on"])
 async def test_sigkill_mid_dispatch_then_a_restart_delivers_each_dm_once(
-    discord_double, pool, database_dsn
+    discord_double, pool, database_dsn, nonce_dedupe
 ) -> None:
+    """With the double's nonce deduplication off, only the restarted bot's check of the channel
+    can keep the DM the killed process sent from arriving twice; with it on, the result is the
+    same and the double had nothing to suppress."""
+    discord_double.nonce_dedupe = nonce_dedupe
     now = WallClock().now()
     zone, day = quiet_zone(now)
     users = list(range(12_000, 12_030))
@@ -441,9 +452,10 @@ async def test_sigkill_mid_dispatch_then_a_restart_delivers_each_dm_once(
     jobs = await planted_jobs(pool, ids)
     assert all(j.attempts == (1 if j.id in sent_before else 2) for j in jobs)
     [retried] = [j for j in jobs if j.user_id == in_flight_user]
-    assert retried.attempts == 2  # resent with the same nonce: Discord returned the first DM
+    assert retried.attempts == 2  # it found the DM the killed process sent, and sent nothing
     assert_one_dm_per_job(discord_double, ids)
     assert len(discord_double.messages) == len(users)
+    assert discord_double.suppressed_count == 0
 
 
 # --- 4. two processes on one database ----------------------------------------------------------
