@@ -35,17 +35,18 @@ from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.repo import alerts, cards, clients
 from bot.repo import jobs as jobs_repo
 
-# Errors of the database connection itself: the loop waits and tries again.
-_DB_ERRORS = (
+# Errors a handler can only have met on the database connection (delivery errors arrive
+# classified by the transport) …
+_DB_LOST = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.AdminShutdownError,  # the server is restarting
     asyncpg.CannotConnectNowError,  # … and not yet accepting connections
     ConnectionError,
-    OSError,
-    TimeoutError,
 )
-
+# … and, with timeouts and socket errors, those of the loop's own statements: it waits and
+# tries again.
+_DB_ERRORS = (*_DB_LOST, OSError, TimeoutError)
 
 # Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)
 _FAILURE_REASONS = {
@@ -268,6 +269,8 @@ class Dispatcher:
             await self._transient(job, client, f"delivery: {exc}", exc)
         except NotYet as exc:
             await self._transient(job, client, f"not yet: {exc}", exc)
+        except _DB_LOST:
+            raise  # the database, not the handler: _run_guarded says so and the lease brings it back
         except Exception as exc:
             # Seed 000: "Engine run failure → log error, add to retry queue".
             log.exception("handler failed")

@@ -25,6 +25,7 @@ async def create_pool(
     min_size: int = 1,
     max_size: int = 10,
     command_timeout: float = 30.0,
+    connect_timeout: float = 10.0,
     behind_pooler: bool = False,
 ) -> asyncpg.Pool:
     """Create the pool. Behind a transaction pooler (Neon's -pooler endpoint, PgBouncer)
@@ -34,9 +35,17 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout,
+        # asyncpg's default is 60 s: a start-up, or a reconnect mid-run, against a server that
+        # does not answer would wait that long.
+        timeout=connect_timeout,
         statement_cache_size=0 if behind_pooler else 100,
         init=_init_connection,
         reset=_no_session_reset,
     )
     assert pool is not None
     return pool
+
+
+async def ping(conn: asyncpg.Connection) -> None:
+    """The cheapest statement that proves the database answers (/healthz)."""
+    await conn.fetchval("SELECT 1")
