@@ -69,7 +69,7 @@ async def test_a_forged_click_and_submit_on_another_clients_workout_write_nothin
     modal_id = MODAL_ID.format(user_id=CLIENT, day=MONDAY, index=0)
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 7, 30))
-        [workout] = [m for m in discord_double.dms_to(CLIENT) if log_id in m.custom_ids()]
+        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.find_component(log_id) is not None]
         before = await snapshot(pool)
         # Another client sends the victim's button (their user id and day in its custom_id)...
         click = await discord_double.click(OTHER, workout, log_id, forged=True)
