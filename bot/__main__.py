@@ -1,5 +1,5 @@
-"""Command line: `python -m bot [run [--dispatch-only] | simulate | migrate | sync |
-blocks import FILE | plans import FILE]`."""
+"""Command line: `python -m bot [run [--dispatch-only] | simulate | preview [--out DIR] | migrate |
+sync | blocks import FILE | plans import FILE]`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--events", type=Path, help="write one JSON line per job outcome")
     sim.add_argument("--quiet", action="store_true", help="print only the summary")
 
+    gallery = sub.add_parser(
+        "preview", help="write every message and chart the bot sends, for a demo week, to a folder"
+    )
+    gallery.add_argument("--out", type=Path, default=Path("preview"), help="the folder (default: preview/)")
+
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("sync", help="sync application commands with Discord and exit")
     blocks = sub.add_parser("blocks", help="training blocks")
@@ -61,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if settings.discord_token is not None:
         register_secret(settings.discord_token.get_secret_value())
-    setup_logging(settings.log_level if command != "simulate" else "WARNING", settings.log_format)
+    quiet = command in ("simulate", "preview")  # they print what they do; the bot's log would drown it
+    setup_logging("WARNING" if quiet else settings.log_level, settings.log_format)
 
     try:
         if command == "simulate":
@@ -78,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
                 verbose=not args.quiet,
             )
             asyncio.run(simulate(options))
+            return 0
+        if command == "preview":
+            from bot.preview import preview
+
+            entries = asyncio.run(preview(settings, args.out))
+            charts = sum(1 for e in entries if e.png is not None)
+            print(
+                f"Wrote {len(entries) - charts} messages (JSON) and {charts} charts (PNG) to {args.out}/: "
+                f"open {args.out / 'index.md'}"
+            )
             return 0
         if command == "migrate":
             from bot.app import migrate_only
