@@ -26,7 +26,21 @@ from bot.core.engine import ActionKind
 from bot.discord_adapter.transport import message_kwargs
 from bot.engines import build_registry
 from bot.preview import INDEX, message_json, slug
-from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, FileAttachment, OutgoingMessage
+from bot.views.messages import (
+    ActionRow,
+    Button,
+    ButtonStyle,
+    Component,
+    Container,
+    Embed,
+    EmbedField,
+    FileAttachment,
+    OutgoingMessage,
+    Section,
+    Separator,
+    SeparatorSpacing,
+    TextDisplay,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,9 +77,41 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Gallery:
     return Gallery(where / "gallery", done.stdout)
 
 
+def _button(b: dict[str, Any]) -> Button:
+    return Button(b["label"], b["custom_id"], ButtonStyle(b["style"]), b["disabled"])
+
+
+def _component(c: dict[str, Any]) -> Component:
+    kind = c["type"]
+    if kind == "container":
+        color = None if c["accent_color"] is None else int(c["accent_color"].lstrip("#"), 16)
+        return Container(tuple(_component(x) for x in c["children"]), color)  # type: ignore[misc]
+    if kind == "section":
+        return Section(tuple(TextDisplay(t) for t in c["texts"]), _button(c["accessory"]))
+    if kind == "row":
+        return ActionRow(tuple(_button(b) for b in c["buttons"]))
+    if kind == "separator":
+        return Separator(c["divider"], SeparatorSpacing(c["spacing"]))
+    assert kind == "text", kind
+    return TextDisplay(c["content"])
+
+
+def buttons_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button a gallery file's message holds, in its rows or anywhere in its layout."""
+    found = [b for row in data["message"]["rows"] for b in row]
+    pending = list(data["message"]["layout"])
+    while pending:
+        c = pending.pop(0)
+        pending[:0] = c.get("children", [])
+        found += c.get("buttons", []) + ([c["accessory"]] if "accessory" in c else [])
+    return found
+
+
 def load(data: dict[str, Any]) -> OutgoingMessage:
     """The OutgoingMessage a gallery file dumps (a file's bytes as zeros of its size)."""
     m = data["message"]
+    if m["layout"]:
+        return OutgoingMessage(layout=tuple(_component(c) for c in m["layout"]))
     return OutgoingMessage(
         content=m["content"],
         embeds=tuple(
@@ -113,7 +159,12 @@ def test_the_command_says_where_it_wrote_and_how_many(gallery: Gallery) -> None:
 EXPECTED = {
     "workout open": {"workout-open"},
     "workout closed": {"workout-closed"},
-    "workout split": {"workout-split-open-1of2", "workout-split-open-2of2", "workout-split-closed-2of2"},
+    "workout split": {
+        "workout-split-open-1of3",
+        "workout-split-open-2of3",
+        "workout-split-open-3of3",
+        "workout-split-closed-3of3",
+    },
     "check-in": {"check-in-open", "check-in-closed", "check-in-missed"},
     "meals": {"meals-open", "meals-closed", "meals-missed"},
     "cardio": {"cardio-open", "cardio-closed", "cardio-missed"},
@@ -156,7 +207,7 @@ def test_every_message_is_within_discords_limits(gallery: Gallery) -> None:
 
 def test_closed_drops_look_closed_and_open_ones_open(gallery: Gallery) -> None:
     for name, data in gallery.messages().items():
-        buttons = [b for row in data["message"]["rows"] for b in row]
+        buttons = buttons_of(data)
         if re.search(r"-(closed|missed)(-\d+of\d+)?$", name):
             assert buttons and all(b["disabled"] for b in buttons), name
         elif re.search(r"-open(-\d+of\d+)?$", name):
@@ -204,3 +255,32 @@ def test_a_gallery_file_holds_everything_its_message_does() -> None:
         rows=message.rows,
         files=(FileAttachment("chart.png", bytes(100)),),  # a file is kept as its size
     )
+
+
+def test_a_gallery_file_holds_everything_a_layout_message_does() -> None:
+    """A components v2 message is dumped as its layout and read back the same, and the payload
+    discord.py builds from it carries the IS_COMPONENTS_V2 flag and no content or embeds."""
+    log = Button("Log Squat", "rg:tr:log:1:20260504:0~rg1.0")
+    message = OutgoingMessage(
+        layout=(
+            Container(
+                (
+                    TextDisplay("## Day 1\nBlock · day 1"),
+                    Separator(),
+                    Section((TextDisplay("**1. Squat**"), TextDisplay("4 × 5")), log),
+                    ActionRow(
+                        (Button("✓ Followed", "a"), Button("✗ Off plan", "b", ButtonStyle.danger, True))
+                    ),
+                    Separator(divider=False, spacing=SeparatorSpacing.large),
+                    TextDisplay("-# footer"),
+                ),
+                0x2E86C1,
+            ),
+        )
+    )
+    written = json.loads(json.dumps({"message": message_json(message)}))
+    assert load(written) == message
+    assert [b["custom_id"] for b in buttons_of(written)] == [log.custom_id, "a", "b"]
+    body = payload(message)
+    assert body["flags"] & (1 << 15) and not body.get("content") and not body.get("embeds")
+    assert _check_message_payload(body, 0, creating=True) == ([], False)

@@ -22,6 +22,7 @@ import discord
 
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError
 from bot.discord_adapter.ratelimit import TokenBucket
+from bot.views import messages as plain
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage, SeenMessage, SentMessage
 
 # How much of a channel's history a retry reads back to find an earlier attempt's message (from
@@ -38,6 +39,16 @@ _STYLES = {
 }
 
 
+def _button(button: Button, row: int | None = None) -> discord.ui.Button[discord.ui.View]:
+    return discord.ui.Button(
+        label=button.label,
+        custom_id=button.custom_id,
+        style=_STYLES[button.style],
+        disabled=button.disabled,
+        row=row,
+    )
+
+
 class StaticView(discord.ui.View):
     """Buttons only: their clicks are routed by DynamicItem templates, never by this view, so
     discord.py must not keep it in memory (a bot sending thousands of DMs would leak them)."""
@@ -46,15 +57,39 @@ class StaticView(discord.ui.View):
         super().__init__(timeout=None)
         for index, row in enumerate(rows):
             for button in row:
-                self.add_item(
-                    discord.ui.Button(
-                        label=button.label,
-                        custom_id=button.custom_id,
-                        style=_STYLES[button.style],
-                        disabled=button.disabled,
-                        row=index,
-                    )
-                )
+                self.add_item(_button(button, index))
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+_SPACING = {
+    plain.SeparatorSpacing.small: discord.SeparatorSpacing.small,
+    plain.SeparatorSpacing.large: discord.SeparatorSpacing.large,
+}
+
+
+def _item(component: plain.Component) -> discord.ui.Item[discord.ui.LayoutView]:
+    if isinstance(component, plain.TextDisplay):
+        return discord.ui.TextDisplay(component.content)
+    if isinstance(component, plain.Section):
+        texts = [discord.ui.TextDisplay(t.content) for t in component.texts]
+        return discord.ui.Section(*texts, accessory=_button(component.accessory))  # type: ignore[arg-type]
+    if isinstance(component, plain.ActionRow):
+        return discord.ui.ActionRow(*(_button(b) for b in component.buttons))  # type: ignore[arg-type]
+    if isinstance(component, plain.Separator):
+        return discord.ui.Separator(visible=component.divider, spacing=_SPACING[component.spacing])
+    return discord.ui.Container(*(_item(c) for c in component.children), accent_colour=component.accent_color)
+
+
+class StaticLayout(discord.ui.LayoutView):
+    """A components v2 message (discord.py sends it with the IS_COMPONENTS_V2 flag). Like
+    StaticView, never dispatched: the DynamicItem templates route its buttons' clicks."""
+
+    def __init__(self, layout: tuple[plain.Component, ...]) -> None:
+        super().__init__(timeout=None)
+        for component in layout:
+            self.add_item(_item(component))
 
     def is_dispatchable(self) -> bool:
         return False
@@ -70,6 +105,12 @@ def to_discord_embed(embed: Embed) -> discord.Embed:
 
 
 def message_kwargs(message: OutgoingMessage) -> dict[str, object]:
+    """discord.py's keyword arguments for sending `message` or editing a message to it. A layout
+    goes as a LayoutView with content None and no embeds: on an edit that is what Discord asks of
+    a message taking the IS_COMPONENTS_V2 flag (the legacy fields reset to empty), and it keeps
+    the flag on one that has it."""
+    if message.is_layout:
+        return {"content": None, "embeds": [], "view": StaticLayout(message.layout)}
     kwargs: dict[str, object] = {
         "content": message.content or None,
         "embeds": [to_discord_embed(e) for e in message.embeds],
@@ -186,17 +227,22 @@ class DiscordTransport:
 
 def seen(message: discord.Message) -> SeenMessage:
     """What of a message read back can carry a reference: its buttons' custom_ids (in action rows,
-    or anywhere in a components v2 layout), its content and its embed footers."""
+    or anywhere in a components v2 layout: in containers, rows, beside sections), its content, its
+    embed footers and a layout's text displays."""
     custom_ids: list[str] = []
+    texts: list[str] = [message.content, *(embed.footer.text or "" for embed in message.embeds)]
     pending: list[object] = list(message.components)
     while pending:
         component = pending.pop(0)
         custom_id = getattr(component, "custom_id", None)
         if isinstance(custom_id, str):
             custom_ids.append(custom_id)
-        pending.extend(getattr(component, "children", None) or [])
+        if isinstance(component, discord.TextDisplay):
+            texts.append(component.content)
+        # Depth first, in reading order: a container's or a section's children, then its accessory.
+        nested = list(getattr(component, "children", None) or [])
         accessory = getattr(component, "accessory", None)
         if accessory is not None:
-            pending.append(accessory)
-    texts = (message.content, *(embed.footer.text or "" for embed in message.embeds))
-    return SeenMessage(message.channel.id, message.id, tuple(custom_ids), texts)
+            nested.append(accessory)
+        pending[:0] = nested
+    return SeenMessage(message.channel.id, message.id, tuple(custom_ids), tuple(texts))

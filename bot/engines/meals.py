@@ -1,9 +1,13 @@
 """Meals (seed 000: 06:00 drop, 22:00 missed): the day's meals from the client's plan, each with
 "Followed" and "Off plan" buttons (off plan takes an optional note). The last answer before 22:00
-counts; at 22:00 every unanswered meal is missed."""
+counts; at 22:00 every unanswered meal is missed.
+
+The message is a components v2 layout (each meal's text with its two buttons under it) when the
+day fits one, else an embed with the buttons below it (see `message`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +30,22 @@ from bot.repo import meals as repo
 from bot.repo import plans as plans_repo
 from bot.repo.drops import drops_of, log_on_open, open_drop
 from bot.views import custom_ids
-from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
+from bot.views.messages import (
+    LAYOUT_MAX_COMPONENTS,
+    LAYOUT_MAX_TEXT,
+    ActionRow,
+    Block,
+    Button,
+    ButtonStyle,
+    Container,
+    Embed,
+    EmbedField,
+    OutgoingMessage,
+    Separator,
+    TextDisplay,
+    component_count,
+    text_length,
+)
 
 NAME = "meals"
 FOLLOWED_ID = custom_ids.MEAL_FOLLOWED
@@ -77,38 +96,104 @@ async def render(
 
 
 def message(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: bool) -> OutgoingMessage:
+    """The day's meals: a components v2 layout, each meal's text with its two buttons right under
+    it, when the day fits Discord's limits for one (40 components, 4,000 characters) whatever
+    the answers and notes will be; else (a long plan) an embed with the buttons below it. The
+    choice rests on the plan alone, so every edit keeps the shape the message was sent in."""
+    layout = _layout(drop, answers, closed)
+    return OutgoingMessage(layout=layout) if layout else _classic(drop, answers, closed)
+
+
+def _status(answer: Mapping[str, Any] | None, closed: bool) -> str:
+    status = _STATUS[answer["status"]] if answer else ("❌ missed" if closed else "")
+    note = f" — _{answer['note']}_" if answer and answer["note"] else ""
+    return f"{status}{note}"
+
+
+def _summary(drop: DailyDrop) -> str:
+    meals = drop.content["meals"]
+    total = sum(int(m["kcal"]) for m in meals)
+    protein = sum(float(m["protein"]) for m in meals)
+    return f"{drop.content['plan_name']} · {total} kcal · {protein:g} g protein"
+
+
+def _footer(drop: DailyDrop, closed: bool) -> str:
+    closes = drop.content["closes"]
+    return f"Closed at {closes}." if closed else f"Tap Followed or Off plan for each meal before {closes}."
+
+
+def _color(closed: bool) -> int:
+    return 0x7F8C8D if closed else 0xE67E22
+
+
+def _buttons(drop: DailyDrop, index: int, status: str | None, closed: bool) -> tuple[Button, Button]:
+    ids = {"user_id": drop.user_id, "day": drop.local_date, "index": index}
+    followed = ButtonStyle.success if status == "followed" else ButtonStyle.secondary
+    off_plan = ButtonStyle.danger if status == "off_plan" else ButtonStyle.secondary
+    return (
+        Button("✓ Followed", FOLLOWED_ID.format(**ids), followed, disabled=closed),
+        Button("✗ Off plan", OFF_PLAN_ID.format(**ids), off_plan, disabled=closed),
+    )
+
+
+_WORST_STATUS = {"status": "off_plan", "note": "x" * NOTE_MAX}  # the longest an answer can show
+
+
+def _layout(
+    drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: bool
+) -> tuple[Container, ...] | None:
+    meals = drop.content["meals"]
+
+    def build(answers: Mapping[int, Mapping[str, Any]], closed: bool, separated: bool) -> Container:
+        children: list[Block] = [
+            TextDisplay(f"## Meals — {drop.local_date:%A %d %B}\n{_summary(drop)}"),
+            Separator(),
+        ]
+        for index, meal in enumerate(meals):
+            answer = answers.get(index)
+            status = _status(answer, closed)
+            # The answer right under the name: it is what changes when the meal is answered.
+            text = f"**{meal['name']}**\n" + (f"{status}\n" if status else "") + meal_text(meal)
+            if separated and index:
+                children.append(Separator())
+            children.append(TextDisplay(text))
+            children.append(ActionRow(_buttons(drop, index, answer["status"] if answer else None, closed)))
+        children.append(TextDisplay(f"-# {_footer(drop, closed)}"))
+        return Container(tuple(children), accent_color=_color(closed))
+
+    worst = dict.fromkeys(range(len(meals)), _WORST_STATUS)
+    for separated in (True, False):
+        layout = (build(worst, False, separated),)
+        longest_footer = max(len(_footer(drop, state)) for state in (False, True))
+        text = text_length(layout) - len(_footer(drop, False)) + longest_footer
+        if component_count(layout) <= LAYOUT_MAX_COMPONENTS and text <= LAYOUT_MAX_TEXT:
+            return (build(answers, closed, separated),)
+    return None
+
+
+def _classic(drop: DailyDrop, answers: Mapping[int, Mapping[str, Any]], closed: bool) -> OutgoingMessage:
+    """A day too long for a layout: an embed field per meal, and its ✓/✗ buttons two meals a row."""
     meals = drop.content["meals"]
     fields = []
     for index, meal in enumerate(meals):
-        answer = answers.get(index)
-        status = _STATUS[answer["status"]] if answer else ("❌ missed" if closed else "")
-        note = f" — _{answer['note']}_" if answer and answer["note"] else ""
+        status = _status(answers.get(index), closed)
         # The answer first: if anything is ever cut, it is the food list, not the ✅.
-        value = (f"{status}{note}\n" if status else "") + meal_text(meal)
+        value = (f"{status}\n" if status else "") + meal_text(meal)
         fields.append(EmbedField(meal["name"], value[:1024]))
-    total = sum(int(m["kcal"]) for m in meals)
-    protein = sum(float(m["protein"]) for m in meals)
-    footer = (
-        f"Closed at {drop.content['closes']}."
-        if closed
-        else f"Tap Followed or Off plan for each meal before {drop.content['closes']}."
-    )
     embed = Embed(
         title=f"Meals — {drop.local_date:%A %d %B}",
-        description=f"{drop.content['plan_name']} · {total} kcal · {protein:g} g protein",
+        description=_summary(drop),
         fields=tuple(fields),
-        footer=footer,
-        color=0x7F8C8D if closed else 0xE67E22,
+        footer=_footer(drop, closed),
+        color=_color(closed),
     )
     buttons = []
     for index, meal in enumerate(meals):
         answer = answers.get(index)
-        status = answer["status"] if answer else None
-        ids = {"user_id": drop.user_id, "day": drop.local_date, "index": index}
-        followed = ButtonStyle.success if status == "followed" else ButtonStyle.secondary
-        off_plan = ButtonStyle.danger if status == "off_plan" else ButtonStyle.secondary
-        buttons.append(Button(f"✓ {meal['name']}", FOLLOWED_ID.format(**ids), followed, disabled=closed))
-        buttons.append(Button(f"✗ {meal['name']}", OFF_PLAN_ID.format(**ids), off_plan, disabled=closed))
+        followed, off_plan = _buttons(drop, index, answer["status"] if answer else None, closed)
+        # Far from their meal's text, the buttons say which meal they answer.
+        buttons.append(dataclasses.replace(followed, label=f"✓ {meal['name']}"))
+        buttons.append(dataclasses.replace(off_plan, label=f"✗ {meal['name']}"))
     rows = tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))  # two meals a row
     return OutgoingMessage(embeds=(embed,), rows=rows)
 

@@ -14,7 +14,8 @@ The gallery is made by the code that makes them for real, so it shows what peopl
 - rendered from demo data in memory (bot.preview.samples): the alert buffer's batches and the
   charts over months of history, plus the edge a chart must survive (a single point).
 
-Messages are written as JSON (a faithful dump of the `OutgoingMessage`), charts as PNG, and
+Messages are written as JSON (a faithful dump of the `OutgoingMessage`: a components v2 message
+as its `layout`, each component with its `type`), charts as PNG, and
 `index.md` lists them all with a text rendering of each message. tests/test_preview.py holds
 every message to Discord's limits.
 """
@@ -28,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.views.messages import OutgoingMessage
+from bot.views.messages import (
+    ActionRow,
+    Button,
+    Component,
+    Container,
+    OutgoingMessage,
+    Section,
+    Separator,
+)
 
 INDEX = "index.md"
 # The groups of the index, in the order it shows them.
@@ -60,8 +69,40 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "message"
 
 
+def _button_json(button: Button) -> dict[str, Any]:
+    return {
+        "label": button.label,
+        "custom_id": button.custom_id,
+        "style": str(button.style),
+        "disabled": button.disabled,
+    }
+
+
+def _component_json(component: Component) -> dict[str, Any]:
+    """One component of a components v2 layout, as JSON (its kind in `type`)."""
+    if isinstance(component, Container):
+        color = component.accent_color
+        return {
+            "type": "container",
+            "accent_color": None if color is None else f"#{color:06X}",
+            "children": [_component_json(c) for c in component.children],
+        }
+    if isinstance(component, Section):
+        return {
+            "type": "section",
+            "texts": [t.content for t in component.texts],
+            "accessory": _button_json(component.accessory),
+        }
+    if isinstance(component, ActionRow):
+        return {"type": "row", "buttons": [_button_json(b) for b in component.buttons]}
+    if isinstance(component, Separator):
+        return {"type": "separator", "divider": component.divider, "spacing": str(component.spacing)}
+    return {"type": "text", "content": component.content}
+
+
 def message_json(message: OutgoingMessage) -> dict[str, Any]:
-    """Everything an OutgoingMessage holds, as JSON (a file's bytes as their size)."""
+    """Everything an OutgoingMessage holds, as JSON (a file's bytes as their size). A components
+    v2 message has its `layout` (and nothing in content, embeds, rows or files)."""
     return {
         "content": message.content,
         "embeds": [
@@ -74,19 +115,9 @@ def message_json(message: OutgoingMessage) -> dict[str, Any]:
             }
             for embed in message.embeds
         ],
-        "rows": [
-            [
-                {
-                    "label": b.label,
-                    "custom_id": b.custom_id,
-                    "style": str(b.style),
-                    "disabled": b.disabled,
-                }
-                for b in row
-            ]
-            for row in message.rows
-        ],
+        "rows": [[_button_json(b) for b in row] for row in message.rows],
         "files": [{"filename": f.filename, "bytes": len(f.data)} for f in message.files],
+        "layout": [_component_json(c) for c in message.layout],
     }
 
 

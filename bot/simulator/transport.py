@@ -105,8 +105,8 @@ def seen(record: RecordedMessage) -> SeenMessage:
     return SeenMessage(
         record.channel_id,
         record.message_id,
-        custom_ids=tuple(button.custom_id for row in current.rows for button in row),
-        texts=(current.content, *(embed.footer for embed in current.embeds)),
+        custom_ids=tuple(button.custom_id for button in current.buttons()),
+        texts=(current.content, *(embed.footer for embed in current.embeds), *current.texts()),
     )
 
 
@@ -124,7 +124,9 @@ class ConsoleTransport(MemoryTransport):
     ) -> SentMessage:
         sent = await super().send_dm(user_id, channel_id, message, nonce=nonce)
         if self.verbose:
-            first = message.as_text().splitlines()[0] if message.as_text() else ""
+            text = message.as_text()
+            # A layout's first line is its heading inside the container's edge: print it bare.
+            first = message.heading if message.is_layout else (text.splitlines()[0] if text else "")
             self._print(f"  DM → {user_id}: {first}")  # type: ignore[operator]
         return sent
 

@@ -5,9 +5,11 @@ Discord's nonce deduplicates a re-send only "in the past few minutes", and a mes
 from a channel's history does not carry its nonce, so the reference is written into the message
 itself, where history returns it:
 - on a message with buttons, in the first button's custom_id (`…:20260504~rg12.0`: invisible,
-  and the custom_id patterns accept the tail);
-- otherwise in the last embed's footer, or as a line of small text under the content
-  (`-# ref rg12.0`): the coaches' channel posts, where a short reference does no harm.
+  and the custom_id patterns accept the tail), wherever that button is: in the first row, or in
+  a components v2 layout beside a section or in a row inside a container;
+- otherwise in the last embed's footer, or as a line of small text under the content or under a
+  layout's last text (`-# ref rg12.0`): the coaches' channel posts, where a short reference does
+  no harm.
 
 The reference is the job's nonce for that part (`rg<job id>.<part>`), so every retry of a job
 looks for the same one and a forced resend (a new job) gets its own.
@@ -18,7 +20,17 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from bot.views.messages import Embed, OutgoingMessage, SeenMessage
+from bot.views.messages import (
+    LAYOUT_MAX_TEXT,
+    Button,
+    Component,
+    Container,
+    Embed,
+    OutgoingMessage,
+    SeenMessage,
+    TextDisplay,
+    text_length,
+)
 
 _REF = re.compile(r"^[a-z0-9.]{1,25}$")
 _IN_TEXT = re.compile(r"(?:^|\s)ref (?P<ref>[a-z0-9.]{1,25})$", re.MULTILINE)
@@ -31,10 +43,18 @@ def mark(message: OutgoingMessage, ref: str) -> OutgoingMessage:
     """`message` carrying `ref` where a channel's history will show it back."""
     if not _REF.match(ref):
         raise ValueError(f"a message reference is 1-25 of a-z, 0-9 and '.': {ref!r}")
-    if message.rows and message.rows[0]:
-        first, *others = message.rows[0]
-        tagged = dataclasses.replace(first, custom_id=f"{first.custom_id}~{ref}")
-        return dataclasses.replace(message, rows=((tagged, *others), *message.rows[1:]))
+    if message.buttons():
+        tagged: list[Button] = []
+
+        def tag(button: Button) -> Button:
+            if tagged:
+                return button
+            tagged.append(button)
+            return dataclasses.replace(button, custom_id=f"{button.custom_id}~{ref}")
+
+        return message.with_buttons(tag)
+    if message.layout:
+        return dataclasses.replace(message, layout=_with_line(message.layout, f"-# ref {ref}"))
     if message.embeds:
         *others, last = message.embeds
         footer = f"{last.footer} · ref {ref}" if last.footer else f"ref {ref}"
@@ -62,3 +82,27 @@ def find(seen: list[SeenMessage], ref: str) -> SeenMessage | None:
 
 def _with_footer(embed: Embed, footer: str) -> Embed:
     return dataclasses.replace(embed, footer=footer)
+
+
+def _with_line(layout: tuple[Component, ...], line: str) -> tuple[Component, ...]:
+    """`layout` with `line` under its last text (cut short to stay within Discord's 4,000
+    characters), or as a text of its own when it has none."""
+    room = LAYOUT_MAX_TEXT - text_length(layout) - len(line) - 1
+
+    def last_text(components: tuple[Component, ...]) -> tuple[Component, ...] | None:
+        for at in range(len(components) - 1, -1, -1):
+            component = components[at]
+            if isinstance(component, TextDisplay):
+                text = component.content if room >= 0 else f"{component.content[: room - 1]}…"
+                changed: Component = TextDisplay(f"{text}\n{line}")
+            elif isinstance(component, Container):
+                children = last_text(component.children)  # type: ignore[arg-type]
+                if children is None:
+                    continue
+                changed = dataclasses.replace(component, children=children)  # type: ignore[arg-type]
+            else:
+                continue
+            return (*components[:at], changed, *components[at + 1 :])
+        return None
+
+    return last_text(layout) or (*layout, TextDisplay(line))

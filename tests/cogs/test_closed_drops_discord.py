@@ -31,11 +31,21 @@ async def store_example_plans(pool, now: dt.datetime) -> None:  # type: ignore[n
 
 
 def by_title(messages: list[MessageRecord]) -> dict[str, MessageRecord]:
-    return {m.embeds[0]["title"].split(" — ")[0]: m for m in messages}
+    return {m.heading().split(" — ")[0]: m for m in messages}
 
 
 def footer(message: MessageRecord) -> str:
+    """The embed's footer, or a layout's last text (small text: `-# …`)."""
+    if message.components_v2:
+        return message.texts()[-1].removeprefix("-# ")
     return str(message.embeds[0].get("footer", {}).get("text", ""))
+
+
+def accent(message: MessageRecord) -> int | None:
+    """The colour down the left edge: the embed's, or a layout's container's."""
+    if message.components_v2:
+        return next(c.get("accent_color") for c in message.iter_components() if c["type"] == 17)
+    return message.embeds[0].get("color")
 
 
 def disabled(message: MessageRecord) -> list[bool]:
@@ -67,7 +77,7 @@ async def test_closed_check_in_meals_and_cardio_have_every_button_disabled(
         dms = by_title(discord_double.dms_to(CLIENT))
         assert set(dms) == {"Check-in", "Meals", "Cardio"}
         for message in dms.values():  # open: every button live
-            assert not any(disabled(message)), message.embeds[0]["title"]
+            assert not any(disabled(message)), message.heading()
 
         # Answer some of each, so both "done" and "not done" buttons are closed at the deadline.
         await discord_double.submit_modal(CLIENT, checkin.FEEL_MODAL_ID.format(**ids), FEEL)
@@ -86,6 +96,7 @@ async def test_closed_check_in_meals_and_cardio_have_every_button_disabled(
             lambda: all(footer(dms[t]).startswith("Closed at 22:00") for t in ("Meals", "Cardio"))
         )
         assert all(disabled(dms["Meals"])) and len(disabled(dms["Meals"])) == 8  # four meals, ✓ and ✗
+        assert accent(dms["Meals"]) == accent(dms["Cardio"]) == 0x7F8C8D  # grey, as closed looks
         labels = [b["label"] for b in dms["Cardio"].buttons()]
         assert labels == ["Edit cardio"] and disabled(dms["Cardio"]) == [True]
     assert discord_double.violations == []
@@ -97,8 +108,8 @@ async def test_a_closed_workout_has_every_button_disabled(discord_double, pool, 
     await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, schedule_days=[1, 3, 5])
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 7, 30))
-        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.embeds[0]["title"] == "Full body A"]
-        assert disabled(workout) == [False, False, False]
+        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.heading() == "Full body A"]
+        assert disabled(workout) == [False, False, False] and accent(workout) == 0x2E86C1
         modal_id = MODAL_ID.format(user_id=CLIENT, day=MONDAY, index=0)
         await discord_double.submit_modal(CLIENT, modal_id, {"weight": "100", "reps": "5"})
         await discord_double.wait_for(lambda: "Edit Back Squat" in [b["label"] for b in workout.buttons()])
@@ -111,7 +122,7 @@ async def test_a_closed_workout_has_every_button_disabled(discord_double, pool, 
             "Log Bench Press",
             "Log Barbell Row",
         ]
-        assert disabled(workout) == [True, True, True]
+        assert disabled(workout) == [True, True, True] and accent(workout) == 0x7F8C8D
     assert discord_double.violations == []
 
 

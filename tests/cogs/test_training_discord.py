@@ -1,5 +1,5 @@
 """Training through Discord: the workout DM, its buttons and modals across a restart, bad input,
-forged clicks, the 12-exercise limit check, progress charts and block import by attachment."""
+forged clicks, a 12-exercise day within Discord's limits, progress charts and block import by attachment."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def test_click_modal_submit_across_a_restart(discord_double, pool, setting
     modal_id = MODAL_ID.format(user_id=CLIENT, day=MONDAY, index=0)
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 7, 30))
-        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.embeds[0]["title"] == "Full body A"]
+        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.heading() == "Full body A"]
     # The bot restarts between the drop and the click: nothing changes for the client.
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
@@ -49,9 +49,9 @@ async def test_click_modal_submit_across_a_restart(discord_double, pool, setting
         done = await discord_double.submit_modal(CLIENT, modal_id, {"weight": "100,5", "reps": "5"})
         assert done.ephemeral and "Logged Back Squat: 100.5 kg × 5." in (done.content or "")
         await discord_double.wait_for(lambda: workout.edits)
-        squat_field = next(f for f in workout.embeds[0]["fields"] if "Back Squat" in f["name"])
-        assert "✅ **100.5 kg × 5**" in squat_field["value"]
-        assert "Edit Back Squat" in [b["label"] for b in workout.buttons()]
+        squat_text, squat_button = workout.section("Back Squat")
+        assert "✅ **100.5 kg × 5**" in squat_text
+        assert squat_button["label"] == "Edit Back Squat"  # beside its exercise
 
         # Opening the modal again shows what was logged; another client's forged click is refused.
         again = await discord_double.click(CLIENT, workout, squat)
@@ -81,7 +81,7 @@ async def test_click_modal_submit_across_a_restart(discord_double, pool, setting
         assert coach_chart.attachments[0].data.startswith(PNG)
 
         await clock.run_until(utc(2026, 5, 4, 22, 30))
-        await discord_double.wait_for(lambda: "Logging closed" in workout.embeds[0]["footer"]["text"])
+        await discord_double.wait_for(lambda: "Logging closed" in workout.texts()[-1])
         assert all(b.get("disabled") for b in workout.buttons())  # nothing left to click
     rows = await log_rows(pool)
     assert [(r["exercise_id"], r["status"]) for r in rows] == [
@@ -105,8 +105,14 @@ async def test_a_twelve_exercise_workout_stays_within_discords_limits(discord_do
     await add_client(pool, discord_double, CLIENT, "UTC", MONDAY, begin, block_id="big", schedule_days=[1])
     async with running_bot(discord_double, pool, clock, settings):
         await clock.run_until(utc(2026, 5, 4, 7, 30))
-    [workout] = discord_double.dms_to(CLIENT)
-    assert len(workout.embeds[0]["fields"]) == 12 and len(workout.buttons()) == 12
+    parts = discord_double.dms_to(CLIENT)
+    # Every exercise arrives as a section with its Log button, in parts Discord accepts.
+    assert all(part.components_v2 for part in parts)
+    sections = [section for part in parts for section in part.sections()]
+    assert len(sections) == 12 and sum(len(part.buttons()) for part in parts) == 12
+    assert [text.splitlines()[0] for text, _ in sections] == [
+        f"**{i + 1}. Very long exercise name number {i}**" for i in range(12)
+    ]
     assert discord_double.violations == []
 
 
@@ -156,7 +162,7 @@ async def test_a_forced_workout_resend_keeps_both_copies_up_to_date_and_closes_b
         )
         assert "queued" in (forced.content or ""), forced.content
         await clock.run_until(utc(2026, 5, 4, 7, 35))
-        copies = [m for m in discord_double.dms_to(CLIENT) if m.embeds[0]["title"] == "Full body A"]
+        copies = [m for m in discord_double.dms_to(CLIENT) if m.heading() == "Full body A"]
         assert len(copies) == 2
 
         # Logged from the second copy: the first one shows it too.
@@ -164,13 +170,11 @@ async def test_a_forced_workout_resend_keeps_both_copies_up_to_date_and_closes_b
         assert "Logged Back Squat" in (done.content or "")
         await discord_double.wait_for(lambda: all(copy.edits for copy in copies))
         for copy in copies:
-            squat = next(f for f in copy.embeds[0]["fields"] if "Back Squat" in f["name"])
-            assert "✅ **100 kg × 5**" in squat["value"], copy.embeds[0]
+            squat, _ = copy.section("Back Squat")
+            assert "✅ **100 kg × 5**" in squat, copy.texts()
 
         await clock.run_until(utc(2026, 5, 4, 22, 30))
-        await discord_double.wait_for(
-            lambda: all("Logging closed at 22:00" in c.embeds[0]["footer"]["text"] for c in copies)
-        )
+        await discord_double.wait_for(lambda: all("Logging closed at 22:00" in c.texts()[-1] for c in copies))
         for copy in copies:
-            bench = next(f for f in copy.embeds[0]["fields"] if "Bench" in f["name"])
-            assert "❌ missed" in bench["value"]
+            bench, _ = copy.section("Bench")
+            assert "❌ missed" in bench

@@ -78,7 +78,7 @@ async def test_a_coach_reads_top_sets_as_the_client_typed_them(discord_double, p
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 7, 30))
-        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.embeds[0]["title"] == "Full body A"]
+        [workout] = [m for m in discord_double.dms_to(CLIENT) if m.heading() == "Full body A"]
         for index, weight, reps in ((0, "110", "5"), (1, "102,5", "5")):
             await discord_double.click(
                 CLIENT, workout, LOG_ID.format(user_id=CLIENT, day=MONDAY, index=index)

@@ -90,7 +90,7 @@ async def test_each_part_of_a_two_part_workout_arrives_once(discord_double, dedu
     assert job.status == "sent" and job.attempts == 3 and len(lost.hits) == 2
     parts = discord_double.dms_to(client)
     assert len(parts) >= 2, "the block should need more than one message"
-    titles = [part.embeds[0]["title"] for part in parts]
+    titles = [part.heading() for part in parts]  # "Everything (1/2)", ...
     assert len(set(titles)) == len(titles), titles  # no part twice
     assert sum(len(part.buttons()) for part in parts) == 24
     assert discord_double.suppressed_count == 0

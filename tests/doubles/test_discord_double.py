@@ -678,6 +678,247 @@ async def test_limit_breaches_are_400_and_violations(discord_double: DiscordDoub
     assert discord_double.channel_messages(ALERTS_CHANNEL_ID) == []
 
 
+# --------------------------------------------------------------------------- components v2
+# Discord's rules, from developers/components/reference.mdx ("Component Types", each component's
+# "Child Components"/"Accessory Components", "Legacy Message Component Behavior"), change-log.mdx
+# ("Raised Component Limits": 40 components in all) and resources/message.mdx (Create Message **,
+# Edit Message *: IS_COMPONENTS_V2 forbids content/embeds/stickers/poll, can be set, never removed).
+
+V2 = 1 << 15
+
+
+def _text(content: str = "text") -> dict[str, Any]:
+    return {"type": 10, "content": content}
+
+
+def _btn(custom_id: str, label: str = "Go") -> dict[str, Any]:
+    return {"type": 2, "style": 1, "label": label, "custom_id": custom_id}
+
+
+def _section(*texts: dict[str, Any], accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    section: dict[str, Any] = {"type": 9, "components": list(texts)}
+    if accessory is not None:
+        section["accessory"] = accessory
+    return section
+
+
+def _row(*children: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": list(children)}
+
+
+def _container(*children: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": 17, "components": list(children), **extra}
+
+
+_THUMB = {"type": 11, "media": {"url": "https://example.com/a.png"}}
+_SEP = {"type": 14, "divider": True, "spacing": 1}
+
+
+def _params(payload: dict[str, Any]) -> MultipartParameters:
+    return MultipartParameters(payload=payload, multipart=None, files=None)
+
+
+class LayoutCounter(discord.ui.LayoutView):
+    """A components v2 message: a container with a heading, a section whose accessory is the
+    DynamicItem :class:`Counter`, and a row."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self.add_item(
+            discord.ui.Container(
+                discord.ui.TextDisplay("## Counter\nclick the button"),
+                discord.ui.Separator(),
+                discord.ui.Section(discord.ui.TextDisplay("**1. Count**"), accessory=Counter(1)),
+                discord.ui.ActionRow(discord.ui.Button(label="Other", custom_id="t:other")),
+                accent_colour=0x2E86C1,
+            )
+        )
+
+
+async def test_a_layout_view_is_a_v2_message_and_a_section_button_clicks(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    channel = bot.get_partial_messageable(COACHES_CHANNEL_ID, guild_id=DEFAULT_GUILD_ID)
+    sent = await channel.send(view=LayoutCounter())
+    record = discord_double.message(sent.id)
+    assert record.components_v2 and record.flags & V2 and sent.flags.components_v2
+    assert record.content == "" and record.embeds == []
+    assert [c["type"] for c in record.iter_components()] == [17, 10, 14, 9, 10, 2, 1, 2]
+    assert record.custom_ids() == ["t:btn:1", "t:other"]
+    assert record.texts() == ["## Counter\nclick the button", "**1. Count**"]
+    assert record.sections() == [("**1. Count**", record.find_component("t:btn:1"))]
+    assert record.section("Count")[1]["custom_id"] == "t:btn:1"
+    assert record.heading() == "Counter"
+
+    # The accessory's click reaches the DynamicItem; its edit keeps the layout and the flag.
+    result = await discord_double.click(COACH_USER_ID, record, "t:btn:1")
+    assert result.response_type == 7 and record.components_v2
+    assert record.custom_ids() == ["t:btn:2", "t:other"] and record.section("Count")[1]["label"] == "Count 2"
+    assert discord_double.violations == []
+
+
+async def test_components_v2_messages_discord_accepts(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    forty = _container(*[_section(_text(f"t{i}"), accessory=_btn(f"b{i}")) for i in range(13)])  # 1 + 39
+    accepted = {
+        "a container with text, a section, a separator and a row": {
+            "components": [_container(_text(), _SEP, _section(_text(), accessory=_btn("a")), _row(_btn("b")))]
+        },
+        "top-level components, a thumbnail accessory, three texts": {
+            "components": [_text(), _SEP, _section(_text(), _text(), _text(), accessory=_THUMB)]
+        },
+        "what discord.py sends: content null, embeds []": {
+            "content": None,
+            "embeds": [],
+            "components": [_text()],
+        },
+        "exactly 40 components": {"components": [forty]},
+        "exactly 4,000 characters of text": {"components": [_text("x" * 2000), _text("y" * 2000)]},
+        "six top-level rows (the legacy five-row limit is gone)": {
+            "components": [_row(_btn(f"r{i}")) for i in range(6)]
+        },
+        "an accent colour, a large separator and a file": {
+            "components": [
+                _container(_text(), {"type": 14, "spacing": 2}, accent_color=0xFFFFFF),
+                {"type": 13, "file": {"url": "attachment://a.txt"}},
+            ]
+        },
+    }
+    wrong = {}
+    for name, body in accepted.items():
+        try:
+            await bot.http.send_message(ALERTS_CHANNEL_ID, params=_params({**body, "flags": V2}))
+        except discord.HTTPException as exc:
+            wrong[name] = exc.text
+    assert wrong == {} and discord_double.violations == []
+    assert all(m.components_v2 for m in discord_double.channel_messages(ALERTS_CHANNEL_ID))
+
+
+async def test_components_v2_messages_discord_refuses(discord_double: DiscordDouble, bot: DoubleBot) -> None:
+    section = _section(_text(), accessory=_btn("s"))
+    refused: dict[str, tuple[dict[str, Any], str]] = {
+        "content with the flag": (
+            {"flags": V2, "content": "hi", "components": [_text()]},
+            "content cannot be used",
+        ),
+        "embeds with the flag": (
+            {"flags": V2, "embeds": [{"title": "t"}], "components": [_text()]},
+            "embeds cannot be used",
+        ),
+        "stickers with the flag": (
+            {"flags": V2, "sticker_ids": ["1"], "components": [_text()]},
+            "sticker_ids cannot be used",
+        ),
+        "a container without the flag": (
+            {"content": "x", "components": [_container(_text())]},
+            "needs the IS_COMPONENTS_V2 flag",
+        ),
+        "a text display in a row without the flag": (
+            {"content": "x", "components": [_row(_text())]},
+            "not valid in an action row",
+        ),
+        "a button at the top": ({"flags": V2, "components": [_btn("b")]}, "not valid at the top"),
+        "a thumbnail at the top": ({"flags": V2, "components": [_THUMB]}, "not valid at the top"),
+        "a section without text": ({"flags": V2, "components": [_section(accessory=_btn("b"))]}, "1-3 text"),
+        "a section with four texts": (
+            {"flags": V2, "components": [_section(*[_text()] * 4, accessory=_btn("b"))]},
+            "1-3 text displays (got 4)",
+        ),
+        "a button inside a section": (
+            {"flags": V2, "components": [_section(_btn("x"), accessory=_btn("b"))]},
+            "not valid in a section",
+        ),
+        "a section without an accessory": (
+            {"flags": V2, "components": [_section(_text())]},
+            "needs an accessory",
+        ),
+        "a row as an accessory": (
+            {"flags": V2, "components": [_section(_text(), accessory=_row(_btn("b")))]},
+            "as a section's accessory",
+        ),
+        "a container in a container": (
+            {"flags": V2, "components": [_container(_container(_text()))]},
+            "not valid in a container",
+        ),
+        "41 components": (
+            {"flags": V2, "components": [_container(*[section] * 0, *[_text()] * 40)]},
+            "40 or fewer components in total (got 41)",
+        ),
+        "4,001 characters of text": (
+            {
+                "flags": V2,
+                "components": [_container(_text("x" * 4000), _section(_text("y"), accessory=_btn("b")))],
+            },
+            "4000 or fewer characters in total (got 4001)",
+        ),
+        "a custom_id twice, in a section and in a row": (
+            {"flags": V2, "components": [_container(section, _row(_btn("s")))]},
+            "cannot be duplicated",
+        ),
+        "a component id twice": (
+            {"flags": V2, "components": [{**_text(), "id": 7}, {**_SEP, "id": 7}]},
+            "id 7 is used more than once",
+        ),
+        "a separator spacing of 3": ({"flags": V2, "components": [{"type": 14, "spacing": 3}]}, "Spacing"),
+        "an accent colour past 0xFFFFFF": (
+            {"flags": V2, "components": [_container(_text(), accent_color=0x1000000)]},
+            "accent_color",
+        ),
+        "an empty text display": ({"flags": V2, "components": [_text("")]}, "content: Must be 1 or more"),
+        "six rows without the flag": (
+            {"content": "x", "components": [_row(_btn(f"r{i}")) for i in range(6)]},
+            "5 or fewer in length (got 6)",
+        ),
+    }
+    wrong = {}
+    for name, (body, expected) in refused.items():
+        discord_double.take_violations()
+        try:
+            await bot.http.send_message(ALERTS_CHANNEL_ID, params=_params(body))
+        except discord.HTTPException as exc:
+            violations = discord_double.take_violations()
+            if exc.code != 50035 or not any(expected in v for v in violations):
+                wrong[name] = (exc.code, violations)
+        else:
+            wrong[name] = "accepted"
+    assert wrong == {}
+    assert discord_double.channel_messages(ALERTS_CHANNEL_ID) == []
+
+
+async def test_edits_set_components_v2_once_and_never_take_it_off(
+    discord_double: DiscordDouble, bot: DoubleBot
+) -> None:
+    layout = [_container(_text("## Now a layout"), _section(_text(), accessory=_btn("b")))]
+    classic = await bot.http.send_message(
+        ALERTS_CHANNEL_ID, params=_params({"content": "old", "embeds": [{"title": "t"}]})
+    )
+    message_id = int(classic["id"])
+
+    async def edit(body: dict[str, Any]) -> str | None:
+        try:
+            await bot.http.edit_message(ALERTS_CHANNEL_ID, message_id, params=_params(body))
+        except discord.HTTPException:
+            [violation] = discord_double.take_violations()
+            return violation
+        return None
+
+    # Taking the flag: the legacy fields must be reset to empty in the same edit.
+    assert "content reset to null" in (await edit({"flags": V2, "components": layout}) or "")
+    assert "embeds reset to []" in (await edit({"flags": V2, "content": None, "components": layout}) or "")
+    assert "needs the IS_COMPONENTS_V2 flag" in (
+        await edit({"content": None, "embeds": [], "components": layout}) or ""
+    )
+    assert await edit({"flags": V2, "content": None, "embeds": [], "components": layout}) is None
+    record = discord_double.message(message_id)
+    assert record.components_v2 and record.content == "" and record.embeds == []
+    assert record.heading() == "Now a layout"
+    # Once set: an edit without flags keeps it, one without the bit is refused, content too.
+    assert await edit({"components": layout}) is None and record.components_v2
+    assert "cannot be removed" in (await edit({"flags": 0, "components": layout}) or "")
+    assert "content cannot be used" in (await edit({"content": "back to text"}) or "")
+    assert "not valid at the top" in (await edit({"components": [_btn("b")]}) or "")
+    assert record.components_v2 and record.texts()[0] == "## Now a layout"
+
+
 async def test_late_first_response_is_unknown_interaction(
     discord_double: DiscordDouble, bot: DoubleBot
 ) -> None:

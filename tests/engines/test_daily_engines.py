@@ -105,7 +105,7 @@ async def test_a_week_in_three_zones_each_action_once_at_its_local_time(pool, se
         assert job.started_at == job.due_at, job.key  # never early, never late
     # Sundays are cardio rest days in the example plan: nothing sent, nothing missed.
     for user in ZONES:
-        titles = [m.message.embeds[0].title for m in transport.to_user(user)]
+        titles = [m.message.heading for m in transport.to_user(user)]
         assert sum(t.startswith("Check-in") for t in titles) == len(
             {j.local_date for j in jobs if j.user_id == user and j.engine == "checkin" and j.action == "drop"}
         )

@@ -114,10 +114,10 @@ async def test_workouts_arrive_at_seven_on_training_days_and_cycle_the_block(poo
         local = [m.at.astimezone(tz) for m in received]
         assert all((t.hour, t.minute) == (7, 0) for t in local), local
         assert [t.isoweekday() for t in local] == [1, 3, 5] * weeks
-        titles = [m.message.embeds[0].title for m in received]
+        titles = [m.message.heading for m in received]
         cycle = ["Day 1 — Squat & Bench", "Day 2 — Deadlift & Press", "Day 3 — Volume"]
         assert titles == cycle * weeks
-        buttons = [b.label for row in received[0].message.rows for b in row]
+        buttons = [s.accessory.label for s in received[0].message.sections()]  # beside each
         assert buttons == [
             "Log Back Squat",
             "Log Bench Press",
@@ -211,7 +211,7 @@ async def test_at_22_unlogged_exercises_are_missed_once_even_after_downtime(pool
     [close] = [j for j in await all_jobs(pool) if j.action == "close"]
     assert close.status == "sent" and close.started_at == utc(2026, 5, 4, 21, 30)
     [workout] = transport.to_user(7)
-    assert "Logging closed at 22:00: 1 logged, 2 missed." in workout.current.embeds[0].footer
+    assert "Logging closed at 22:00: 1 logged, 2 missed." in workout.current.texts()[-1]
     with pytest.raises(InputError, match="closed at 22:00"):
         await training.log_top_set(
             pool, clock, settings, user_id=7, day=MONDAY, index=0, weight="1", reps="1"
@@ -227,15 +227,15 @@ async def test_prs_and_the_last_top_set_shown_on_the_next_workout(pool, settings
     assert first.log.is_pr is False  # a first log is a baseline
     await clock.run_until(utc(2026, 5, 6, 8))  # Wednesday: Full body B
     await clock.run_until(utc(2026, 5, 8, 8))  # Friday: Full body A again
-    friday = transport.to_user(7)[-1].message.embeds[0]
-    squat = next(f for f in friday.fields if "Back Squat" in f.name)
-    assert "last 200 lb × 5 · beat it: 200 lb × 6" in squat.value
+    friday = transport.to_user(7)[-1].message
+    squat = next(t for t in friday.texts() if "Back Squat" in t)
+    assert "last 200 lb × 5 · beat it: 200 lb × 6" in squat
     pr = await training.log_top_set(
         pool, clock, settings, user_id=7, day=dt.date(2026, 5, 8), index=0, weight="200", reps="6"
     )
     await rt.stop()
     assert pr.log.is_pr is True
-    assert "🏆" in next(f for f in pr.messages[0].embeds[0].fields if "Back Squat" in f.name).value
+    assert "🏆" in next(t for t in pr.messages[0].texts() if "Back Squat" in t)
 
 
 def test_epley_and_pr_rules() -> None:
@@ -258,7 +258,7 @@ async def test_a_missing_block_falls_back_to_default_with_one_card(pool, setting
     rt.start()
     await clock.run_until(utc(2026, 5, 7, 8))
     await rt.stop()
-    assert [m.message.embeds[0].title for m in transport.to_user(9)] == [
+    assert [m.message.heading for m in transport.to_user(9)] == [
         "Full body A",
         "Full body B",
         "Full body A",
@@ -285,5 +285,5 @@ async def test_a_reassigned_client_gets_the_new_block_on_their_next_training_day
         )
     await clock.run_until(utc(2026, 5, 8, 12))
     await rt.stop()
-    titles = [m.message.embeds[0].title for m in transport.to_user(11)]
+    titles = [m.message.heading for m in transport.to_user(11)]
     assert titles == ["Full body A", "Lower A", "Upper B"]

@@ -21,6 +21,15 @@ The only seams on the client side are two class attributes, set by :meth:`Discor
 Everything the bot sends is checked against Discord's documented limits (see
 shared/PLATFORM_FACTS.md §2-§4); a breach is answered like Discord answers it (400, code 50035) *and*
 recorded in :attr:`DiscordDouble.violations`, which the fixture turns into a test failure.
+Components v2 (the IS_COMPONENTS_V2 flag, 1 << 15) are checked as Discord documents them: no
+content, embeds, stickers or poll with the flag; which component may stand where (top level, in a
+row, a container or a section, as a section's accessory); 1-3 text displays and an accessory per
+section; 40 components in all, nested ones counted; 4,000 characters across the text displays;
+custom_ids and ids unique in the message; v2 components refused without the flag; and on an edit,
+the flag set only with content and embeds reset, never taken off (see :mod:`.limits`). A test reads
+a layout with :meth:`MessageRecord.texts`, :meth:`~MessageRecord.sections`,
+:meth:`~MessageRecord.section` and :meth:`~MessageRecord.heading`; ``click`` finds a button anywhere
+in it (a section's accessory, a row inside a container).
 
 Typical use: tests/conftest.py provides the ``discord_double`` fixture (the default coaching server:
 guild 1000, coach 3000, client 3001, admin 3002); ``bot_harness.running_bot`` runs the real bot

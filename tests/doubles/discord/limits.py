@@ -1,4 +1,8 @@
-"""Discord's documented limits (shared/PLATFORM_FACTS.md §2-§4) and the checks that find a breach.
+"""Discord's documented limits (shared/PLATFORM_FACTS.md §2-§4) and the checks that find a breach,
+components v2 included (developers/components/reference.mdx; change-log "Raised Component Limits";
+resources/message.mdx, Create Message and Edit Message). The 4,000 characters across a v2
+message's text displays are discord.py's (LayoutView.content_length) and the issue's: Discord's
+reference gives no text limit, so that one is to verify live.
 
 The checks are pure: each collects ``(field path, message)`` problems. The layers that receive a
 payload (messages.py for message bodies, rest.py for command syncs, interaction callbacks and
@@ -11,6 +15,7 @@ on its calendar clock.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -116,17 +121,61 @@ def _check_select(
             _check_len(problems, f"{path}.options.{k}.description", opt.get("description"), 100)
 
 
+# Components v2 (docs: developers/components/reference.mdx, "Component Types" and each
+# component's "Child Components"; resources/message.mdx, Create Message ** and Edit Message *).
+_V2_ONLY = frozenset({9, 10, 11, 12, 13, 14, 17})  # section ... container: only with the flag
+#: Where each component may stand: the top of a v2 message, inside an action row, a container or a
+#: section, or as a section's accessory. A button is never top level (row or accessory only), a
+#: thumbnail only an accessory, a container never inside another.
+_ALLOWED = {
+    "top": frozenset({1, 9, 10, 12, 13, 14, 17}),
+    "row": frozenset({2, *_SELECT_TYPES}),
+    "container": frozenset({1, 9, 10, 12, 13, 14}),
+    "section": frozenset({10}),
+    "accessory": frozenset({2, 11}),
+}
+_PLACES = {
+    "top": "at the top of a message",
+    "row": "in an action row",
+    "container": "in a container",
+    "section": "in a section (its components are text displays)",
+    "accessory": "as a section's accessory (a button or a thumbnail)",
+}
+MAX_V2_COMPONENTS = 40  # every component, nested ones included (change-log "Raised Component Limits")
+MAX_V2_TEXT = 4000  # characters across all text displays (discord.py LayoutView.content_length)
+MAX_LEGACY_ROWS = 5  # "Legacy messages allow up to 5 action rows as top-level components"
+_INT32 = 2**31 - 1
+
+
+def _check_media(problems: Problems, path: str, media: Any, *, attachment_only: bool = False) -> None:
+    url = media.get("url") if isinstance(media, dict) else None
+    if not isinstance(url, str) or not url:
+        problems.append((f"{path}.url", "This field is required"))
+    elif attachment_only and not url.startswith("attachment://"):
+        problems.append((f"{path}.url", "A file component only takes attachment://<filename>."))
+
+
 def _check_message_component(
-    problems: Problems, path: str, comp: Any, seen: set[str], v2: bool, top_level: bool
+    problems: Problems, path: str, comp: Any, seen: set[str], v2: bool, where: str
 ) -> None:
     if not isinstance(comp, dict):
         problems.append((path, "Must be an object"))
         return
     ctype = comp.get("type")
-    if top_level and not v2 and ctype != 1:
+    if "id" in comp and (not isinstance(comp["id"], int) or not 0 <= comp["id"] <= _INT32):
+        problems.append((f"{path}.id", "id must be a 32-bit integer."))
+    if where == "top" and not v2 and ctype != 1:
         problems.append(
             (f"{path}.type", "Top-level components must be action rows (type 1) without IS_COMPONENTS_V2.")
         )
+        if ctype in _V2_ONLY:
+            problems.append(
+                (f"{path}.type", f"Component type {ctype} needs the IS_COMPONENTS_V2 flag (1 << 15).")
+            )
+        return
+    if ctype not in _ALLOWED[where]:
+        problems.append((f"{path}.type", f"Component type {ctype!r} is not valid {_PLACES[where]}."))
+        return
     if ctype == 1:
         children = comp.get("components") or []
         if not 1 <= len(children) <= 5:
@@ -141,11 +190,7 @@ def _check_message_component(
                 (f"{path}.components", "An action row with a select menu holds exactly one component.")
             )
         for k, child in enumerate(children):
-            if isinstance(child, dict) and child.get("type") not in (2, *_SELECT_TYPES):
-                problems.append(
-                    (f"{path}.components.{k}.type", f"Component type {child.get('type')} is not valid here.")
-                )
-            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, "row")
     elif ctype == 2:
         style = comp.get("style")
         _check_len(problems, f"{path}.label", comp.get("label"), 80)
@@ -164,23 +209,51 @@ def _check_message_component(
             problems.append((f"{path}.style", f"Invalid button style {style!r}."))
     elif ctype in _SELECT_TYPES:
         _check_select(problems, path, comp, seen, in_modal=False)
-    elif ctype == 9:  # section: 1-3 text displays + an accessory
-        children = comp.get("components") or []
-        if not 1 <= len(children) <= 3:
-            problems.append((f"{path}.components", "A section holds 1-3 text displays."))
+    elif ctype == 9:  # section: 1-3 text displays and one accessory
+        children = comp.get("components")
+        if not isinstance(children, list) or not 1 <= len(children) <= 3:
+            got = len(children) if isinstance(children, list) else 0
+            problems.append((f"{path}.components", f"A section holds 1-3 text displays (got {got})."))
+            children = children if isinstance(children, list) else []
         for k, child in enumerate(children):
-            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
-        if isinstance(comp.get("accessory"), dict):
-            _check_message_component(problems, f"{path}.accessory", comp["accessory"], seen, v2, False)
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, "section")
+        if not isinstance(comp.get("accessory"), dict):
+            problems.append((f"{path}.accessory", "A section needs an accessory (a button or a thumbnail)."))
+        else:
+            _check_message_component(problems, f"{path}.accessory", comp["accessory"], seen, v2, "accessory")
     elif ctype == 10:
-        _check_len(problems, f"{path}.content", comp.get("content"), 4000, 1)
-    elif ctype == 17:
-        for k, child in enumerate(comp.get("components") or []):
-            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, False)
-    elif ctype in (11, 12, 13, 14):
-        pass
-    else:
-        problems.append((f"{path}.type", f"Component type {ctype!r} is not valid in a message."))
+        _check_len(problems, f"{path}.content", comp.get("content"), MAX_V2_TEXT, 1)
+    elif ctype == 11:  # thumbnail
+        _check_media(problems, f"{path}.media", comp.get("media"))
+        _check_len(problems, f"{path}.description", comp.get("description"), 1024)
+    elif ctype == 12:  # media gallery
+        items = comp.get("items")
+        if not isinstance(items, list) or not 1 <= len(items) <= 10:
+            problems.append((f"{path}.items", "A media gallery holds 1-10 items."))
+            items = items if isinstance(items, list) else []
+        for k, item in enumerate(items):
+            _check_media(
+                problems, f"{path}.items.{k}.media", item.get("media") if isinstance(item, dict) else None
+            )
+    elif ctype == 13:  # file
+        _check_media(problems, f"{path}.file", comp.get("file"), attachment_only=True)
+    elif ctype == 14:  # separator
+        if "divider" in comp and not isinstance(comp["divider"], bool):
+            problems.append((f"{path}.divider", "Must be a boolean."))
+        if comp.get("spacing", 1) not in (1, 2):
+            problems.append((f"{path}.spacing", "Spacing must be 1 (small) or 2 (large)."))
+    elif ctype == 17:  # container
+        children = comp.get("components")
+        if not isinstance(children, list):
+            problems.append((f"{path}.components", "This field is required"))
+            children = []
+        color = comp.get("accent_color")
+        if color is not None and (not isinstance(color, int) or not 0 <= color <= 0xFFFFFF):
+            problems.append(
+                (f"{path}.accent_color", "accent_color must be an RGB integer 0x000000-0xFFFFFF.")
+            )
+        for k, child in enumerate(children):
+            _check_message_component(problems, f"{path}.components.{k}", child, seen, v2, "container")
 
 
 def _check_components(problems: Problems, components: Any, flags: int, prefix: str = "components") -> None:
@@ -188,23 +261,56 @@ def _check_components(problems: Problems, components: Any, flags: int, prefix: s
         problems.append((prefix, "Must be an array"))
         return
     v2 = bool(flags & IS_COMPONENTS_V2)
+    everything = list(_walk_components(components))
     if v2:
-        total = sum(1 for _ in _walk_components(components))
-        if total > 40:
-            problems.append((prefix, f"Must be 40 or fewer components in total (got {total})."))
-    elif len(components) > 5:
-        problems.append((prefix, f"Must be 5 or fewer in length (got {len(components)})."))
-    seen: set[str] = set()
+        if len(everything) > MAX_V2_COMPONENTS:
+            problems.append(
+                (prefix, f"Must be {MAX_V2_COMPONENTS} or fewer components in total (got {len(everything)}).")
+            )
+        text = sum(_strlen(c.get("content")) for c in everything if c.get("type") == 10)
+        if text > MAX_V2_TEXT:
+            problems.append(
+                (prefix, f"Text displays must hold {MAX_V2_TEXT} or fewer characters in total (got {text}).")
+            )
+    elif len(components) > MAX_LEGACY_ROWS:
+        problems.append((prefix, f"Must be {MAX_LEGACY_ROWS} or fewer in length (got {len(components)})."))
+    # "The id must be unique within the message" (0 counts as empty: the API fills it in).
+    ids = [c["id"] for c in everything if isinstance(c.get("id"), int) and c["id"] != 0]
+    for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append((prefix, f"Component id {duplicate} is used more than once in the message."))
+    seen: set[str] = set()  # custom_ids: unique across the whole message, however nested
     for i, comp in enumerate(components):
-        _check_message_component(problems, f"{prefix}.{i}", comp, seen, v2, True)
+        _check_message_component(problems, f"{prefix}.{i}", comp, seen, v2, "top")
+
+
+#: What IS_COMPONENTS_V2 rules out, and the empty value that may stand for each (resources/message
+#: "Edit Message": content and poll reset to null, embeds and sticker_ids to []).
+_LEGACY_FIELDS = {"content": None, "embeds": [], "sticker_ids": [], "poll": None}
 
 
 def _check_message_payload(
-    payload: Mapping[str, Any], n_files: int, *, creating: bool
+    payload: Mapping[str, Any],
+    n_files: int,
+    *,
+    creating: bool,
+    existing: Mapping[str, Any] | None = None,
 ) -> tuple[Problems, bool]:
-    """Problems with a message body, and whether it is empty (Discord's 50006)."""
+    """Problems with a message body, and whether it is empty (Discord's 50006). On an edit,
+    `existing` is the message as it stands (its ``flags``, ``content``, ``embeds``): a message
+    with IS_COMPONENTS_V2 keeps it, and one taking it must reset its legacy fields."""
     problems: Problems = []
     flags = int(payload.get("flags") or 0)
+    old_flags = int((existing or {}).get("flags") or 0)
+    if old_flags & IS_COMPONENTS_V2:
+        if payload.get("flags") is not None and not flags & IS_COMPONENTS_V2:
+            problems.append(("flags", "IS_COMPONENTS_V2 cannot be removed from a message."))
+        flags |= IS_COMPONENTS_V2
+    elif existing is not None and flags & IS_COMPONENTS_V2:
+        for name, empty_value in (("content", None), ("embeds", [])):
+            if existing.get(name) and name not in payload:
+                problems.append(
+                    (name, f"Setting IS_COMPONENTS_V2 needs {name} reset to {json.dumps(empty_value)}.")
+                )
     _check_len(problems, "content", payload.get("content"), 2000)
     if "embeds" in payload and payload["embeds"] is not None:
         _check_embeds(problems, payload["embeds"], "embeds")
@@ -218,8 +324,10 @@ def _check_message_payload(
     nonce = payload.get("nonce")
     if isinstance(nonce, str) and len(nonce) > 25:
         problems.append(("nonce", f"Must be 25 or fewer in length (got {len(nonce)})."))
-    if flags & IS_COMPONENTS_V2 and (payload.get("content") or payload.get("embeds")):
-        problems.append(("content", "content and embeds cannot be used with IS_COMPONENTS_V2."))
+    if flags & IS_COMPONENTS_V2:
+        for name, empty_value in _LEGACY_FIELDS.items():
+            if name in payload and payload[name] != empty_value:
+                problems.append((name, f"{name} cannot be used with IS_COMPONENTS_V2."))
     empty = creating and not (
         payload.get("content")
         or payload.get("embeds")

@@ -22,10 +22,11 @@ class MessageStore(DoubleState):
     def _assign_component_ids(self, components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Discord numbers every component (``id``) when the bot does not; do the same."""
         comps = json.loads(json.dumps(components))
-        used = {c["id"] for c in _walk_components(comps) if isinstance(c.get("id"), int)}
+        # An id of 0 "will be treated as empty and replaced by the API".
+        used = {c["id"] for c in _walk_components(comps) if isinstance(c.get("id"), int) and c["id"]}
         counter = itertools.count(1)
         for c in _walk_components(comps):
-            if not isinstance(c.get("id"), int):
+            if not isinstance(c.get("id"), int) or not c["id"]:
                 n = next(counter)
                 while n in used:
                     n = next(counter)
@@ -127,11 +128,19 @@ class MessageStore(DoubleState):
         record.edits.append(EditRecord(self.time_fn(), dict(payload), via))
 
     def _validate_message(
-        self, context: str, payload: Mapping[str, Any], n_files: int, *, creating: bool, base_flags: int = 0
+        self,
+        context: str,
+        payload: Mapping[str, Any],
+        n_files: int,
+        *,
+        creating: bool,
+        existing: MessageRecord | None = None,
     ) -> None:
-        if base_flags & IS_COMPONENTS_V2:
-            payload = {**payload, "flags": int(payload.get("flags") or 0) | IS_COMPONENTS_V2}
-        problems, empty = _check_message_payload(payload, n_files, creating=creating)
+        """Check a body against Discord's limits; `existing` is the message an edit changes."""
+        current = None
+        if existing is not None:
+            current = {"flags": existing.flags, "content": existing.content, "embeds": existing.embeds}
+        problems, empty = _check_message_payload(payload, n_files, creating=creating, existing=current)
         if problems:
             text = "; ".join(f"{p}: {m}" for p, m in problems)
             self._violate(f"{context}: {text}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .constants import EPHEMERAL, LOADING
+from .constants import EPHEMERAL, IS_COMPONENTS_V2, LOADING
 
 if TYPE_CHECKING:
     from .state import DoubleState
@@ -97,6 +97,43 @@ class MessageRecord:
     def buttons(self) -> list[dict[str, Any]]:
         """All buttons (type 2) on the message."""
         return [c for c in self.iter_components() if c.get("type") == 2]
+
+    @property
+    def components_v2(self) -> bool:
+        """Whether the message has the IS_COMPONENTS_V2 flag (a layout: no content, no embeds)."""
+        return bool(self.flags & IS_COMPONENTS_V2)
+
+    def texts(self) -> list[str]:
+        """The content of every text display (type 10), in layout order: a v2 message's text,
+        wherever it stands (top level, in a container, in a section)."""
+        return [c.get("content", "") for c in self.iter_components() if c.get("type") == 10]
+
+    def sections(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every section (type 9) as (its text displays' content joined by newlines, its
+        accessory), in layout order."""
+        return [
+            ("\n".join(t.get("content", "") for t in c.get("components") or []), c.get("accessory") or {})
+            for c in self.iter_components()
+            if c.get("type") == 9
+        ]
+
+    def section(self, text: str) -> tuple[str, dict[str, Any]]:
+        """The one section whose text contains `text` (an AssertionError otherwise)."""
+        found = [s for s in self.sections() if text in s[0]]
+        assert len(found) == 1, f"{len(found)} sections contain {text!r}: {[s[0] for s in self.sections()]}"
+        return found[0]
+
+    def heading(self) -> str:
+        """What the message is about, whichever its shape: the first embed's title; or, for a v2
+        message, the first line of its first text display without markdown heading marks
+        (``## Full body A`` -> ``Full body A``); else the first line of its content."""
+        if self.components_v2:
+            texts = self.texts()
+            first = texts[0].splitlines()[0] if texts and texts[0] else ""
+            return first.lstrip("#").strip()
+        if self.embeds and self.embeds[0].get("title"):
+            return str(self.embeds[0]["title"])
+        return self.content.splitlines()[0] if self.content else ""
 
 
 @dataclass

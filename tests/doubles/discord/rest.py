@@ -515,7 +515,7 @@ class RestServer(MessageStore, FaultInjection):
             payload,
             len(ctx.files),
             creating=False,
-            base_flags=record.flags,
+            existing=record,
         )
         self._apply_edit(record, payload, ctx.files, via="rest")
         return self._json(200, self._message_json(record))
@@ -624,7 +624,7 @@ class RestServer(MessageStore, FaultInjection):
                     if source is None:
                         raise self._reject(result, f"{label}: UPDATE_MESSAGE without a message to update")
                     self._validate_message(
-                        f"{label} update", data, len(ctx.files), creating=False, base_flags=source.flags
+                        f"{label} update", data, len(ctx.files), creating=False, existing=source
                     )
                     self._apply_edit(source, data, ctx.files, via="interaction")
                 result.message = source
@@ -770,7 +770,7 @@ class RestServer(MessageStore, FaultInjection):
             payload,
             len(ctx.files),
             creating=False,
-            base_flags=record.flags,
+            existing=record,
         )
         self._apply_edit(record, payload, ctx.files, via="interaction")
         if record is result.message:
