@@ -32,7 +32,9 @@ class ClientCommands(commands.Cog):
         found = await self_service.today(
             self.bot.pool, self.bot.registry, self.bot.clock, interaction.user.id
         )
-        card = render.today_card(found.profile, found.jobs, found.done, found.now, self.bot.registry)
+        card = render.today_card(
+            found.profile, found.jobs, found.done, found.now, self.bot.registry, complete=found.complete
+        )
         await reply(interaction, embed=to_discord_embed(card))
 
     @app_commands.command(name="timezone", description="Change your timezone (from your next day on)")

@@ -5,7 +5,8 @@ Pure functions: no database, no Discord, no clock. The caller turns log rows int
 same numbers come out in a test, in the Sunday flag scan and in a chart.
 
 Paused days are excluded from everything: a day counts as paused when any of its outcomes says
-so (a pause covers the whole client, not one engine).
+so (a pause covers the whole client, not one engine). The data layer adds one `paused_day`
+outcome for every day of a stored pause, so a paused day is there even when nothing was sent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 OVERALL = "overall"
+PAUSED = "paused"  # the `engine` of the outcome that marks a paused day (no engine has this name)
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -55,6 +57,11 @@ class _Day:
     due: int
     done: int
     complete: bool  # every engine with something due was fully logged
+
+
+def paused_day(day: dt.date) -> DayOutcome:
+    """The marker of a day the client was paused: nothing due, nothing done, the day left out."""
+    return DayOutcome(day, PAUSED, 0, 0, paused=True)
 
 
 def paused_days(outcomes: Iterable[DayOutcome]) -> set[dt.date]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from statistics import StatisticsError, fmean, linear_regression
 from typing import Literal
 
+from bot.domain.blocks import BlockEnd
 from bot.domain.compliance import (
     OVERALL,
     DayOutcome,
@@ -61,7 +62,7 @@ class ClientWeek:
     bodyweight_kg: list[tuple[dt.date, float]] = field(default_factory=list)
     expected_weekly_change_kg: tuple[float, float] | None = None  # the coach's range; None = no rule
     last_checkin: dt.date | None = None
-    block_ends_on: dt.date | None = None  # the block's last day
+    block_end: BlockEnd | None = None  # where the current block ends (a block with a length)
     unreachable: bool = False
     invalid_timezone: bool = False
     invalid_block: bool = False
@@ -175,7 +176,7 @@ def _compliance_drop(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft 
 
 def _missed_days_card(run: int, through: dt.date, threshold: int) -> CardDraft:
     summary = (
-        f"{run} consecutive days with nothing logged on any engine, through {through.isoformat()} "
+        f"{run} consecutive days with nothing logged on any engine, through {through:%A %d %B} "
         f"(threshold {threshold} days)"
     )
     return _card(
@@ -193,8 +194,10 @@ def _missed_days(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | No
 def _no_checkin(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | None:
     """Days without a check-in, counted after the last one through the week's last day.
 
-    Paused days do not count (the client was told to rest). A client who never checked in
-    counts from the first day a check-in was due, so a new client is not flagged on day one.
+    Paused days do not count, and a pause ends the count as it ends a run of missed days: a
+    client back from a holiday starts afresh, whatever they skipped before it. A client who never
+    checked in counts from the first day a check-in was due, so a new client is not flagged on
+    day one.
     """
     paused = paused_days(week.outcomes)
     last_day = week.week_end - dt.timedelta(days=1)
@@ -212,17 +215,25 @@ def _no_checkin(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | Non
         if not due_days:
             return None
         first = min(due_days)
-    days = sum(1 for n in range((last_day - first).days + 1) if first + dt.timedelta(days=n) not in paused)
+    last_pause = max((day for day in paused if first <= day <= last_day), default=None)
+    if last_pause is not None:
+        first = last_pause + dt.timedelta(days=1)
+    days = max(0, (last_day - first).days + 1)
     if days < thresholds.no_checkin_days:
         return None
-    if week.last_checkin is None:
+    if last_pause is not None:
         summary = (
-            f"No check-in yet: {days} days since check-ins started on {first.isoformat()} "
+            f"No check-in for {days} days since the pause that ended on {first:%A %d %B} "
+            f"(threshold {thresholds.no_checkin_days} days)"
+        )
+    elif week.last_checkin is None:
+        summary = (
+            f"No check-in yet: {days} days since check-ins started on {first:%A %d %B} "
             f"(threshold {thresholds.no_checkin_days} days)"
         )
     else:
         summary = (
-            f"No check-in for {days} days, last one on {week.last_checkin.isoformat()} "
+            f"No check-in for {days} days, last one on {week.last_checkin:%A %d %B} "
             f"(threshold {thresholds.no_checkin_days} days)"
         )
     details: dict[str, object] = {
@@ -230,13 +241,17 @@ def _no_checkin(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | Non
         "last_checkin": None if week.last_checkin is None else week.last_checkin.isoformat(),
         "threshold": thresholds.no_checkin_days,
     }
+    if last_pause is not None:
+        details["since_pause_ended"] = first.isoformat()
     return _card("no_checkin", summary, details)
 
 
 def _readiness_down(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | None:
     split = week.week_end - _WEEK
-    recent = [score for day, score in week.readiness if split <= day < week.week_end]
-    before = [score for day, score in week.readiness if split - _WEEK <= day < split]
+    paused = paused_days(week.outcomes)
+    scores = [(day, score) for day, score in week.readiness if day not in paused]
+    recent = [score for day, score in scores if split <= day < week.week_end]
+    before = [score for day, score in scores if split - _WEEK <= day < split]
     if len(recent) < MIN_POINTS or len(before) < MIN_POINTS:
         return None
     recent_mean, before_mean = round(fmean(recent), 2), round(fmean(before), 2)
@@ -277,11 +292,19 @@ def weekly_change_kg(points: Iterable[tuple[dt.date, float]]) -> float | None:
     return slope * 7
 
 
+def expected_change_text(low: float, high: float) -> str:
+    """The coach's range as the card and /client show write it: "-0.5 to -0.25 kg/week"."""
+    return f"{_signed(low)} to {_signed(high)} kg/week"
+
+
 def _bodyweight_off_range(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | None:
     if week.expected_weekly_change_kg is None:
         return None
     low, high = sorted(round(limit, 2) for limit in week.expected_weekly_change_kg)
-    points = sorted(p for p in week.bodyweight_kg if week.week_start <= p[0] < week.week_end)
+    paused = paused_days(week.outcomes)
+    points = sorted(
+        p for p in week.bodyweight_kg if week.week_start <= p[0] < week.week_end and p[0] not in paused
+    )
     change = weekly_change_kg(points)
     if change is None:
         return None
@@ -291,7 +314,7 @@ def _bodyweight_off_range(week: ClientWeek, thresholds: FlagThresholds) -> CardD
     direction = "above" if change > high else "below"
     summary = (
         f"Bodyweight trend {_signed(change)} kg/week this week, {direction} the expected "
-        f"{_signed(low)} to {_signed(high)} kg/week ({len(points)} weigh-ins, "
+        f"{expected_change_text(low, high)} ({len(points)} weigh-ins, "
         f"{_num(points[0][1])} → {_num(points[-1][1])} kg)"
     )
     details: dict[str, object] = {
@@ -306,28 +329,39 @@ def _bodyweight_off_range(week: ClientWeek, thresholds: FlagThresholds) -> CardD
 
 
 def _block_ending(week: ClientWeek, thresholds: FlagThresholds) -> CardDraft | None:
-    """The block's last day within N days of the week's end, or already past: a client whose
-    block ended has nothing planned, which needs the coach more, not less."""
-    if week.block_ends_on is None:
+    """The block's last day falls in the N days after the week scanned (1 … N days left): with
+    N = 7, exactly one weekly scan raises the card for each end, the one before its last week is
+    over. The card says what happens next: the block a coach queued, or the block repeats."""
+    end = week.block_end
+    if end is None:
         return None
-    days_left = (week.block_ends_on - week.week_end).days
-    if days_left > thresholds.block_ending_days:
+    days_left = (end.ends_on - week.week_end).days
+    if not 1 <= days_left <= thresholds.block_ending_days:
         return None
-    ends = week.block_ends_on.isoformat()
+    after = end.ends_on + dt.timedelta(days=1)
+    if end.next_name is not None and end.next_from == after:
+        then = f"then {end.next_name} from {after:%A %d %B}"
+    elif end.next_name is not None and end.next_from is not None:
+        then = f"then it repeats from day 1 until {end.next_name} starts on {end.next_from:%A %d %B}"
+    else:
+        then = (
+            f"then it repeats from day 1 unless you /reassign them to another block "
+            f"(effective:{after.isoformat()})"
+        )
+    in_days = "in 1 day" if days_left == 1 else f"in {days_left} days"
+    summary = (
+        f"Training block {end.name} ({end.length}) ends on {end.ends_on:%A %d %B}, {in_days}; "
+        f"{then} (threshold {thresholds.block_ending_days} days)"
+    )
     details: dict[str, object] = {
-        "ends_on": ends,
+        "block_id": end.block_id,
+        "length": end.length,
+        "ends_on": end.ends_on.isoformat(),
         "days_left": days_left,
+        "then": "repeat" if end.next_name is None else end.next_name,
+        "next_from": None if end.next_from is None else end.next_from.isoformat(),
         "threshold": thresholds.block_ending_days,
     }
-    if days_left < 0:
-        summary = (
-            f"Training block ended on {ends}, {-days_left} days ago: assign the next one "
-            f"(threshold {thresholds.block_ending_days} days)"
-        )
-        return _card("block_ending", summary, details, urgency=2)
-    summary = (
-        f"Training block ends on {ends}, in {days_left} days (threshold {thresholds.block_ending_days} days)"
-    )
     return _card("block_ending", summary, details)
 
 

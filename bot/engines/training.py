@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.delivery import Transport
 from bot.core.engine import ComplianceSource, Engine
-from bot.domain.blocks import DEFAULT_BLOCK, Block
+from bot.domain.blocks import DEFAULT_BLOCK, Block, cycle
 from bot.domain.eligibility import WeekdayIn
 from bot.domain.errors import InputError
 from bot.domain.lifting import TopSet, from_kg, is_pr, parse_top_set
@@ -34,6 +34,7 @@ from bot.engines import lifecycle
 from bot.repo import blocks as blocks_repo
 from bot.repo import cards, clients
 from bot.repo import training as repo
+from bot.usecases.coaching import block_start, pause_test
 from bot.views import custom_ids
 from bot.views.messages import OutgoingMessage
 from bot.views.workout import part_ranges, workout_messages
@@ -68,20 +69,47 @@ async def _block_for(conn: asyncpg.Connection, profile: ClientProfile, now: dt.d
 
 
 async def _start_next_block(conn: asyncpg.Connection, profile: ClientProfile, day: dt.date) -> ClientProfile:
-    """Apply a /reassign whose effective date has come."""
+    """Apply a /reassign whose effective date has come: the new block's run begins on that date."""
     if profile.next_block_id is None or profile.next_block_from is None or day < profile.next_block_from:
         return profile
     moved = profile.model_copy(
         update={
             "block_id": profile.next_block_id,
             "day_index": profile.next_day_index,
+            "block_started_on": profile.next_block_from,
             "next_block_id": None,
             "next_block_from": None,
             "next_day_index": 0,
         }
     )
     await repo.start_next_block(conn, profile.user_id, moved.block_id, moved.day_index)
+    await blocks_repo.set_block_start(conn, profile.user_id, profile.next_block_from, moved.day_index)
     return moved
+
+
+async def _repeat_if_ended(
+    conn: asyncpg.Connection, profile: ClientProfile, block: Block, day: dt.date
+) -> ClientProfile:
+    """A block with a length whose run ended before `day`, with no other block queued to take
+    over by then, repeats: a new run from the day after its end, from the block's first day."""
+    length = block.length_parts
+    if length is None:
+        return profile
+    started = block_start(profile)
+    sessions = await blocks_repo.sessions_since(conn, [(profile.user_id, block.id, started)], day)
+    pauses = await clients.pause_periods(conn, [profile.user_id], started, dt.date(9999, 12, 31))
+    run = cycle(
+        length,
+        started,
+        day,
+        sessions=sessions.get(profile.user_id, []),
+        training_days=profile.schedule_days,
+        paused=pause_test(pauses.get(profile.user_id, [])),
+    )
+    if run is None or run[0] == started:
+        return profile
+    await blocks_repo.set_block_start(conn, profile.user_id, run[0], 0)
+    return profile.model_copy(update={"block_started_on": run[0], "day_index": 0})
 
 
 async def open_session(
@@ -105,6 +133,7 @@ async def _create_session(
 ) -> tuple[TrainingSession, bool]:
     profile = await _start_next_block(conn, profile, day)
     version, block = await _block_for(conn, profile, now)
+    profile = await _repeat_if_ended(conn, profile, block, day)
     index = profile.day_index % len(block.days)
     training_day = block.days[index]
     return await repo.create_session(

@@ -225,7 +225,9 @@ async def _run(pool: asyncpg.Pool, settings: Settings) -> Week:
         runtime.start()
         await clock.run_until(_at(3, 12, 30))  # Wednesday 12:30
         found = await self_service.today(pool, registry, clock, SAM)
-        card = render.today_card(found.profile, found.jobs, found.done, found.now, registry)
+        card = render.today_card(
+            found.profile, found.jobs, found.done, found.now, registry, complete=found.complete
+        )
         made.replies.append(
             Entry("today", REPLIES, f"{NAMES[SAM]}'s /today on Wednesday afternoon", "reply to /today",
                   _message(card))

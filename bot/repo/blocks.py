@@ -74,3 +74,53 @@ async def listing(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 async def known_ids(conn: asyncpg.Connection) -> set[str]:
     """Every block id ever imported."""
     return {r["block_id"] for r in await conn.fetch("SELECT DISTINCT block_id FROM training_blocks")}
+
+
+LATEST_MANY = """
+SELECT DISTINCT ON (block_id) block_id, definition FROM training_blocks
+ WHERE block_id = ANY($1::text[]) ORDER BY block_id, version DESC
+"""
+
+# The delivered sessions of each (client, block) from a date on, before another (exclusive).
+SESSIONS_SINCE = """
+SELECT s.user_id, s.local_date
+  FROM training_sessions s
+  JOIN unnest($1::bigint[], $2::text[], $3::date[]) AS r(user_id, block_id, since)
+    ON s.user_id = r.user_id AND s.block_id = r.block_id AND s.local_date >= r.since
+ WHERE s.delivered_at IS NOT NULL AND s.local_date < $4
+ ORDER BY s.user_id, s.local_date
+"""
+
+SET_BLOCK_START = "UPDATE client_profiles SET block_started_on = $2, day_index = $3 WHERE user_id = $1"
+
+
+async def latest_many(conn: asyncpg.Connection, block_ids: set[str]) -> dict[str, Block]:
+    """The newest version of each block that was imported and still parses (not the built-in)."""
+    found: dict[str, Block] = {}
+    for row in await conn.fetch(LATEST_MANY, sorted(block_ids)):
+        try:
+            found[row["block_id"]] = Block.model_validate(row["definition"])
+        except ValidationError:
+            continue
+    return found
+
+
+async def sessions_since(
+    conn: asyncpg.Connection, runs: list[tuple[int, str, dt.date]], before: dt.date
+) -> dict[int, list[dt.date]]:
+    """Per client, the local dates of the sessions delivered on their block since the date given
+    (`runs`: client, block id, from), before `before`."""
+    if not runs:
+        return {}
+    users, block_ids, since = (list(column) for column in zip(*runs, strict=True))
+    found: dict[int, list[dt.date]] = {}
+    for row in await conn.fetch(SESSIONS_SINCE, users, block_ids, since, before):
+        found.setdefault(row["user_id"], []).append(row["local_date"])
+    return found
+
+
+async def set_block_start(
+    conn: asyncpg.Connection, user_id: int, started_on: dt.date, day_index: int
+) -> None:
+    """A block's run begins: from `started_on`, at day `day_index` (a repeat starts at 0)."""
+    await conn.execute(SET_BLOCK_START, user_id, started_on, day_index)

@@ -2,6 +2,9 @@
 
 One statement for any number of clients and days: what was delivered is what was due (a paused or
 not-yet-started client got nothing, so nothing counts against them), what was logged is done.
+Every day of a stored pause (pause_periods) comes with a marker that leaves the whole day out
+(bot.domain.compliance.paused_day): what was sent before a pause began that day, and missed
+meanwhile, is neither due nor missed, and a run of missed days does not reach across a pause.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.domain.compliance import DayOutcome
+from bot.domain.compliance import PAUSED, DayOutcome, paused_day
 from bot.domain.lifting import show_weight
 from bot.domain.models import Unit
 
@@ -23,9 +26,21 @@ from bot.domain.models import Unit
 _ONLY = "AND user_id = ANY($3::bigint[])"
 
 
+# One row per paused local day in [$1, $2): a period covers [paused_from, paused_until).
+PAUSED_DAYS = f"""
+SELECT user_id, g.day::date AS day, '{PAUSED}' AS engine, 0 AS due, 0 AS done
+  FROM pause_periods p
+ CROSS JOIN LATERAL generate_series(
+           GREATEST(p.paused_from, $1::date)::timestamp,
+           (LEAST(COALESCE(p.paused_until, $2::date), $2::date) - 1)::timestamp,
+           interval '1 day') AS g(day)
+ WHERE p.paused_from < $2 AND (p.paused_until IS NULL OR p.paused_until > $1) {{only_clients}}
+"""
+
+
 def _outcomes_sql(sources: Sequence[str], only_clients: bool) -> str:
     only = _ONLY if only_clients else ""
-    return "\nUNION ALL\n".join(f"({s.replace('{only_clients}', only)})" for s in sources)
+    return "\nUNION ALL\n".join(f"({s.replace('{only_clients}', only)})" for s in [*sources, PAUSED_DAYS])
 
 
 SERIES = """
@@ -42,7 +57,9 @@ SELECT user_id, max(date) AS last FROM checkins
 """
 
 PRS = """
-SELECT user_id, date, exercise_name, weight_kg::float AS weight_kg, reps FROM training_logs
+SELECT user_id, date, exercise_name, weight_kg::float AS weight_kg, reps,
+       trim_scale(weight_entered)::float AS weight_entered, unit_entered
+  FROM training_logs
  WHERE is_pr AND date >= $1 AND date < $2 ORDER BY user_id, date, exercise_name
 """
 
@@ -54,8 +71,9 @@ async def outcomes(
     end: dt.date,
     user_ids: list[int] | None = None,
 ) -> dict[int, list[DayOutcome]]:
-    """Per client, one DayOutcome per engine and local day in [start, end) that had something due.
-    `sources`: the counting statements of the engines (EngineRegistry.outcome_sources())."""
+    """Per client, one DayOutcome per engine and local day in [start, end) that had something due,
+    and a `paused_day` for every day a stored pause covers. `sources`: the counting statements of
+    the engines (EngineRegistry.outcome_sources())."""
     by_client: dict[int, list[DayOutcome]] = {}
     if not sources:
         return by_client
@@ -65,9 +83,12 @@ async def outcomes(
         else await conn.fetch(_outcomes_sql(sources, True), start, end, user_ids)
     )
     for row in rows:
-        by_client.setdefault(row["user_id"], []).append(
-            DayOutcome(row["day"], row["engine"], int(row["due"]), min(int(row["done"]), int(row["due"])))
-        )
+        if row["engine"] == PAUSED:
+            outcome = paused_day(row["day"])
+        else:
+            due = int(row["due"])
+            outcome = DayOutcome(row["day"], row["engine"], due, min(int(row["done"]), due))
+        by_client.setdefault(row["user_id"], []).append(outcome)
     return by_client
 
 
@@ -89,11 +110,20 @@ async def last_checkins(conn: asyncpg.Connection, user_ids: list[int] | None = N
     return {r["user_id"]: r["last"] for r in await conn.fetch(LAST_CHECKINS, user_ids)}
 
 
-async def prs(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[int, list[tuple[dt.date, str]]]:
-    """Per client: (local date, "Back Squat 102.5 kg × 5") for every PR in [start, end)."""
+async def prs(
+    conn: asyncpg.Connection, start: dt.date, end: dt.date, units: Mapping[int, Unit] | None = None
+) -> dict[int, list[tuple[dt.date, str]]]:
+    """Per client: (local date, "Back Squat 102.5 kg × 5") for every PR in [start, end), in the
+    client's unit (`units`: user_id -> unit; kg for a client not in it): as typed when it was
+    typed in that unit ("225 lb"), else the stored kilos in plates."""
     found: dict[int, list[tuple[dt.date, str]]] = {}
     for row in await conn.fetch(PRS, start, end):
-        text = f"{row['exercise_name']} {show_weight(row['weight_kg'], Unit.kg)} × {row['reps']}"
+        unit = (units or {}).get(row["user_id"], Unit.kg)
+        if row["weight_entered"] is not None and row["unit_entered"] == str(unit):
+            weight = f"{row['weight_entered']:g} {unit}"
+        else:
+            weight = show_weight(row["weight_kg"], unit)
+        text = f"{row['exercise_name']} {weight} × {row['reps']}"
         found.setdefault(row["user_id"], []).append((row["date"], text))
     return found
 

@@ -10,12 +10,14 @@ Dates a person types are local to the client: "today" is the client's local toda
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
 from bot.domain import timezones
+from bot.domain.blocks import DEFAULT_BLOCK, BlockEnd, block_end
 from bot.domain.errors import InputError
 from bot.domain.inputs import text
 from bot.domain.models import ClientProfile, Unit
@@ -109,6 +111,50 @@ class ClientInput:
     unit: str | None = None
     meal_plan_id: str | None = None
     cardio_plan_id: str | None = None
+    weight_change: str | None = None  # the expected weekly bodyweight change: "-0.5 to -0.25"
+
+
+# The expected bodyweight change per week a coach can set, in kg (stored with 2 decimals).
+WEIGHT_CHANGE_LIMIT_KG = 2.0
+WEIGHT_CHANGE_EXAMPLE = "-0.5 to -0.25"
+_SIGNED = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+_BETWEEN = re.compile(r"\s+to\s+|\s*\.\.\s*|\s*…\s*")
+_KG_PER_WEEK = re.compile(r"\s*kg\s*(?:(?:/|per|a)\s*(?:week|wk|w))?\s*$")
+_LB = re.compile(r"\blbs?\b")
+
+
+def _kg(part: str) -> float:
+    return float(part.replace(",", "."))
+
+
+def parse_weight_change(raw: str, problems: list[str]) -> tuple[float, float] | bool | None:
+    """The expected weekly bodyweight change a coach typed: (low, high) in kg, None for "none"
+    (no range: the bodyweight card is off), or False with a problem added.
+
+    "-0.5 to -0.25", "-0.5..-0.25", "+0.25 to +0.5 kg/week", "0,1 to 0,3"; either order."""
+    field = "weight change"
+    usage = f'write the range in kg per week, such as "{WEIGHT_CHANGE_EXAMPLE}" (none to remove it)'
+    typed = raw.strip()
+    cleaned = typed.lower().replace("\u2212", "-").replace("\u2013", "..").replace("\u2014", "..")
+    if cleaned in ("none", "off"):
+        return None
+    if _LB.search(cleaned):
+        problems.append(f"{field}: {usage}; the bodyweight card reads kg (1 lb is 0.45 kg)")
+        return False
+    parts = _BETWEEN.split(_KG_PER_WEEK.sub("", cleaned))
+    if len(parts) != 2 or not all(_SIGNED.fullmatch(part) for part in parts):
+        problems.append(f"{field}: {typed[:40]!r} is not a range; {usage}")
+        return False
+    limit = WEIGHT_CHANGE_LIMIT_KG
+    outside = [part for part in parts if abs(_kg(part)) > limit]
+    if outside:
+        problems.append(f"{field}: {outside[0]} kg/week is outside -{limit:g} to +{limit:g} kg/week")
+        return False
+    if any(len(part.replace(",", ".").partition(".")[2]) > 2 for part in parts):
+        problems.append(f"{field}: {typed[:40]} has more than 2 decimals; {usage}")
+        return False
+    low, high = sorted(_kg(part) for part in parts)
+    return low, high
 
 
 async def _plan(conn: asyncpg.Connection, kind: str, plan_id: str, problems: list[str]) -> str | bool | None:
@@ -153,6 +199,11 @@ async def _validated_changes(
     for kind, given_id in (("meals", given.meal_plan_id), ("cardio", given.cardio_plan_id)):
         if given_id is not None and (plan := await _plan(conn, kind, given_id, problems)) is not False:
             changes[PLAN_COLUMNS[kind]] = plan
+    if given.weight_change is not None:
+        expected = parse_weight_change(given.weight_change, problems)
+        if expected is not False:
+            low, high = expected if isinstance(expected, tuple) else (None, None)
+            changes["weekly_change_min_kg"], changes["weekly_change_max_kg"] = low, high
     return changes
 
 
@@ -180,6 +231,7 @@ async def onboard(
         user_id=user_id,
         display_name=display_name,
         dm_channel_id=dm_channel_id,
+        block_started_on=changes.get("start_date"),
         **changes,  # type: ignore[arg-type]
     )
     await clients.upsert(conn, profile, now)
@@ -191,9 +243,16 @@ async def edit(
 ) -> ClientProfile:
     profile = await require_client(conn, user_id)
     problems: list[str] = []
-    changes = await _validated_changes(conn, given, client_today(profile, now), now, problems)
+    today = client_today(profile, now)
+    changes = await _validated_changes(conn, given, today, now, problems)
     if problems:
         raise InputError(problems)
+    start = changes.get("start_date", profile.start_date)
+    assert isinstance(start, dt.date)
+    if "block_id" in changes and changes["block_id"] != profile.block_id:
+        changes["block_started_on"] = max(today, start)  # its length counts from its first day
+    elif "start_date" in changes and profile.start_date > today:
+        changes["block_started_on"] = start  # not started yet: the block starts with them
     if "timezone" in changes and changes["timezone"] != profile.timezone:
         zone = str(changes.pop("timezone"))
         profile, _ = await change_timezone(conn, user_id=user_id, zone=zone, now=now)
@@ -212,8 +271,16 @@ async def require_client(conn: asyncpg.Connection, user_id: int) -> ClientProfil
 
 
 async def pause(
-    conn: asyncpg.Connection, *, user_id: int, until: str | None, reason: str | None, now: dt.datetime
+    conn: asyncpg.Connection,
+    *,
+    user_id: int,
+    until: str | None,
+    reason: str | None,
+    now: dt.datetime,
+    by: int | None = None,
 ) -> ClientProfile:
+    """Pause from the client's today (a pause already under way is changed: a new until-date, or
+    none), and record it in the pause history with who did it (`by`, the coach)."""
     profile = await require_client(conn, user_id)
     problems: list[str] = []
     today = client_today(profile, now)
@@ -225,6 +292,7 @@ async def pause(
         raise InputError(problems)
     updated = profile.model_copy(update={"paused": True, "paused_until": until_date, "pause_reason": reason})
     await clients.upsert(conn, updated, now)
+    await clients.record_pause(conn, user_id, today, until_date, reason, by, now)
     return updated
 
 
@@ -234,14 +302,17 @@ async def resume(
     user_id: int,
     now: dt.datetime,
     cancel: Sequence[tuple[str, str]] = (),
+    by: int | None = None,
 ) -> ClientProfile:
-    """Resume now; the client's pending jobs of the `cancel` actions (engine, action) go, in the
-    same transaction (EngineRegistry.cancelled_by_resume: the pause's own end)."""
+    """Resume now: the client's today is active again, and the pause in the history ends there.
+    The client's pending jobs of the `cancel` actions (engine, action) go, in the same transaction
+    (EngineRegistry.cancelled_by_resume: the pause's own end)."""
     profile = await require_client(conn, user_id)
     if not profile.paused:
         raise InputError(f"{profile.display_name or user_id} is not paused")
     updated = profile.model_copy(update={"paused": False, "paused_until": None, "pause_reason": None})
     await clients.upsert(conn, updated, now)
+    await clients.record_resume(conn, user_id, client_today(profile, now), by, now)
     for engine, action in cancel:
         await jobs_repo.drop_pending(conn, user_id, engine, action)
     return updated
@@ -339,3 +410,58 @@ async def set_unit(conn: asyncpg.Connection, *, user_id: int, unit: str, now: dt
     updated = profile.model_copy(update={"unit": parsed})
     await clients.upsert(conn, updated, now)
     return updated
+
+
+def block_start(profile: ClientProfile) -> dt.date:
+    """Where the run of the client's current block began (clients from before it was kept: their
+    start date)."""
+    return profile.block_started_on or profile.start_date
+
+
+def pause_test(periods: Sequence[tuple[dt.date, dt.date | None]]) -> Callable[[dt.date], bool]:
+    """Whether a local date falls in one of the (from, until or None) pauses."""
+
+    def paused(day: dt.date) -> bool:
+        return any(start <= day and (until is None or day < until) for start, until in periods)
+
+    return paused
+
+
+_FAR = dt.date(9999, 12, 31)
+
+
+async def block_endings(
+    conn: asyncpg.Connection, profiles: Sequence[ClientProfile], todays: Mapping[int, dt.date]
+) -> dict[int, BlockEnd]:
+    """Per client whose block has a length, where the run under way on their `todays` ends and
+    what comes next (a block queued with /reassign, or a repeat). A constant number of queries."""
+    wanted = {p.block_id for p in profiles if p.block_id} | {
+        p.next_block_id for p in profiles if p.next_block_id
+    }
+    known = await blocks.latest_many(conn, wanted - {DEFAULT_BLOCK.id})
+    measured = [p for p in profiles if p.block_id in known and known[p.block_id].length is not None]
+    if not measured:
+        return {}
+    starts = {p.user_id: block_start(p) for p in measured}
+    runs = [(p.user_id, str(p.block_id), starts[p.user_id]) for p in measured]
+    sessions = await blocks.sessions_since(conn, runs, _FAR)
+    pauses = await clients.pause_periods(conn, [p.user_id for p in measured], min(starts.values()), _FAR)
+    found: dict[int, BlockEnd] = {}
+    for p in measured:
+        next_name = None
+        if p.next_block_id is not None and p.next_block_from is not None:
+            queued = DEFAULT_BLOCK if p.next_block_id == DEFAULT_BLOCK.id else known.get(p.next_block_id)
+            next_name = queued.name if queued is not None else p.next_block_id
+        end = block_end(
+            known[str(p.block_id)],
+            starts[p.user_id],
+            todays[p.user_id],
+            sessions=sessions.get(p.user_id, []),
+            training_days=p.schedule_days,
+            paused=pause_test(pauses.get(p.user_id, [])),
+            next_name=next_name,
+            next_from=p.next_block_from if next_name is not None else None,
+        )
+        if end is not None:
+            found[p.user_id] = end
+    return found

@@ -30,7 +30,7 @@ class History:
     jobs: list[asyncpg.Record]  # newest first
     user_id: int | None  # the client asked about, if one was
     kept_since: dt.date  # finished jobs from before this (UTC) date are deleted (JOB_RETENTION_DAYS)
-    reach: str  # how far back the history reaches, e.g. "Jobs are kept for 90 days (since 2026-09-02)."
+    reach: str  # how far back it reaches: "Jobs are kept for 90 days (since Wednesday 02 September)."
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,15 @@ async def schedule_history(
         raise InputError("Name a client, a day, or both.")
     async with pool.acquire() as conn:
         jobs = await reports.job_history(conn, user_id, date, limit=limit)
+    today = clock.now().astimezone(dt.UTC).date()
     since = (clock.now() - dt.timedelta(days=retention_days)).astimezone(dt.UTC).date()
-    reach = f"Jobs are kept for {retention_days} days (since {since.isoformat()})."
+    reach = f"Jobs are kept for {retention_days} days (since {_spoken(since, today)})."
     return History(jobs, user_id, since, reach)
+
+
+def _spoken(day: dt.date, today: dt.date) -> str:
+    """A date as people say it, with its year when that is not this year's."""
+    return f"{day:%A %d %B}" if day.year == today.year else f"{day:%A %d %B %Y}"
 
 
 async def deliveries(pool: asyncpg.Pool, clock: Clock) -> Deliveries:

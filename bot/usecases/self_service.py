@@ -30,6 +30,9 @@ class Today:
     jobs: list[Job]  # today's, in the client's local day
     done: list[str]  # what was logged today, one line per engine (EngineRegistry.day_lines)
     now: dt.datetime
+    # The engines whose day is fully logged so far (everything sent was answered): their sent
+    # drops read "done" on /today (render.today_card's `complete`), the others' "sent".
+    complete: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,20 @@ async def today(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user
         day = coaching.client_today(profile, now)
         jobs = await jobs_repo.for_client_on(conn, user_id, day)
         statuses = await compliance_repo.day_statuses(conn, registry.day_status_sources(), user_id, day)
-    return Today(profile, jobs, registry.day_lines(statuses), now)
+        found = await compliance_repo.outcomes(
+            conn, registry.outcome_sources(), day, day + dt.timedelta(days=1), [user_id]
+        )
+    return Today(profile, jobs, registry.day_lines(statuses), now, _complete(found.get(user_id, [])))
+
+
+def _complete(outcomes: list[DayOutcome]) -> frozenset[str]:
+    """The engines with something due whose every item is done (over all of an engine's rows)."""
+    due: dict[str, int] = {}
+    done: dict[str, int] = {}
+    for o in outcomes:
+        due[o.engine] = due.get(o.engine, 0) + o.due
+        done[o.engine] = done.get(o.engine, 0) + o.done
+    return frozenset(engine for engine, items in due.items() if items > 0 and done[engine] >= items)
 
 
 async def stats(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user_id: int) -> Stats:

@@ -45,7 +45,7 @@ def _png(figure: Figure) -> bytes:
 
 def lift_chart(title: str, points: Sequence[LiftPoint], unit: Unit) -> bytes:
     """Top-set weight and estimated 1RM (Epley, 1–10 reps only) over time, PRs marked."""
-    figure, axes = plt.subplots(figsize=(8, 4.2))
+    figure, axes = plt.subplots(figsize=(8, 4.2), layout="constrained")
     days = [p.day for p in points]
     weights = [from_kg(p.weight_kg, unit) for p in points]
     axes.plot(
@@ -77,9 +77,19 @@ def lift_chart(title: str, points: Sequence[LiftPoint], unit: Unit) -> bytes:
     axes.set_title(title)
     axes.set_ylabel(str(unit))
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
+    legend_below(figure, axes)
     return _png(figure)
+
+
+def legend_below(figure: Figure, axes: plt.Axes) -> None:
+    """The legend in one row under the x axis, outside the axes, so it covers no point wherever
+    the data run (a weight-loss trend starts in the top-left corner, a dip in readiness sits in
+    a bottom one). The figure's constrained layout makes room for it."""
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        figure.legend(
+            handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False
+        )
 
 
 LONE_MARKER_SIZE = 6.0  # points; a line's own markers are smaller, its line shows where it runs

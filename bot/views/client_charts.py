@@ -22,7 +22,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from bot.domain.compliance import DayOutcome, paused_days
 from bot.domain.lifting import KG_PER_LB
-from bot.views.charts import _dates, _lone_point, _png, _values
+from bot.views.charts import _dates, _lone_point, _png, _values, legend_below
 
 NOTHING_DUE = "#d9d9d9"  # grey: nothing due or paused, so neither good nor bad
 MOVING_AVERAGE_DAYS = 7
@@ -106,11 +106,10 @@ def in_unit(points: Sequence[tuple[dt.date, float]], unit: str) -> list[tuple[dt
 
 def bodyweight_chart(title: str, points: list[tuple[dt.date, float]], unit: str) -> bytes:
     """Daily weigh-ins (dots) and their 7-day moving average (line), in the client's unit."""
-    figure, axes = plt.subplots(figsize=(8, 4.2))
+    figure, axes = plt.subplots(figsize=(8, 4.2), layout="constrained")
     axes.set_title(title)
     if not points:
         _no_data(axes)
-        figure.tight_layout()
         return _png(figure)
     unit = str(unit)
     shown = in_unit(points, unit)
@@ -124,19 +123,17 @@ def bodyweight_chart(title: str, points: list[tuple[dt.date, float]], unit: str)
     _values(axes, [*(v for _, v in shown), *average])
     axes.set_ylabel(unit)
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
+    legend_below(figure, axes)
     return _png(figure)
 
 
 def readiness_chart(title: str, points: list[tuple[dt.date, float]]) -> bytes:
     """Daily readiness on its 1–5 scale with the 7-day average, the axis fixed so a dip of one
     point looks the same size in every client's chart."""
-    figure, axes = plt.subplots(figsize=(8, 3.6))
+    figure, axes = plt.subplots(figsize=(8, 3.6), layout="constrained")
     axes.set_title(title)
     if not points:
         _no_data(axes)
-        figure.tight_layout()
         return _png(figure)
     shown = sorted(points)
     days = [d for d, _ in shown]
@@ -154,6 +151,5 @@ def readiness_chart(title: str, points: list[tuple[dt.date, float]]) -> bytes:
     _dates(axes, days)
     axes.set_ylabel("readiness (1–5)")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize=8)
-    figure.tight_layout()
+    legend_below(figure, axes)
     return _png(figure)

@@ -46,7 +46,7 @@ async def test_check_in_meals_and_cardio_through_their_buttons(discord_double, p
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 6, 30))
-        by_title = {m.embeds[0]["title"].split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
+        by_title = {m.heading().split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
         assert set(by_title) == {"Check-in", "Meals", "Cardio"}
 
         # Check-in: two short forms; the first one holds four 1–5 selects and a note.
@@ -74,7 +74,8 @@ async def test_check_in_meals_and_cardio_through_their_buttons(discord_double, p
         meal_ids = {**ids, "index": 0}
         followed = await discord_double.click(CLIENT, by_title["Meals"], meals.FOLLOWED_ID.format(**meal_ids))
         assert followed.response_type == 7
-        assert "✅ followed" in followed.message.embeds[0]["fields"][0]["value"]
+        first_meal = followed.message.texts()[1]  # after the heading: the first meal, its buttons under it
+        assert "✅ followed" in first_meal and followed.message.components_v2
         off = await discord_double.click(
             CLIENT, by_title["Meals"], meals.OFF_PLAN_ID.format(**{**ids, "index": 1})
         )
@@ -151,7 +152,7 @@ async def test_coach_imports_plans_by_attachment_and_assigns_them(discord_double
         )
         assert "cardio plan: no cardio plan 'nope' has been imported" in (unknown.content or "")
         await clock.run_until(utc(2026, 5, 4, 6, 30))
-    assert any(m.embeds[0]["title"] == "Meals — Monday 04 May" for m in discord_double.dms_to(CLIENT))
+    assert any(m.heading() == "Meals — Monday 04 May" for m in discord_double.dms_to(CLIENT))
 
 
 async def test_stats_on_day_one_counts_a_fully_logged_day(discord_double, pool, settings) -> None:
@@ -165,7 +166,7 @@ async def test_stats_on_day_one_counts_a_fully_logged_day(discord_double, pool, 
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 6, 30))
-        by_title = {m.embeds[0]["title"].split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
+        by_title = {m.heading().split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
         await discord_double.submit_modal(
             CLIENT, checkin.FEEL_MODAL_ID.format(**ids),
             {"energy": ["4"], "mood": ["4"], "stress": ["2"], "soreness": ["1"], "note": ""},
@@ -205,7 +206,7 @@ async def test_today_after_a_mid_day_pause_shows_what_was_logged(discord_double,
     async with running_bot(discord_double, pool, clock, settings) as bot:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 6, 30))
-        by_title = {m.embeds[0]["title"].split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
+        by_title = {m.heading().split(" — ")[0]: m for m in discord_double.dms_to(CLIENT)}
         for index in range(2):
             await discord_double.click(
                 CLIENT, by_title["Meals"], meals.FOLLOWED_ID.format(**ids, index=index)
@@ -215,7 +216,7 @@ async def test_today_after_a_mid_day_pause_shows_what_was_logged(discord_double,
             COACH, "pause", {"client": str(CLIENT), "until": "2026-05-07"}, guild_id=GUILD
         )
         [answer] = await paused.wait_followups(1)
-        assert "paused until 2026-05-07" in answer.content
+        assert "paused until Thursday 07 May" in answer.content
         today = await discord_double.slash(CLIENT, "today")
         embed = today.embeds[0]
         assert embed["title"] == "Today, Monday 04 May"

@@ -120,7 +120,7 @@ async def test_cards_deliveries_logs_stats_and_honors(discord_double, pool, sett
         snoozed = await discord_double.slash(
             COACH, "cards snooze", {"card": 2, "until": "2026-05-06"}, guild_id=GUILD
         )
-        assert "snoozed until 2026-05-06" in (snoozed.content or "")
+        assert "snoozed until Wednesday 06 May" in (snoozed.content or "")
         still_open = await discord_double.slash(COACH, "cards list", guild_id=GUILD)
         assert "Nothing here" in still_open.embeds[0]["description"]
         done = await discord_double.slash(COACH, "cards list", {"status": "resolved"}, guild_id=GUILD)

@@ -285,7 +285,7 @@ async def test_pause_until_a_date_then_resume_and_tell_the_client(discord_double
             COACH, "pause", {"client": str(CLIENT), "until": "2026-05-07", "reason": "travel"}, guild_id=GUILD
         )
         [answer] = await paused.wait_followups(1)
-        assert "paused until 2026-05-07" in answer.content
+        assert "paused until Thursday 07 May" in answer.content
         await clock.run_until(utc(2026, 5, 8, 12))
     dms = discord_double.dms_to(CLIENT)
     titles = [dm.embeds[0]["title"] for dm in dms]
@@ -318,7 +318,7 @@ async def test_client_commands_in_dms(discord_double, pool, settings) -> None:
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 4, 6))
         today = await discord_double.slash(CLIENT, "today")
-        assert "check-in — done" in today.embeds[0]["fields"][0]["value"]
+        assert "check-in — sent" in today.embeds[0]["fields"][0]["value"]  # delivered, not answered
 
         stranger = await discord_double.slash(9999, "today")
         assert "not a client" in (stranger.content or "")

@@ -12,6 +12,7 @@ from helpers import ENGINES, tracked_labels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.blocks import BlockEnd
 from bot.domain.compliance import DayOutcome
 from bot.domain.flag_rules import (
     URGENCY,
@@ -60,7 +61,7 @@ def client(outcomes: list[DayOutcome] | None = None, **changes: object) -> Clien
         bodyweight_kg=[],
         expected_weekly_change_kg=None,
         last_checkin=d(6),
-        block_ends_on=None,
+        block_end=None,
         unreachable=False,
         invalid_timezone=False,
         invalid_block=False,
@@ -148,7 +149,7 @@ def missed_tail(days: int) -> list[DayOutcome]:
 def test_missed_days_fires_at_n_consecutive_fully_missed_days() -> None:
     found = card(client(missed_tail(3), last_checkin=d(3)), "missed_days")
     assert found.summary == (
-        "3 consecutive days with nothing logged on any engine, through 2026-05-10 (threshold 3 days)"
+        "3 consecutive days with nothing logged on any engine, through Sunday 10 May (threshold 3 days)"
     )
     assert found.urgency == 1
 
@@ -171,7 +172,7 @@ def test_escalation_comes_mid_week_as_the_same_kind_of_card() -> None:
 
 def test_no_checkin_fires_after_n_days_without_one() -> None:
     found = card(client(last_checkin=d(2)), "no_checkin")  # days 3, 4, 5, 6
-    assert found.summary == "No check-in for 4 days, last one on 2026-05-06 (threshold 3 days)"
+    assert found.summary == "No check-in for 4 days, last one on Wednesday 06 May (threshold 3 days)"
 
 
 def test_no_checkin_boundary() -> None:
@@ -187,7 +188,9 @@ def test_no_checkin_does_not_count_paused_days() -> None:
 def test_never_checked_in_counts_from_the_first_check_in_due() -> None:
     never = [DayOutcome(d(n), "checkin", 1, 0) for n in range(4, 7)]
     found = card(client(never, last_checkin=None), "no_checkin")
-    assert found.summary == "No check-in yet: 3 days since check-ins started on 2026-05-08 (threshold 3 days)"
+    assert found.summary == (
+        "No check-in yet: 3 days since check-ins started on Friday 08 May (threshold 3 days)"
+    )
     new = [DayOutcome(d(n), "checkin", 1, 0) for n in range(5, 7)]
     assert "no_checkin" not in kinds(client(new, last_checkin=None))
     assert "no_checkin" not in kinds(client([], last_checkin=None))
@@ -261,18 +264,50 @@ def test_weekly_change_is_a_least_squares_slope() -> None:
 # --- block_ending -----------------------------------------------------------------------------
 
 
-def test_block_ending_fires_within_n_days_of_the_week_end() -> None:
-    found = card(client(block_ends_on=END + dt.timedelta(days=7)), "block_ending")
-    assert found.summary == "Training block ends on 2026-05-18, in 7 days (threshold 7 days)"
+def ending(days_after_the_week: int, **changes: object) -> BlockEnd:
+    return dataclasses.replace(
+        BlockEnd("steel_A", "Steel Block A", "4 weeks", END + dt.timedelta(days=days_after_the_week)),
+        **changes,
+    )
 
 
-def test_block_ending_boundary() -> None:
-    assert "block_ending" not in kinds(client(block_ends_on=END + dt.timedelta(days=8)))
+def test_block_ending_fires_within_n_days_of_the_week_end_and_says_it_repeats() -> None:
+    found = card(client(block_end=ending(7)), "block_ending")
+    assert found.summary == (
+        "Training block Steel Block A (4 weeks) ends on Monday 18 May, in 7 days; then it repeats from "
+        "day 1 unless you /reassign them to another block (effective:2026-05-19) (threshold 7 days)"
+    )
+    assert found.urgency == 3
+    assert found.details == {
+        "block_id": "steel_A",
+        "length": "4 weeks",
+        "ends_on": "2026-05-18",
+        "days_left": 7,
+        "then": "repeat",
+        "next_from": None,
+        "threshold": 7,
+    }
 
 
-def test_an_ended_block_is_more_urgent() -> None:
-    found = card(client(block_ends_on=d(2)), "block_ending")
-    assert found.urgency == 2 and "ended on 2026-05-06, 5 days ago" in found.summary
+def test_block_ending_boundary_one_card_per_end_with_weekly_scans() -> None:
+    assert "block_ending" not in kinds(client(block_end=ending(8)))
+    assert "block_ending" in kinds(client(block_end=ending(1)))
+    # Ending on the scan's day: last week's scan (7 days left then) raised its card.
+    assert "block_ending" not in kinds(client(block_end=ending(0)))
+    assert "block_ending" not in kinds(client(block_end=ending(-3)))
+
+
+def test_block_ending_names_the_block_a_coach_queued() -> None:
+    queued = ending(2, next_name="Steel Block B", next_from=END + dt.timedelta(days=3))
+    assert "ends on Wednesday 13 May, in 2 days; then Steel Block B from Thursday 14 May" in (
+        card(client(block_end=queued), "block_ending").summary
+    )
+    later = ending(1, next_name="Steel Block B", next_from=END + dt.timedelta(days=9))
+    found = card(client(block_end=later), "block_ending")
+    assert "in 1 day; then it repeats from day 1 until Steel Block B starts on Wednesday 20 May" in (
+        found.summary
+    )
+    assert found.details["then"] == "Steel Block B" and found.details["next_from"] == "2026-05-20"
 
 
 # --- client state -----------------------------------------------------------------------------
@@ -288,7 +323,7 @@ def test_cards_come_sorted_by_urgency_then_kind() -> None:
     week = client(
         missed_tail(4),
         last_checkin=d(-1),
-        block_ends_on=END,
+        block_end=ending(3),
         unreachable=True,
         invalid_block=True,
     )
@@ -368,7 +403,7 @@ def client_weeks(draw: st.DrawFn) -> ClientWeek:
         ),
         expected_weekly_change_kg=draw(st.none() | st.tuples(ROUNDED, ROUNDED)),
         last_checkin=draw(st.none() | day),
-        block_ends_on=draw(st.none() | day),
+        block_end=draw(st.none() | st.integers(-20, 20).map(ending)),
         unreachable=draw(st.booleans()),
         invalid_timezone=draw(st.booleans()),
         invalid_block=draw(st.booleans()),

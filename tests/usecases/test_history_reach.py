@@ -43,11 +43,11 @@ async def test_history_names_its_reach_and_lists_what_retention_keeps(pool) -> N
 
     after = await reports_uc.schedule_history(pool, clock, user_id=KIM, day=None, retention_days=90)
     assert [j["action"] for j in after.jobs] == ["lately"]
-    assert after.reach == "Jobs are kept for 90 days (since 2026-09-02)."
+    assert after.reach == "Jobs are kept for 90 days (since Wednesday 02 September)."
     assert after.kept_since == dt.date(2026, 9, 2)
 
     longer = await reports_uc.schedule_history(
         pool, clock, user_id=None, day="2026-11-21", retention_days=365
     )
-    assert longer.reach == "Jobs are kept for 365 days (since 2025-12-01)."
+    assert longer.reach == "Jobs are kept for 365 days (since Monday 01 December 2025)."  # not today
     assert [j["action"] for j in longer.jobs] == ["lately"]
