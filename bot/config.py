@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.team import Scope
+
 
 class LogFormat(StrEnum):
     text = "text"
@@ -49,6 +51,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     coach_guild_id: int | None = None
     coach_role_id: int | None = None
+    head_coach_role_id: int | None = None
+    # team: every coach steers every client; own: a coach only their own (head coaches all).
+    coach_scope: Scope = Scope.team
     coach_channel_id: int | None = None
     alert_channel_id: int | None = None
     honors_channel_id: int | None = None

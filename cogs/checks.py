@@ -17,6 +17,7 @@ from bot.domain import timezones
 from bot.domain.errors import InputError
 from bot.usecases import blocks as blocks_uc
 from bot.usecases import clients as clients_uc
+from bot.usecases import team as team_uc
 
 
 def is_coach(interaction: discord.Interaction) -> bool:
@@ -75,6 +76,7 @@ async def client_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     bot: Regiment = interaction.client  # type: ignore[assignment]
     found = await clients_uc.search_clients(bot.pool, current)
+    found = await team_uc.mine_first(bot.pool, bot.clock, bot.settings, actor(interaction), found)
     return [
         app_commands.Choice(name=f"{c.display_name or c.user_id} ({c.timezone})"[:100], value=str(c.user_id))
         for c in found
@@ -104,3 +106,23 @@ def client_id(text: str) -> int:
         return int(text.strip())
     except ValueError:
         raise InputError(f"{text!r} is not a client: pick one from the list") from None
+
+
+def actor(interaction: discord.Interaction) -> team_uc.Actor:
+    """The coach running a command, with whether the head-coach role makes them a head coach."""
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    role = bot.settings.head_coach_role_id
+    member = interaction.user
+    by_role = (
+        role is not None and isinstance(member, discord.Member) and any(r.id == role for r in member.roles)
+    )
+    return team_uc.Actor(interaction.user.id, head_by_role=by_role)
+
+
+async def steerable(interaction: discord.Interaction, text: str) -> int:
+    """The client a coach command names, once the scope rule (COACH_SCOPE) lets this coach act
+    on them: every coach command about one client goes through here."""
+    bot: Regiment = interaction.client  # type: ignore[assignment]
+    user_id = client_id(text)
+    await team_uc.check_scope(bot.pool, bot.clock, bot.settings, actor(interaction), user_id)
+    return user_id

@@ -18,14 +18,16 @@ from bot.discord_adapter.interactions import reply
 from bot.discord_adapter.transport import to_discord_embed
 from bot.usecases import clients as clients_uc
 from bot.usecases import coaching
+from bot.usecases import team as team_uc
 from bot.usecases.clients import Told
 from bot.views import client_charts, render
 from cogs.checks import (
+    actor,
     block_autocomplete,
     client_autocomplete,
-    client_id,
     coach_only,
     coach_zone_autocomplete,
+    steerable,
 )
 
 PER_PAGE = 20
@@ -59,6 +61,7 @@ class Coach(commands.Cog):
         block="Training block id (default: the built-in block)",
         schedule_days="Training days, e.g. mon,wed,fri",
         unit="kg or lb",
+        coach="Their coach (default: you, when you are on the team)",
     )
     @app_commands.autocomplete(timezone=coach_zone_autocomplete, block=block_autocomplete)
     @app_commands.choices(
@@ -74,7 +77,10 @@ class Coach(commands.Cog):
         block: str | None = None,
         schedule_days: str = "mon,wed,fri",
         unit: str = "kg",
+        coach: discord.Member | None = None,
     ) -> None:
+        if coach is not None:
+            await team_uc.require_coach(self.bot.pool, coach.id)  # before anything is written
         await interaction.response.defer(ephemeral=True, thinking=True)  # the welcome DM may wait
         added = await clients_uc.add_client(
             self.bot.pool,
@@ -86,17 +92,33 @@ class Coach(commands.Cog):
             registry=self.bot.registry,
             replan=self._replan,
         )
+        given_to = await team_uc.assign_new_client(
+            self.bot.pool,
+            self.bot.clock,
+            actor(interaction),
+            user_id=member.id,
+            coach_id=coach.id if coach else None,
+        )
+        coached = f" Their coach is {given_to.display_name}." if given_to else ""
         await reply(
             interaction,
-            f"{member.display_name} is onboarded.{TOLD_WARNING[added.told]}",
+            f"{member.display_name} is onboarded.{coached}{TOLD_WARNING[added.told]}",
             embed=to_discord_embed(
                 render.client_card(added.profile, added.upcoming, added.now, self.bot.registry)
             ),
         )
 
-    @client.command(name="edit", description="Change a client's timezone, start, block, days, unit or plans")
+    @client.command(
+        name="edit",
+        description="Change a client's timezone, start, block, days, unit, plans or expected weight change",
+    )
     @app_commands.describe(
-        meal_plan="Meal plan id (none to remove)", cardio_plan="Cardio plan id (none to remove)"
+        meal_plan="Meal plan id (none to remove)",
+        cardio_plan="Cardio plan id (none to remove)",
+        weight_change="Expected bodyweight change per week in kg, e.g. -0.5 to -0.25 (none to remove)",
+        coach="Hand the client to this coach",
+        coach_from="The client's first day with the new coach, YYYY-MM-DD (default: their today)",
+        handover_note="What the new coach should know (shown to them)",
     )
     @app_commands.autocomplete(
         client=client_autocomplete, timezone=coach_zone_autocomplete, block=block_autocomplete
@@ -116,18 +138,35 @@ class Coach(commands.Cog):
         unit: str | None = None,
         meal_plan: str | None = None,
         cardio_plan: str | None = None,
+        weight_change: app_commands.Range[str, 1, 60] | None = None,
+        coach: discord.Member | None = None,
+        coach_from: str | None = None,
+        handover_note: str | None = None,
     ) -> None:
+        user_id = await steerable(interaction, client)
+        if coach is not None:
+            await team_uc.require_coach(self.bot.pool, coach.id)  # before anything is written
         edited = await clients_uc.edit_client(
             self.bot.pool,
             self.bot.clock,
-            user_id=client_id(client),
+            user_id=user_id,
             given=coaching.ClientInput(
-                timezone, start_date, block, schedule_days, unit, meal_plan, cardio_plan
+                timezone, start_date, block, schedule_days, unit, meal_plan, cardio_plan, weight_change
             ),
             replan=self._replan,
         )
-        card = render.client_card(edited.profile, edited.upcoming, edited.now, self.bot.registry)
-        await reply(interaction, "Saved.", embed=to_discord_embed(card))
+        card = to_discord_embed(
+            render.client_card(edited.profile, edited.upcoming, edited.now, self.bot.registry)
+        )
+        card.add_field(name="Expected weight change", value=clients_uc.weight_change_line(edited.profile))
+        said = "Saved."
+        if coach is not None:
+            handed = await team_uc.hand_over(
+                self.bot.pool, self.bot.clock, actor(interaction), user_id=user_id, coach_id=coach.id,
+                from_date=coach_from, note=handover_note, settings=self.bot.settings,
+            )  # fmt: skip
+            said += f" {handed.to.display_name} coaches them from {handed.from_date:%A %d %B}."
+        await reply(interaction, said, embed=card)
 
     @client.command(name="show", description="A client's profile and next runs")
     @app_commands.autocomplete(client=client_autocomplete)
@@ -135,8 +174,9 @@ class Coach(commands.Cog):
     async def client_show(self, interaction: discord.Interaction, client: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # a chart is drawn below
         shown = await clients_uc.show_client(
-            self.bot.pool, self.bot.registry, self.bot.clock, client_id(client)
+            self.bot.pool, self.bot.registry, self.bot.clock, await steerable(interaction, client)
         )
+        coached = await team_uc.coach_line(self.bot.pool, self.bot.clock, shown.profile)
         profile, today, labels = shown.profile, shown.today, self.bot.registry.labels()
         lines, current = render.compliance_lines(shown.outcomes, today, labels)
         table = render.compliance_table(lines)
@@ -146,6 +186,10 @@ class Coach(commands.Cog):
             for engine in [labels.get(r["engine"], r["engine"])]
         )
         embed = to_discord_embed(render.client_card(profile, shown.upcoming, shown.now, self.bot.registry))
+        embed.add_field(name="Coach", value=render.coach_text(coached.current, coached.history)[:1024])
+        embed.add_field(name="Expected weight change", value=clients_uc.weight_change_line(profile))
+        if shown.block_end is not None:
+            embed.add_field(name="Block ends", value=clients_uc.block_end_line(shown.block_end))
         embed.add_field(name=f"Compliance · streak {current} day(s)", value=table[:1024], inline=False)
         embed.add_field(name="Last logs", value=recent[:1024] or "none", inline=False)
         png = await asyncio.to_thread(
@@ -161,12 +205,21 @@ class Coach(commands.Cog):
             embed=embed, file=discord.File(io.BytesIO(png), filename="adherence.png"), ephemeral=True
         )
 
-    @client.command(name="list", description="Every client, with status")
+    @client.command(name="list", description="Your clients, or the whole team's, with status")
+    @app_commands.describe(everyone="The whole team's clients, not only yours")
     @coach_only
     async def client_list(
-        self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
+        self,
+        interaction: discord.Interaction,
+        page: app_commands.Range[int, 1, 1000] = 1,
+        everyone: bool = False,
     ) -> None:
-        found = await clients_uc.list_clients(self.bot.pool, self.bot.clock, page=page, per_page=PER_PAGE)
+        among = await team_uc.visible_clients(
+            self.bot.pool, self.bot.clock, self.bot.settings, actor(interaction), everyone=everyone
+        )
+        found = await clients_uc.list_clients(
+            self.bot.pool, self.bot.clock, page=page, per_page=PER_PAGE, among=among
+        )
         embed = render.roster_page(found.profiles, found.total, found.page, found.per_page, found.now)
         await reply(interaction, embed=to_discord_embed(embed))
 
@@ -183,18 +236,22 @@ class Coach(commands.Cog):
         until: str | None = None,
         reason: str | None = None,
     ) -> None:
+        user_id = await steerable(interaction, client)
         await interaction.response.defer(ephemeral=True, thinking=True)  # the DM may wait
         paused = await clients_uc.pause_client(
             self.bot.pool,
             self.bot.transport,
             self.bot.clock,
-            user_id=client_id(client),
+            user_id=user_id,
             until=until,
             reason=reason,
             replan=self._replan,
+            by=interaction.user.id,
         )
         profile = paused.profile
-        when = f" until {profile.paused_until}" if profile.paused_until else " until you /resume them"
+        when = (
+            f" until {profile.paused_until:%A %d %B}" if profile.paused_until else " until you /resume them"
+        )
         await reply(
             interaction,
             f"{profile.display_name or profile.user_id} is paused{when}.{TOLD_WARNING[paused.told]}",
@@ -207,9 +264,10 @@ class Coach(commands.Cog):
         profile = await clients_uc.resume_client(
             self.bot.pool,
             self.bot.clock,
-            user_id=client_id(client),
+            user_id=await steerable(interaction, client),
             replan=self._replan,
             cancel=self.bot.registry.cancelled_by_resume(),
+            by=interaction.user.id,
         )
         await reply(interaction, f"{profile.display_name or profile.user_id} is active again.")
 
@@ -231,7 +289,7 @@ class Coach(commands.Cog):
         profile = await clients_uc.reassign_client(
             self.bot.pool,
             self.bot.clock,
-            user_id=client_id(client),
+            user_id=await steerable(interaction, client),
             block_id=block,
             effective=effective,
             day_index=day_index - 1,  # the option counts from 1, the block from 0
@@ -239,7 +297,7 @@ class Coach(commands.Cog):
         await reply(
             interaction,
             f"{profile.display_name or profile.user_id} moves to {profile.next_block_id} "
-            f"on {profile.next_block_from}, "
+            f"on {profile.next_block_from:%A %d %B}, "
             f"starting at day {day_index}.",
         )
 

@@ -12,9 +12,10 @@ from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import reply
 from bot.usecases import cards as cards_uc
 from bot.usecases import reports as reports_uc
+from bot.usecases import team as team_uc
 from bot.usecases import triggers as triggers_uc
 from bot.views.schedule import preview_lines
-from cogs.checks import client_autocomplete, client_id, coach_only, for_coaches
+from cogs.checks import actor, client_autocomplete, coach_only, for_coaches, steerable
 
 PAGE = 10
 URGENCY_MARK = {1: "🔴", 2: "🟠", 3: "🟡"}
@@ -58,8 +59,9 @@ class Operations(commands.Cog):
         self.bot = bot
 
     # --- job cards ------------------------------------------------------------------------------
-    @cards.command(name="list", description="Job cards, most urgent first")
+    @cards.command(name="list", description="Job cards, most urgent first: your clients', or everyone's")
     @app_commands.autocomplete(client=client_autocomplete)
+    @app_commands.describe(everyone="The whole team's cards, not only your clients'")
     @app_commands.choices(
         rule=_rule_choices(),
         status=[app_commands.Choice(name=s, value=s) for s in cards_uc.STATES],
@@ -72,15 +74,20 @@ class Operations(commands.Cog):
         rule: str | None = None,
         status: str = "open",
         page: app_commands.Range[int, 1, 100] = 1,
+        everyone: bool = False,
     ) -> None:
+        among = await team_uc.visible_clients(
+            self.bot.pool, self.bot.clock, self.bot.settings, actor(interaction), everyone=everyone
+        )
         found = await cards_uc.list_cards(
             self.bot.pool,
             self.bot.clock,
-            user_id=client_id(client) if client else None,
+            user_id=await steerable(interaction, client) if client else None,
             rule=rule,
             status=status,
             page=page,
             per_page=PAGE,
+            among=None if client else among,
         )
         lines = []
         for card in found.cards:
@@ -95,9 +102,10 @@ class Operations(commands.Cog):
                 if card.note:
                     state += f": “{card.note}”"
             elif state == "snoozed":
-                state = f"snoozed until {card.snoozed_until} by <@{card.snoozed_by}>"
+                state = f"snoozed until {card.snoozed_until:%A %d %B} by <@{card.snoozed_by}>"
             mark = URGENCY_MARK.get(card.urgency, "")
-            line = f"{mark} **#{card.id}** {who} · `{card.kind}` — {card.summary}"
+            coach = f" · coach {card.coach_name}" if card.coach_name else ""
+            line = f"{mark} **#{card.id}** {who}{coach} · `{card.kind}` — {card.summary}"
             lines.append(f"{line} ({state})"[:400])
         embed = discord.Embed(
             title=f"Job cards ({found.status}) — page {found.page}",
@@ -110,6 +118,7 @@ class Operations(commands.Cog):
     async def cards_resolve(
         self, interaction: discord.Interaction, card: int, note: str | None = None
     ) -> None:
+        await self._card_in_scope(interaction, card)
         await cards_uc.resolve_card(
             self.bot.pool, self.bot.clock, card_id=card, by=interaction.user.id, note=note
         )
@@ -119,10 +128,18 @@ class Operations(commands.Cog):
     @app_commands.describe(until="YYYY-MM-DD: the card comes back on this day")
     @coach_only
     async def cards_snooze(self, interaction: discord.Interaction, card: int, until: str) -> None:
+        await self._card_in_scope(interaction, card)
         snoozed = await cards_uc.snooze_card(
             self.bot.pool, self.bot.clock, card_id=card, by=interaction.user.id, until=until
         )
-        await reply(interaction, f"Card #{card} snoozed until {snoozed.snoozed_until}.")
+        await reply(interaction, f"Card #{card} snoozed until {snoozed.snoozed_until:%A %d %B}.")
+
+    async def _card_in_scope(self, interaction: discord.Interaction, card: int) -> None:
+        user_id = await cards_uc.card_client(self.bot.pool, card)
+        if user_id is not None:
+            await team_uc.check_scope(
+                self.bot.pool, self.bot.clock, self.bot.settings, actor(interaction), user_id
+            )
 
     # --- the schedule ---------------------------------------------------------------------------
     @schedule.command(name="preview", description="A client's next runs, in their local time and UTC")
@@ -132,7 +149,11 @@ class Operations(commands.Cog):
         self, interaction: discord.Interaction, client: str, days: app_commands.Range[int, 1, 14] = 3
     ) -> None:
         found = await reports_uc.schedule_preview(
-            self.bot.pool, self.bot.registry, self.bot.clock, user_id=client_id(client), days=days
+            self.bot.pool,
+            self.bot.registry,
+            self.bot.clock,
+            user_id=await steerable(interaction, client),
+            days=days,
         )
         profile = found.profile
         lines = preview_lines(found.runs)
@@ -151,7 +172,7 @@ class Operations(commands.Cog):
         found = await reports_uc.schedule_history(
             self.bot.pool,
             self.bot.clock,
-            user_id=client_id(client) if client else None,
+            user_id=await steerable(interaction, client) if client else None,
             day=day,
             retention_days=self.bot.settings.job_retention_days,
         )
@@ -177,13 +198,16 @@ class Operations(commands.Cog):
         self, interaction: discord.Interaction, client: str, action: str, force: bool = False
     ) -> None:
         runtime = self.bot.runtime
+        user_id = await steerable(interaction, client)
         triggered = await triggers_uc.trigger_now(
             self.bot.pool, self.bot.registry, self.bot.clock,
-            user_id=client_id(client), action=action, force=force, requested_by=interaction.user.id,
+            user_id=user_id, action=action, force=force, requested_by=interaction.user.id,
             wake=runtime.dispatcher.notify if runtime is not None else None,
         )  # fmt: skip
         how = "moved up to now" if triggered.moved_up else "queued"
-        await reply(interaction, f"{action} for {triggered.local_date} {how} (job #{triggered.job_id}).")
+        await reply(
+            interaction, f"{action} for {triggered.local_date:%A %d %B} {how} (job #{triggered.job_id})."
+        )
 
     @app_commands.command(name="deliveries", description="The last 24 hours of deliveries")
     @coach_only
@@ -218,7 +242,7 @@ class Operations(commands.Cog):
         found = await reports_uc.client_logs(
             self.bot.pool,
             self.bot.registry,
-            user_id=client_id(client),
+            user_id=await steerable(interaction, client),
             engine=engine,
             page=page,
             per_page=PAGE,

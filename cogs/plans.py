@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import reply
 from bot.usecases import plans as plans_uc
-from cogs.checks import client_autocomplete, client_id, coach_only
+from cogs.checks import client_autocomplete, coach_only, steerable
 
 KIND_NAMES = {"meals": "meal plan", "cardio": "cardio plan"}
 
@@ -37,12 +37,13 @@ class Plans(commands.Cog):
     async def import_plan(
         self, interaction: discord.Interaction, file: discord.Attachment, assign_to: str | None = None
     ) -> None:
+        assign = [await steerable(interaction, assign_to)] if assign_to else []
         await interaction.response.defer(ephemeral=True, thinking=True)
         imported = await plans_uc.import_plan(
             self.bot.pool,
             self.bot.clock,
             file,
-            assign_to=[client_id(assign_to)] if assign_to else [],
+            assign_to=assign,
             imported_by=interaction.user.id,
             replan=self._replan,
         )

@@ -27,7 +27,7 @@ from bot.engines import training
 from bot.engines import training_progress as progress
 from bot.engines.training_progress import History
 from bot.usecases import blocks
-from cogs.checks import client_autocomplete, client_id, coach_only, for_coaches, is_coach_quietly
+from cogs.checks import client_autocomplete, coach_only, for_coaches, is_coach_quietly, steerable
 
 
 class LogSetModal(RoutedModal):
@@ -211,14 +211,16 @@ class TrainingCoach(commands.Cog):
     @app_commands.autocomplete(client=client_autocomplete)
     @coach_only
     async def client_history(self, interaction: discord.Interaction, client: str) -> None:
-        found = await progress.history(self.bot.pool, self.bot.registry, self.bot.clock, client_id(client))
+        found = await progress.history(
+            self.bot.pool, self.bot.registry, self.bot.clock, await steerable(interaction, client)
+        )
         await reply(interaction, embed=history_embed(found))
 
     @training.command(name="progress", description="A client's progress chart for one exercise")
     @app_commands.autocomplete(client=client_autocomplete, exercise=coach_exercise_autocomplete)
     @coach_only
     async def client_progress(self, interaction: discord.Interaction, client: str, exercise: str) -> None:
-        profile = await progress.client(self.bot.pool, client_id(client))
+        profile = await progress.client(self.bot.pool, await steerable(interaction, client))
         await interaction.response.defer(ephemeral=True, thinking=True)
         await progress_reply(interaction, profile, exercise)
 

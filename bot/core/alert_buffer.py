@@ -23,6 +23,7 @@ from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, PermanentDeliveryError, Transport
 from bot.core.engine import ActionKind, NotYet
 from bot.domain.models import ClientProfile, Job
+from bot.domain.team import Assignment
 from bot.repo import alerts
 from bot.views import markers
 from bot.views.messages import Embed, OutgoingMessage
@@ -165,6 +166,13 @@ def failed_alert(
     return f"{_sentence(job, client, f'{_what(job, label, kind)} {how}: {why}.')} {then}"
 
 
+def for_coach(message: str, coach: Assignment | None) -> str:
+    """An alert about a client names the client's coach (mentioned when the batch is posted)."""
+    if coach is None or coach.coach_id is None:
+        return message
+    return f"{message} Coach: {coach.coach_name or 'their coach'} (<@{coach.coach_id}>)."
+
+
 # --- posting --------------------------------------------------------------------------------
 
 
@@ -184,7 +192,12 @@ def render(rows: list[Mapping[str, Any]] | list[asyncpg.Record]) -> tuple[Outgoi
         ids.append(row["id"])
         size += len(line) + 1
     title = f"{len(ids)} delivery alert{'s' if len(ids) != 1 else ''}"
-    return OutgoingMessage(embeds=(Embed(title=title, description="\n".join(lines), color=0xC0392B),)), ids
+    # A mention in an embed does not notify anyone: the coaches concerned are named in the text.
+    covered = set(ids)
+    coach_ids = sorted({row["coach_id"] for row in rows if row["id"] in covered and row.get("coach_id")})
+    content = f"For {', '.join(f'<@{c}>' for c in coach_ids)}" if coach_ids else ""
+    embed = Embed(title=title, description="\n".join(lines), color=0xC0392B)
+    return OutgoingMessage(content=content, embeds=(embed,)), ids
 
 
 async def post_pending(pool: asyncpg.Pool, transport: Transport, channel_id: int | None, clock: Clock) -> int:

@@ -32,7 +32,7 @@ from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, Tran
 from bot.core.engine import ActionKind, EngineRegistry, JobContext, NotYet
 from bot.domain import timezones
 from bot.domain.models import ClientProfile, Job, JobStatus
-from bot.repo import alerts, cards, clients
+from bot.repo import alerts, cards, clients, coaches
 from bot.repo import jobs as jobs_repo
 
 # Errors a handler can only have met on the database connection (delivery errors arrive
@@ -362,8 +362,17 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             recorded = await jobs_repo.finish(conn, job, status, now, error=error)
             if recorded:
+                coach = None
+                if job.user_id is not None:
+                    coach = await coaches.coach_on(conn, job.user_id, job.local_date)
                 await alerts.add(
-                    conn, kind=kind, job_id=job.id, user_id=job.user_id, message=message, now=now
+                    conn,
+                    kind=kind,
+                    job_id=job.id,
+                    user_id=job.user_id,
+                    message=alert_buffer.for_coach(message, coach),
+                    now=now,
+                    coach_id=coach.coach_id if coach else None,
                 )
         if recorded:
             self._recorded(job, status)

@@ -33,7 +33,14 @@ from bot.engines import build_registry
 from bot.usecases import reachability
 
 # The cogs that belong to no engine; each engine names its own cog in its declaration.
-CORE_EXTENSIONS = ("cogs.scheduler", "cogs.coach", "cogs.client", "cogs.plans", "cogs.operations")
+CORE_EXTENSIONS = (
+    "cogs.scheduler",
+    "cogs.coach",
+    "cogs.team",
+    "cogs.client",
+    "cogs.plans",
+    "cogs.operations",
+)
 
 
 def extensions(registry: EngineRegistry) -> list[str]:

@@ -39,6 +39,7 @@ class ClientProfile(Row):
     next_block_id: str | None = None
     next_block_from: dt.date | None = None
     next_day_index: int = 0
+    block_started_on: dt.date | None = None  # the current block's run began (its length counts from)
     schedule_days: list[int] = [1, 3, 5]
     day_index: int = 0
     unit: Unit = Unit.kg
@@ -180,4 +181,5 @@ class JobCard(Row):
     note: str | None = None
     announced_at: dt.datetime | None = None
     display_name: str | None = None  # the client's, when the query joins it
+    coach_name: str | None = None  # the client's coach when the card was opened, when joined
     state: str | None = None  # open / snoozed / resolved as of today (a snooze that ran out is open)

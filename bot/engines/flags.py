@@ -12,13 +12,14 @@ mid-week escalation.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import asyncpg
 
 from bot.config import Settings
 from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
-from bot.domain import timezones
+from bot.domain import team, timezones
 from bot.domain.compliance import OVERALL, Rate, streak, window_rates
 from bot.domain.flag_rules import (
     CardDraft,
@@ -30,11 +31,12 @@ from bot.domain.flag_rules import (
     honors,
 )
 from bot.domain.models import ClientProfile
+from bot.domain.team import Coach
 from bot.repo import blocks as blocks_repo
-from bot.repo import cards, clients
+from bot.repo import cards, clients, coaches
 from bot.repo import compliance as compliance_repo
 from bot.repo.blocks import DEFAULT_BLOCK_ID
-from bot.usecases.coaching import client_today
+from bot.usecases.coaching import block_endings, client_today
 from bot.views.messages import Embed, EmbedField, OutgoingMessage
 
 NAME = "flags"
@@ -94,7 +96,9 @@ async def scan(
     series = await compliance_repo.series(conn, earliest, latest)
     last_checkins = await compliance_repo.last_checkins(conn)
     known_blocks = await blocks_repo.known_ids(conn)
-    all_prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest)
+    endings = await block_endings(conn, roster, todays)
+    units = {p.user_id: p.unit for p in roster}
+    all_prs = await compliance_repo.prs(conn, earliest + dt.timedelta(days=HISTORY_DAYS - 8), latest, units)
     rules = thresholds(settings, registry)
     weeks, raised = [], []
     for profile in roster:
@@ -114,6 +118,7 @@ async def scan(
             bodyweight_kg=bodyweight,
             expected_weekly_change_kg=expected,
             last_checkin=last_checkins.get(profile.user_id),
+            block_end=endings.get(profile.user_id),
             unreachable=not profile.reachable,
             invalid_timezone=not timezones.is_valid(profile.timezone),
             invalid_block=block is not None and block != DEFAULT_BLOCK_ID and block not in known_blocks,
@@ -152,13 +157,80 @@ def _streak(week: ClientWeek) -> int:
     return streak(week.outcomes, week.week_end)
 
 
-def summary_message(result: ScanResult, raised: list[tuple[str, int, str, str]], key: str) -> OutgoingMessage:
+_ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
+
+
+def spoken_dates(text: str) -> str:
+    """A card's summary as coaches read it: its dates as people say them ("Wednesday 06 May").
+
+    The rules (bot.domain.flag_rules) and the cards already stored write dates as ISO
+    ("through 2026-05-06"); what is not a real date is left as it is."""
+
+    def said(found: re.Match[str]) -> str:
+        try:
+            day = dt.date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            return found[0]
+        return f"{day:%A %d %B}"
+
+    return _ISO_DATE.sub(said, text)
+
+
+def escalation_text(client: ClientProfile, summary: str, card_id: int) -> str:
+    """What the coaches' channel is told when a client reaches N missed days mid-week: the client
+    by name (a mention when they have none, never a bare id) and the card's summary."""
+    name = f"**{client.display_name}**" if client.display_name else f"<@{client.user_id}>"
+    return f"⚠️ Escalation: {name} — {spoken_dates(summary)} (card #{card_id})"[:2000]
+
+
+@dataclass(frozen=True)
+class SummaryCard:
+    """A card as the weekly summary lists it: whose, how urgent, what, and the client's coach."""
+
+    name: str
+    urgency: int
+    kind: str
+    summary: str
+    coach: Coach | None = None
+
+    @property
+    def line(self) -> str:
+        return f"**{self.name}** — {spoken_dates(self.summary)}"[:300]
+
+
+def _card_lines(raised: list[SummaryCard]) -> list[str]:
+    """The cards, most urgent first; with a team, in a section per coach (mentioned, unless they
+    hear by DM only), the clients without a coach last."""
+    if not any(card.coach for card in raised):
+        return [card.line for card in raised]
+    lines: list[str] = []
+    coaches_in_order = sorted(
+        {c.coach.user_id: c.coach for c in raised if c.coach}.values(), key=lambda c: c.display_name
+    )
+    for coach in [*coaches_in_order, None]:
+        theirs = [
+            c for c in raised if (c.coach.user_id if c.coach else None) == (coach.user_id if coach else None)
+        ]
+        if not theirs:
+            continue
+        header = (
+            team.addressed(coach).strip().removeprefix("Coach: ")
+            if coach
+            else "No coach (for the head coaches)"
+        )
+        lines.append(f"__{header}__")
+        lines.extend(card.line for card in theirs)
+    return lines
+
+
+def summary_message(result: ScanResult, raised: list[SummaryCard], key: str) -> OutgoingMessage:
     """The coaches' weekly summary: the cards by urgency (the week's, and every other card still
-    open, such as a time zone the planner flagged), and roster compliance over the clients who had
-    something due: "50% across 7 clients" when five of them had nothing due would misread."""
-    lines = [f"**{name}** — {summary}"[:300] for name, _, _, summary in raised[:30]]
-    if len(raised) > 30:
-        lines.append(f"… and {len(raised) - 30} more: /cards list")
+    open, such as a time zone the planner flagged), by coach when there is a team, and roster
+    compliance over the clients who had something due: "50% across 7 clients" when five of them
+    had nothing due would misread."""
+    lines = _card_lines(raised)
+    if len(lines) > 40:
+        lines = [*lines[:40], f"… and {len(lines) - 40} more lines: /cards list"]
     on_roster = f"{len(result.weeks)} on the roster"
     if result.roster_pct is None:
         roster = f"Nothing due ({on_roster})"
@@ -177,6 +249,18 @@ def summary_message(result: ScanResult, raised: list[tuple[str, int, str, str]],
                 description=("\n".join(lines) or "No job cards this week.")[:4000],
                 fields=fields,
                 color=0xC0392B if raised else 0x27AE60,
+            ),
+        )
+    )
+
+
+def coach_digest(coach: Coach, theirs: list[SummaryCard], key: str) -> OutgoingMessage:
+    """A coach's own cards of the week, by DM (`/coach notify dm|both`)."""
+    text = "\n".join(card.line for card in theirs)
+    return OutgoingMessage(
+        embeds=(
+            Embed(
+                title=f"Your clients' cards — {key}: {len(theirs)}", description=text[:4000], color=0xC0392B
             ),
         )
     )
@@ -221,12 +305,26 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
         # The summary lists the week's cards, not only those this attempt opened (a retry after
         # a failed post must not report "no new cards"), and every card still open.
         week_cards = await cards.open_or_of_week(conn, key, ctx.now().date())
-    raised = [(c.display_name or str(c.user_id), c.urgency, c.kind, c.summary) for c in week_cards]
+        responsible = {
+            c.user_id: await coaches.responsible(conn, c.user_id, ctx.job.local_date)
+            for c in week_cards
+            if c.user_id is not None
+        }
+    raised = [
+        SummaryCard(
+            c.display_name or str(c.user_id), c.urgency, c.kind, c.summary, responsible.get(c.user_id)
+        )
+        for c in week_cards
+    ]
     # Posted once each: a retry finds what an earlier attempt posted (bot.core.once).
     if ctx.settings.coach_channel_id is not None:
         await ctx.post(ctx.settings.coach_channel_id, summary_message(result, raised, key), part=0)
     if ctx.settings.honors_channel_id is not None:
         await ctx.post(ctx.settings.honors_channel_id, honors_message(result.honors, key), part=1)
+    by_dm = sorted({c.coach.user_id: c.coach for c in raised if c.coach and team.wants_dm(c.coach)}.items())
+    for number, (coach_id, coach) in enumerate(by_dm, start=2):
+        theirs = [c for c in raised if c.coach and c.coach.user_id == coach_id]
+        await ctx.sends.dm(coach_id, None, coach_digest(coach, theirs, key), part=number)
     return Outcome.done(cards=len(raised), clients=len(result.weeks), honors=len(result.honors))
 
 
@@ -260,10 +358,13 @@ async def escalate(ctx: JobContext) -> Outcome:
     if ctx.settings.coach_channel_id is not None:
         async with ctx.pool.acquire() as conn:
             pending = await cards.unannounced(conn, dedupe_key)
+            coach = await coaches.responsible(conn, ctx.client.user_id, day)
         if pending is not None:  # raised now, or by an attempt whose post failed
-            name = ctx.client.display_name or ctx.client.user_id
-            text = f"⚠️ Escalation: **{name}** — {card.summary} (card #{pending})"
-            await ctx.post(ctx.settings.coach_channel_id, OutgoingMessage(content=text[:2000]))
+            text = escalation_text(ctx.client, card.summary, pending)
+            post = OutgoingMessage(content=f"{text[:1900]}{team.addressed(coach)}")
+            await ctx.post(ctx.settings.coach_channel_id, post)
+            if coach is not None and team.wants_dm(coach):
+                await ctx.sends.dm(coach.user_id, None, post, part=1)
             async with ctx.pool.acquire() as conn:
                 await cards.mark_announced(conn, dedupe_key, ctx.now())
     return Outcome.done(escalated=opened is not None)

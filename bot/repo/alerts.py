@@ -7,22 +7,22 @@ import datetime as dt
 import asyncpg
 
 ADD = """
-INSERT INTO alerts (kind, job_id, user_id, message, created_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO alerts (kind, job_id, user_id, message, created_at, coach_id)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
 RETURNING id
 """
 
 # A batch begun earlier comes first: it is finished before new ones are begun.
 TAKE_UNPOSTED = """
-SELECT id, kind, job_id, user_id, message, created_at, batch, posting_since FROM alerts
+SELECT id, kind, job_id, user_id, message, created_at, batch, posting_since, coach_id FROM alerts
  WHERE posted_at IS NULL ORDER BY batch IS NULL, batch, created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 
 BEGIN_BATCH = "UPDATE alerts SET batch = $2, posting_since = $3 WHERE id = ANY($1::bigint[])"
 
 LOCK_BATCH = """
-SELECT id, kind, job_id, user_id, message, created_at, batch, posting_since FROM alerts
+SELECT id, kind, job_id, user_id, message, created_at, batch, posting_since, coach_id FROM alerts
  WHERE batch = $1 AND posted_at IS NULL ORDER BY created_at, id FOR UPDATE SKIP LOCKED
 """
 
@@ -37,8 +37,9 @@ async def add(
     now: dt.datetime,
     job_id: int | None = None,
     user_id: int | None = None,
+    coach_id: int | None = None,
 ) -> int | None:
-    return await conn.fetchval(ADD, kind, job_id, user_id, message, now)
+    return await conn.fetchval(ADD, kind, job_id, user_id, message, now, coach_id)
 
 
 async def take_unposted(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

@@ -78,16 +78,25 @@ async def resolve_open_of_kind(
 
 
 # A snoozed card whose date has come counts as open again.
+# With the coach the client had when the card was opened: a handover does not rewrite history.
 LIST = """
-SELECT c.*, p.display_name,
+SELECT c.*, p.display_name, k.coach_name,
        CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= $4 THEN 'open' ELSE c.status END AS state
   FROM job_cards c LEFT JOIN client_profiles p ON p.user_id = c.user_id
+  LEFT JOIN LATERAL (
+       SELECT co.display_name AS coach_name
+         FROM coach_assignments a JOIN coaches co ON co.user_id = a.coach_id
+        WHERE a.user_id = c.user_id AND a.from_date <= (c.opened_at AT TIME ZONE 'UTC')::date
+        ORDER BY a.from_date DESC LIMIT 1) k ON true
  WHERE ($1::bigint IS NULL OR c.user_id = $1) AND ($2::text IS NULL OR c.kind = $2)
    AND ($3::text = 'all'
         OR CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= $4 THEN 'open' ELSE c.status END = $3)
+   AND ($7::bigint[] IS NULL OR c.user_id = ANY($7))
  ORDER BY c.urgency, c.opened_at DESC, c.id DESC
  LIMIT $5 OFFSET $6
 """
+
+CLIENT_OF = "SELECT user_id FROM job_cards WHERE id = $1"
 
 RESOLVE = """
 UPDATE job_cards SET status = 'resolved', resolved_by = $2, resolved_at = $3, note = COALESCE($4, note)
@@ -111,8 +120,17 @@ async def list_cards(
     state: str = "open",
     limit: int = 15,
     offset: int = 0,
+    among: set[int] | None = None,
 ) -> list[JobCard]:
-    return [JobCard.from_row(r) for r in await conn.fetch(LIST, user_id, kind, state, today, limit, offset)]
+    """`among`: only the cards of these clients (None: everyone's, and cards about no client)."""
+    only = None if among is None else sorted(among)
+    rows = await conn.fetch(LIST, user_id, kind, state, today, limit, offset, only)
+    return [JobCard.from_row(r) for r in rows]
+
+
+async def client_of(conn: asyncpg.Connection, card_id: int) -> int | None:
+    """The client a card is about (None: no such card, or a card about no client)."""
+    return await conn.fetchval(CLIENT_OF, card_id)
 
 
 async def resolve(

@@ -21,6 +21,7 @@ _COLUMNS = (
     "next_block_id",
     "next_block_from",
     "next_day_index",
+    "block_started_on",
     "schedule_days",
     "day_index",
     "unit",
@@ -98,8 +99,12 @@ SELECT user_id, display_name, timezone, paused FROM client_profiles
  ORDER BY lower(display_name), user_id LIMIT $2
 """
 
-LIST_ALL = "SELECT * FROM client_profiles ORDER BY lower(display_name), user_id LIMIT $1 OFFSET $2"
-COUNT_ALL = "SELECT count(*) FROM client_profiles"
+# `$3`: only these clients (NULL: everyone), for a coach's "mine".
+LIST_ALL = """
+SELECT * FROM client_profiles WHERE ($3::bigint[] IS NULL OR user_id = ANY($3))
+ ORDER BY lower(display_name), user_id LIMIT $1 OFFSET $2
+"""
+COUNT_ALL = "SELECT count(*) FROM client_profiles WHERE ($1::bigint[] IS NULL OR user_id = ANY($1))"
 
 # Clients whose pause ran out on their local date: the resume job finds them with this.
 END_PAUSE = """
@@ -114,9 +119,12 @@ async def search(conn: asyncpg.Connection, text: str, limit: int = 25) -> list[a
     return list(await conn.fetch(SEARCH, text.strip(), limit))
 
 
-async def list_page(conn: asyncpg.Connection, limit: int, offset: int) -> tuple[list[ClientProfile], int]:
-    rows = await conn.fetch(LIST_ALL, limit, offset)
-    total = await conn.fetchval(COUNT_ALL)
+async def list_page(
+    conn: asyncpg.Connection, limit: int, offset: int, among: set[int] | None = None
+) -> tuple[list[ClientProfile], int]:
+    only = None if among is None else sorted(among)
+    rows = await conn.fetch(LIST_ALL, limit, offset, only)
+    total = await conn.fetchval(COUNT_ALL, only)
     return [ClientProfile.from_row(r) for r in rows], int(total)
 
 
@@ -138,3 +146,66 @@ async def set_honors_opt_out(conn: asyncpg.Connection, user_id: int, opt_out: bo
 
 async def count_unreachable(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM client_profiles WHERE NOT reachable"))
+
+
+# --- pause history (pause_periods) ------------------------------------------------------------
+# A period covers local days [paused_from, paused_until); paused_until NULL: open. The current one
+# is the period that covers `today` (at most one: pauses are written under the client's row lock).
+
+CURRENT_PAUSE = """
+SELECT id FROM pause_periods
+ WHERE user_id = $1 AND paused_from <= $2 AND (paused_until IS NULL OR paused_until > $2)
+ ORDER BY paused_from DESC, id DESC LIMIT 1
+"""
+EXTEND_PAUSE = """
+UPDATE pause_periods SET paused_until = $2, reason = $3, paused_by = $4, updated_at = $5 WHERE id = $1
+"""
+START_PAUSE = """
+INSERT INTO pause_periods (user_id, paused_from, paused_until, reason, paused_by, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
+"""
+END_PAUSE_PERIOD = """
+UPDATE pause_periods SET paused_until = $3, resumed_by = $4, updated_at = $5
+ WHERE user_id = $1 AND paused_from <= $2 AND (paused_until IS NULL OR paused_until > $2)
+"""
+PAUSE_PERIODS = """
+SELECT user_id, paused_from, paused_until FROM pause_periods
+ WHERE user_id = ANY($1::bigint[]) AND paused_from < $3 AND (paused_until IS NULL OR paused_until > $2)
+   AND paused_until IS DISTINCT FROM paused_from
+ ORDER BY user_id, paused_from
+"""
+
+
+async def record_pause(
+    conn: asyncpg.Connection,
+    user_id: int,
+    today: dt.date,
+    until: dt.date | None,
+    reason: str | None,
+    by: int | None,
+    now: dt.datetime,
+) -> None:
+    """A pause from the client's `today` until `until` (None: until resumed). A pause already
+    covering today is changed instead (a coach extending or shortening it), so no day is in two."""
+    current = await conn.fetchval(CURRENT_PAUSE, user_id, today)
+    if current is None:
+        await conn.execute(START_PAUSE, user_id, today, until, reason, by, now)
+    else:
+        await conn.execute(EXTEND_PAUSE, current, until, reason, by, now)
+
+
+async def record_resume(
+    conn: asyncpg.Connection, user_id: int, today: dt.date, by: int | None, now: dt.datetime
+) -> None:
+    """The pause covering the client's `today` ends: today is active again."""
+    await conn.execute(END_PAUSE_PERIOD, user_id, today, today, by, now)
+
+
+async def pause_periods(
+    conn: asyncpg.Connection, user_ids: list[int], start: dt.date, end: dt.date
+) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """Per client, the pauses that cover any local day in [start, end): (from, until or None)."""
+    found: dict[int, list[tuple[dt.date, dt.date | None]]] = {}
+    for row in await conn.fetch(PAUSE_PERIODS, user_ids, start, end):
+        found.setdefault(row["user_id"], []).append((row["paused_from"], row["paused_until"]))
+    return found

@@ -38,3 +38,24 @@ async def daily_summary(conn: asyncpg.Connection, start: dt.date, end: dt.date) 
 async def training_summary(conn: asyncpg.Connection, start: dt.date, end: dt.date) -> dict[str, int]:
     row = await conn.fetchrow(_TRAINING_SUMMARY, start, end)
     return dict(row) if row else {}
+
+
+# Per coach: their clients at the end of the run and the cards raised while a client was theirs
+# (the coach in force on the card's opening date).
+_TEAM_SUMMARY = """
+SELECT co.user_id, co.display_name,
+       (SELECT count(*) FROM (
+            SELECT DISTINCT ON (a.user_id) a.user_id, a.coach_id FROM coach_assignments a
+             WHERE a.from_date <= $1 ORDER BY a.user_id, a.from_date DESC) cur
+         WHERE cur.coach_id = co.user_id) AS clients,
+       (SELECT count(*) FROM job_cards c
+         WHERE (SELECT a.coach_id FROM coach_assignments a
+                 WHERE a.user_id = c.user_id AND a.from_date <= (c.opened_at AT TIME ZONE 'UTC')::date
+                 ORDER BY a.from_date DESC LIMIT 1) = co.user_id) AS cards
+  FROM coaches co WHERE co.removed_at IS NULL ORDER BY co.display_name
+"""
+
+
+async def team_summary(conn: asyncpg.Connection, last_day: dt.date) -> list[tuple[str, int, int]]:
+    """(coach, clients on `last_day`, cards raised while the client was theirs)."""
+    return [(r["display_name"], r["clients"], r["cards"]) for r in await conn.fetch(_TEAM_SUMMARY, last_day)]

@@ -38,6 +38,7 @@ from bot.repo import clients as clients_repo
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
 from bot.repo import simulation as simulation_repo
+from bot.simulator import team
 from bot.simulator.clients import SimulatedClients
 from bot.simulator.roster_file import RosterEntry, demo_roster, load_roster
 from bot.simulator.transport import ConsoleTransport
@@ -67,6 +68,8 @@ class SimulationReport:
     training: dict[str, int] = field(default_factory=dict)
     behaviour: dict[str, int] = field(default_factory=dict)
     logs: dict[tuple[str, str], int] = field(default_factory=dict)
+    team: list[tuple[str, int, int]] = field(default_factory=list)  # (coach, clients, cards)
+    handover: str | None = None
 
 
 SIM_COACH_CHANNEL, SIM_HONORS_CHANNEL, SIM_ALERT_CHANNEL = 1, 2, 3
@@ -126,6 +129,9 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             await _import_example_blocks(conn, begin)
             for entry in roster:
                 await clients_repo.upsert(conn, entry.profile(), begin)
+            handover = await team.set_up(
+                conn, [e.user_id for e in roster], options.start, options.days, begin
+            )
         out(
             f"Simulating {options.days} day(s) from {options.start} for {len(roster)} clients in "
             f"{len({e.timezone for e in roster})} zones."
@@ -188,6 +194,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
         async with pool.acquire() as conn:
             training_counts = await simulation_repo.training_summary(conn, options.start, end.date())
             daily_counts = await simulation_repo.daily_summary(conn, options.start, end.date())
+            team_counts = await simulation_repo.team_summary(conn, (end - dt.timedelta(days=1)).date())
         report = SimulationReport(
             Counter((j.engine, j.action, str(j.status)) for j in jobs),
             len(transport.messages),
@@ -197,6 +204,8 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             training_counts,
             dict(people.counts),
             daily_counts,
+            team_counts,
+            handover,
         )
         _print_summary(report, out)
         return report
@@ -266,3 +275,7 @@ def _print_summary(report: SimulationReport, out: Printer) -> None:
         )
     if report.behaviour:
         out("clients: " + ", ".join(f"{n} {what}" for what, n in sorted(report.behaviour.items())))
+    for coach, clients, cards in report.team:
+        out(f"{coach}: {clients} client(s) at the end, {cards} card(s) raised while a client was theirs")
+    if report.handover:
+        out(f"handover: {report.handover}")

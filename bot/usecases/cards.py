@@ -36,8 +36,10 @@ async def list_cards(
     status: str = "open",
     page: int = 1,
     per_page: int = 10,
+    among: set[int] | None = None,
 ) -> CardsPage:
-    """A page of cards; a snoozed card whose date has come (in UTC) counts as open."""
+    """A page of cards (`among`: only those clients'); a snoozed card whose date has come (in
+    UTC) counts as open."""
     async with pool.acquire() as conn:
         rows = await cards_repo.list_cards(
             conn,
@@ -47,8 +49,15 @@ async def list_cards(
             state=status,
             limit=per_page,
             offset=(page - 1) * per_page,
+            among=among,
         )
     return CardsPage(rows, status, page)
+
+
+async def card_client(pool: asyncpg.Pool, card_id: int) -> int | None:
+    """Whose card it is, for the scope rule before a coach works it."""
+    async with pool.acquire() as conn:
+        return await cards_repo.client_of(conn, card_id)
 
 
 async def resolve_card(

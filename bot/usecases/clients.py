@@ -23,7 +23,9 @@ from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, RecipientUnreachable, Transport
 from bot.core.engine import ActionKind, EngineRegistry
+from bot.domain.blocks import BlockEnd
 from bot.domain.compliance import DayOutcome
+from bot.domain.flag_rules import expected_change_text
 from bot.domain.models import ClientProfile, Job
 from bot.repo import clients, reports
 from bot.repo import compliance as compliance_repo
@@ -76,6 +78,7 @@ class ClientOverview:
     today: dt.date  # the client's local today
     outcomes: list[DayOutcome]
     last_logs: list[asyncpg.Record]  # date, engine (its name), status, detail
+    block_end: BlockEnd | None = None  # where the run of a block with a length ends
 
 
 @dataclass(frozen=True)
@@ -235,12 +238,36 @@ async def show_client(
             conn, registry.outcome_sources(), start, today + dt.timedelta(days=1), [user_id]
         )
         last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
-    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last)
+        ending = (await coaching.block_endings(conn, [profile], {user_id: today})).get(user_id)
+    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last, ending)
 
 
-async def list_clients(pool: asyncpg.Pool, clock: Clock, *, page: int, per_page: int) -> RosterPage:
+def weight_change_line(profile: ClientProfile) -> str:
+    """The coach's expected weekly bodyweight change, as /client show and /client edit list it."""
+    low, high = profile.weekly_change_min_kg, profile.weekly_change_max_kg
+    if low is None or high is None:
+        return "not set: no bodyweight card (set it with /client edit weight_change:)"
+    return expected_change_text(low, high)
+
+
+def block_end_line(end: BlockEnd) -> str:
+    """ "Four Weeks (4 weeks): last day Sunday 31 May, then it repeats from day 1"."""
+    after = end.ends_on + dt.timedelta(days=1)
+    if end.next_name is not None and end.next_from == after:
+        then = f"then {end.next_name}"
+    elif end.next_name is not None and end.next_from is not None:
+        then = f"then it repeats from day 1 until {end.next_name} starts on {end.next_from:%A %d %B}"
+    else:
+        then = "then it repeats from day 1"
+    return f"{end.name} ({end.length}): last day {end.ends_on:%A %d %B}, {then}"
+
+
+async def list_clients(
+    pool: asyncpg.Pool, clock: Clock, *, page: int, per_page: int, among: set[int] | None = None
+) -> RosterPage:
+    """A page of the roster (`among`: only these clients, a coach's own)."""
     async with pool.acquire() as conn:
-        profiles, total = await clients.list_page(conn, per_page, (page - 1) * per_page)
+        profiles, total = await clients.list_page(conn, per_page, (page - 1) * per_page, among)
     return RosterPage(profiles, total, page, per_page, clock.now())
 
 
@@ -253,12 +280,14 @@ async def pause_client(
     until: str | None,
     reason: str | None,
     replan: Replan | None = None,
+    by: int | None = None,
 ) -> Paused:
-    """Pause a client (until a local date, or until resumed) and tell them. `replan` plans the
-    automatic resume if it falls in the planned window."""
+    """Pause a client (until a local date, or until resumed) and tell them; `by` is the coach,
+    kept in the pause history. `replan` plans the automatic resume if it falls in the planned
+    window."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        profile = await coaching.pause(conn, user_id=user_id, until=until, reason=reason, now=now)
+        profile = await coaching.pause(conn, user_id=user_id, until=until, reason=reason, now=now, by=by)
     if replan is not None:
         await replan(user_id)
     nonce = one_off_nonce("p", user_id, now.timestamp())
@@ -273,10 +302,12 @@ async def resume_client(
     user_id: int,
     replan: Replan | None = None,
     cancel: Sequence[tuple[str, str]] = (),
+    by: int | None = None,
 ) -> ClientProfile:
-    """`cancel`: the registry's cancelled_by_resume() (the pending end of the pause)."""
+    """`cancel`: the registry's cancelled_by_resume() (the pending end of the pause); `by`: the
+    coach, kept in the pause history."""
     async with pool.acquire() as conn, conn.transaction():
-        profile = await coaching.resume(conn, user_id=user_id, now=clock.now(), cancel=cancel)
+        profile = await coaching.resume(conn, user_id=user_id, now=clock.now(), cancel=cancel, by=by)
     if replan is not None:
         await replan(user_id)
     return profile

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from bot.domain import timezones
 from bot.domain.compliance import OVERALL, DayOutcome, rates, streak, window_rates
-from bot.domain.models import ClientProfile, Job
+from bot.domain.models import ClientProfile, Job, JobStatus
+from bot.domain.team import Assignment
 from bot.usecases.coaching import client_today
 from bot.views.messages import Embed, EmbedField
 
@@ -55,9 +56,9 @@ def local_time(instant: dt.datetime, zone: str) -> str:
 def status_line(profile: ClientProfile, today: dt.date) -> str:
     parts = []
     if profile.start_date > today:
-        parts.append(f"starts {profile.start_date}")
+        parts.append(f"starts {profile.start_date:%A %d %B}")
     if profile.paused:
-        until = f" until {profile.paused_until}" if profile.paused_until else ""
+        until = f" until {profile.paused_until:%A %d %B}" if profile.paused_until else ""
         reason = f" ({profile.pause_reason})" if profile.pause_reason else ""
         parts.append(f"paused{until}{reason}")
     if not profile.reachable:
@@ -73,16 +74,16 @@ def client_card(
     today = client_today(profile, now)
     block = profile.block_id or "default"
     if profile.next_block_id and profile.next_block_from:
-        block += (
-            f" → {profile.next_block_id} from {profile.next_block_from} (day {profile.next_day_index + 1})"
-        )
+        starts = f"{profile.next_block_from:%A %d %B}"
+        block += f" → {profile.next_block_id} from {starts} (day {profile.next_day_index + 1})"
     zone = profile.timezone
     if (
         profile.timezone_effective_from
         and profile.previous_timezone
         and today < profile.timezone_effective_from
     ):
-        zone = f"{profile.previous_timezone} → {profile.timezone} from {profile.timezone_effective_from}"
+        moves = f"{profile.timezone_effective_from:%A %d %B}"
+        zone = f"{profile.previous_timezone} → {profile.timezone} from {moves}"
     fields = [
         EmbedField("Status", status_line(profile, today), inline=True),
         EmbedField("Timezone", f"{zone}\nlocal now: {local_time(now, profile.timezone)}", inline=True),
@@ -121,13 +122,43 @@ def roster_page(
     )
 
 
+# What a client reads of a drop on /today: a drop that was sent is "sent" until everything of its
+# engine's day is logged (then "done"); one that never reached them is "not sent".
+DROP_STATES = {
+    JobStatus.pending: "coming up",
+    JobStatus.running: "on its way",
+    JobStatus.sent: "sent",
+    JobStatus.skipped: "skipped",
+    JobStatus.expired: "not sent",
+    JobStatus.failed: "not sent",
+    JobStatus.dead: "not sent",
+}
+
+
+def drop_state(job: Job, complete: Collection[str]) -> str:
+    if job.status == JobStatus.sent and job.engine in complete:
+        return "done"
+    return DROP_STATES.get(job.status, str(job.status))
+
+
 def today_card(
-    profile: ClientProfile, jobs: list[Job], done: list[str], now: dt.datetime, registry: ActionLabels
+    profile: ClientProfile,
+    jobs: list[Job],
+    done: list[str],
+    now: dt.datetime,
+    registry: ActionLabels,
+    complete: Collection[str] = frozenset(),
 ) -> Embed:
-    """`done`: what the client logged today, one line per engine (EngineRegistry.day_lines)."""
+    """`done`: what the client logged today, one line per engine (EngineRegistry.day_lines);
+    `complete`: the engines whose day is fully logged so far (self_service.Today.complete), whose
+    sent drops read "done" (a drop only delivered reads "sent")."""
     today = client_today(profile, now)
     if not profile.active_on(today):
-        why = "you are paused" if profile.paused_on(today) else f"your plan starts {profile.start_date}"
+        why = (
+            "you are paused"
+            if profile.paused_on(today)
+            else f"your plan starts {profile.start_date:%A %d %B}"
+        )
         if not done:
             return Embed(title=f"Today, {today:%A %d %B}", description=f"Nothing today: {why}.")
         # Paused mid-day: what was logged before still counts, so it is shown.
@@ -141,10 +172,7 @@ def today_card(
         if job.action != "drop":
             continue
         when = local_time(job.due_at, profile.zone_on(job.local_date)).split()[-1]
-        state = {"pending": "coming up", "running": "on its way", "sent": "done"}.get(
-            str(job.status), str(job.status)
-        )
-        schedule.append(f"`{when}` {label(job, registry)} — {state}")
+        schedule.append(f"`{when}` {label(job, registry)} — {drop_state(job, complete)}")
     fields = [
         EmbedField(
             "Schedule", "\n".join(schedule) or "Nothing planned yet; drops are planned a few hours ahead."
@@ -161,22 +189,40 @@ def compliance_lines(
     """7/30/90-day rates per engine (`labels`: name -> label, in display order) and overall
     (days before today: today is not over), and the current streak, which counts today once it
     is fully logged (when `outcomes` reach today)."""
-    windows = {days: window_rates(outcomes, today, days) for days in (7, 30, 90)}
+    windows = {days: window_rates(outcomes, today, days) for days in WINDOWS}
+    rows = (*labels.items(), (OVERALL, "overall"))
+    width = max(NAME_WIDTH, *(len(name) + 1 for _, name in rows))
     lines = []
-    for engine, name in (*labels.items(), (OVERALL, "overall")):
+    for engine, name in rows:
         cells = []
         for window in windows.values():
             rate = window.get(engine)
             cells.append(f"{rate.pct:.0f}%" if rate is not None and rate.pct is not None else "—")
         if any(c != "—" for c in cells):
-            lines.append(f"{name:<9} {' · '.join(cells)}")
+            lines.append(f"{name:<{width}}{_cells(cells)}")
     return lines, streak(outcomes, today, include_today_if_complete=True)
 
 
+# The table is read in a code block (monospace): each rate is right-aligned in a cell as wide as
+# "100%", the names are padded to the longest, so the columns stay under their header from 0%
+# to 100% and for any label.
+WINDOWS = (7, 30, 90)
+NAME_WIDTH = 9  # "check-in" and a space
+CELL_WIDTH = len("100%")
+CELL_GAP = " · "
+
+
+def _cells(cells: list[str]) -> str:
+    return " " + CELL_GAP.join(f"{c:>{CELL_WIDTH}}" for c in cells)
+
+
 def compliance_table(lines: list[str]) -> str:
+    """`lines` from compliance_lines, under a header as wide as their name column."""
     if not lines:
         return "Nothing was due yet."
-    return "```\n          7d · 30d · 90d\n" + "\n".join(lines) + "\n```"
+    width = len(lines[0]) - len(_cells(["" for _ in WINDOWS]))
+    header = " " * width + _cells([f"{days}d" for days in WINDOWS])
+    return "```\n" + "\n".join([header, *lines]) + "\n```"
 
 
 def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date, labels: Mapping[str, str]) -> Embed:
@@ -193,3 +239,21 @@ def stats_embed(name: str, outcomes: list[DayOutcome], today: dt.date, labels: M
     days = f"{current} fully compliant day{'s' if current != 1 else ''} in a row"
     fields.append(EmbedField("Streak", days))
     return Embed(title=f"Compliance — {name}", description=table, fields=tuple(fields))
+
+
+def coach_text(current: Assignment | None, history: list[Assignment]) -> str:
+    """Who coaches a client, as /client show says it: now (with the handover note for them),
+    and who did before."""
+    if current is None or current.coach_id is None:
+        return "none yet: hand them to a coach with /client edit coach:"
+    lines = [f"{current.coach_name} (<@{current.coach_id}>) since {current.from_date:%A %d %B}"]
+    if current.note:
+        lines.append(f"Handover note: {current.note}")
+    later = [a for a in history if a.from_date > current.from_date]
+    lines.extend(f"→ {a.coach_name or 'no coach'} from {a.from_date:%A %d %B}" for a in later)
+    earlier = [a for a in history if a.from_date < current.from_date]
+    if earlier:
+        lines.append(
+            "Before: " + ", ".join(f"{a.coach_name or 'no coach'} from {a.from_date:%d %b}" for a in earlier)
+        )
+    return "\n".join(lines)

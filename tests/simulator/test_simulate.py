@@ -119,6 +119,12 @@ def test_the_demo_roster_trains_logs_misses_and_sets_prs() -> None:
     assert sessions > 20 and logged > missed > 0 and prs > 0, line
     behaviour = next(x for x in proc.stdout.splitlines() if x.startswith("clients: "))
     assert "bad inputs refused" in behaviour
+    # The team: three coaches share the twelve, one client moves from Sam to Jo on day 8.
+    team = {x.split(":")[0]: x for x in proc.stdout.splitlines() if x.startswith("Coach ")}
+    assert set(team) == {"Coach Hana", "Coach Sam", "Coach Jo"}
+    clients = {name: int(line.split(": ")[1].split()[0]) for name, line in team.items()}
+    assert clients == {"Coach Hana": 4, "Coach Sam": 3, "Coach Jo": 5}, team
+    assert "handover: client 10001 moves from Coach Sam to Coach Jo on Thursday 02 April" in proc.stdout
 
 
 def test_the_same_seed_gives_the_same_run() -> None:
