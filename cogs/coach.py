@@ -14,10 +14,11 @@ from discord.ext import commands
 from loguru import logger
 
 from bot.discord_adapter.client import BotMode, Regiment
-from bot.discord_adapter.interactions import reply
+from bot.discord_adapter.interactions import reply, report_error
 from bot.discord_adapter.transport import to_discord_embed
 from bot.usecases import clients as clients_uc
 from bot.usecases import coaching
+from bot.usecases import erasure as erasure_uc
 from bot.usecases import team as team_uc
 from bot.usecases.clients import Told
 from bot.views import client_charts, render
@@ -40,6 +41,42 @@ TOLD_WARNING = {
     Told.dms_closed: "\n⚠️ Their DMs are closed: ask them to allow DMs from this server's members.",
     Told.not_taken: "\n⚠️ Discord did not take the message to them; they will get their drops as planned.",
 }
+
+
+class ConfirmDelete(discord.ui.Modal):
+    """Deleting a client cannot be undone: the coach types the client's name to confirm. Held in
+    memory (a restart in between means running /client delete again, which is harmless)."""
+
+    def __init__(self, bot: Regiment, user_id: int, name: str) -> None:
+        super().__init__(title=f"Delete {name}?"[:45], timeout=300)
+        self.bot, self.user_id, self.name = bot, user_id, name
+        self.typed: discord.ui.TextInput[ConfirmDelete] = discord.ui.TextInput(custom_id="name", max_length=100)
+        self.add_item(
+            discord.ui.Label(
+                text="Type their name to confirm",
+                description=f"Everything about {name} is erased and they are told."[:100],
+                component=self.typed,
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            erased = await erasure_uc.delete_client(
+                self.bot.pool,
+                self.bot.transport,
+                self.bot.clock,
+                user_id=self.user_id,
+                typed_name=self.typed.value,
+            )
+        except Exception as exc:
+            await report_error(interaction, exc)
+            return
+        rows = sum(erased.rows.values())
+        await reply(
+            interaction,
+            f"{erased.name} is deleted: {rows} row(s) erased, nothing left that names them."
+            f"{TOLD_WARNING[erased.told]}",
+        )
 
 
 class Coach(commands.Cog):
@@ -222,6 +259,14 @@ class Coach(commands.Cog):
         )
         embed = render.roster_page(found.profiles, found.total, found.page, found.per_page, found.now)
         await reply(interaction, embed=to_discord_embed(embed))
+
+    @client.command(name="delete", description="Erase a client and everything the bot holds about them")
+    @app_commands.autocomplete(client=client_autocomplete)
+    @coach_only
+    async def client_delete(self, interaction: discord.Interaction, client: str) -> None:
+        user_id = await steerable(interaction, client)
+        name = await erasure_uc.client_name(self.bot.pool, user_id)
+        await interaction.response.send_modal(ConfirmDelete(self.bot, user_id, name))
 
     @app_commands.command(
         name="pause", description="Pause a client: nothing is sent and nothing counts as missed"
