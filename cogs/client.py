@@ -1,7 +1,9 @@
-"""Client commands, used in DMs with the bot: /today, /stats, /timezone, /units, /honors. Each is
+"""Client commands, used in DMs with the bot: /today, /stats, /timezone, /units, /honors, /mydata. Each is
 one call of a use case in bot.usecases.self_service and a reply."""
 
 from __future__ import annotations
+
+import io
 
 import discord
 from discord import app_commands
@@ -10,7 +12,7 @@ from discord.ext import commands
 from bot.discord_adapter.client import BotMode, Regiment
 from bot.discord_adapter.interactions import reply
 from bot.discord_adapter.transport import to_discord_embed
-from bot.usecases import self_service
+from bot.usecases import export, self_service
 from bot.views import render
 from cogs.checks import zone_autocomplete
 
@@ -89,6 +91,18 @@ class ClientCommands(commands.Cog):
         )
         await reply(
             interaction, f"Weights are shown in {profile.unit} from now on. Your history is unchanged."
+        )
+
+    @app_commands.command(name="mydata", description="A ZIP of everything the bot holds about you")
+    @dm_only
+    async def mydata(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await export.export_client(self.bot.pool, self.bot.clock, interaction.user.id)
+        await reply(
+            interaction,
+            f"Everything The Regiment holds about you: {len(found.files) - 1} file(s), README.txt says "
+            "what each one is.",
+            file=discord.File(io.BytesIO(found.data), filename=found.filename),
         )
 
 

@@ -19,6 +19,7 @@ from bot.discord_adapter.transport import to_discord_embed
 from bot.usecases import clients as clients_uc
 from bot.usecases import coaching
 from bot.usecases import erasure as erasure_uc
+from bot.usecases import export as export_uc
 from bot.usecases import team as team_uc
 from bot.usecases.clients import Told
 from bot.views import client_charts, render
@@ -50,7 +51,9 @@ class ConfirmDelete(discord.ui.Modal):
     def __init__(self, bot: Regiment, user_id: int, name: str) -> None:
         super().__init__(title=f"Delete {name}?"[:45], timeout=300)
         self.bot, self.user_id, self.name = bot, user_id, name
-        self.typed: discord.ui.TextInput[ConfirmDelete] = discord.ui.TextInput(custom_id="name", max_length=100)
+        self.typed: discord.ui.TextInput[ConfirmDelete] = discord.ui.TextInput(
+            custom_id="name", max_length=100
+        )
         self.add_item(
             discord.ui.Label(
                 text="Type their name to confirm",
@@ -259,6 +262,19 @@ class Coach(commands.Cog):
         )
         embed = render.roster_page(found.profiles, found.total, found.page, found.per_page, found.now)
         await reply(interaction, embed=to_discord_embed(embed))
+
+    @client.command(name="export", description="A ZIP of everything the bot holds about a client")
+    @app_commands.autocomplete(client=client_autocomplete)
+    @coach_only
+    async def client_export(self, interaction: discord.Interaction, client: str) -> None:
+        user_id = await steerable(interaction, client)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await export_uc.export_client(self.bot.pool, self.bot.clock, user_id)
+        await reply(
+            interaction,
+            f"{len(found.files) - 1} file(s); README.txt inside says what each one is.",
+            file=discord.File(io.BytesIO(found.data), filename=found.filename),
+        )
 
     @client.command(name="delete", description="Erase a client and everything the bot holds about them")
     @app_commands.autocomplete(client=client_autocomplete)

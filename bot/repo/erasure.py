@@ -1,4 +1,4 @@
-"""Erasing a client: every row that names them, in every table.
+"""A client's rows in every table: exported (/mydata) or erased (/client delete).
 
 Which tables hold a client's rows is read from the catalog (every table with a `user_id` column
 but `coaches`, whose user_id is a coach's), so a table a new engine adds is erased too without
@@ -27,9 +27,32 @@ UPDATE alerts SET job_id = NULL
 """
 
 
+async def client_tables(conn: asyncpg.Connection) -> list[str]:
+    """Every table that holds rows about a client (by their user_id)."""
+    return [r["table_name"] for r in await conn.fetch(CLIENT_TABLES) if r["table_name"] not in NOT_CLIENTS]
+
+
+async def client_rows(conn: asyncpg.Connection, user_id: int) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Per table: its columns and the client's rows, every value as text (what /mydata exports)."""
+    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for table in await client_tables(conn):
+        columns = [
+            r["column_name"]
+            for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = $1 ORDER BY ordinal_position",
+                table,
+            )
+        ]
+        selected = ", ".join(f'"{c}"::text' for c in columns)
+        rows = await conn.fetch(f'SELECT {selected} FROM "{table}" WHERE user_id = $1 ORDER BY 1', user_id)
+        out[table] = (columns, [["" if v is None else v for v in r.values()] for r in rows])
+    return out
+
+
 async def erase_client(conn: asyncpg.Connection, user_id: int) -> dict[str, int]:
     """Delete every row about `user_id` (call inside a transaction); returns rows per table."""
-    tables = [r["table_name"] for r in await conn.fetch(CLIENT_TABLES) if r["table_name"] not in NOT_CLIENTS]
+    tables = await client_tables(conn)
     await conn.execute(UNLINK_ALERTS, user_id)
     deleted: dict[str, int] = {}
     pending = list(tables)

@@ -1,10 +1,14 @@
-"""/client delete through Discord: a confirmation form where the coach types the client's name;
-a wrong name deletes nothing; the right one leaves no row in any table that names the client,
-keeps everyone else's, and tells the client."""
+"""/mydata, /client export and /client delete through Discord. The export is a ZIP of every
+record about the client with a README; the delete asks the coach to type the client's name (a
+wrong name deletes nothing) and leaves no row in any table that names the client, keeps everyone
+else's, and tells the client."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import zipfile
 
 from bot_harness import COACH, GUILD, add_client, running_bot
 from helpers import all_rows, utc
@@ -100,3 +104,38 @@ async def test_deleting_a_client_leaves_no_row_that_names_them(discord_double, p
         assert await coaches.get(conn, COACH) is not None  # the coach is not the client
     told = discord_double.dms_to(GONE)[-1]
     assert told.embeds[0]["title"] == "Your data has been deleted"
+
+
+async def test_mydata_and_client_export_hand_over_everything_in_a_zip(discord_double, pool, settings) -> None:
+    begin = utc(2026, 5, 4, 5)
+    clock = VirtualClock(begin)
+    await add_client(pool, discord_double, STAYS, "UTC", MONDAY, begin)
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await clock.run_until(utc(2026, 5, 4, 6))
+        await discord_double.submit_modal(
+            STAYS, checkin.FEEL_MODAL_ID.format(user_id=STAYS, day=MONDAY),
+            {"energy": ["4"], "mood": ["3"], "stress": ["2"], "soreness": ["5"], "note": "slept, 8h"},
+        )  # fmt: skip
+        mine = await discord_double.slash(STAYS, "mydata")
+        [answer] = await mine.wait_followups(1)
+        coach = await discord_double.slash(COACH, "client export", {"client": str(STAYS)}, guild_id=GUILD)
+        [coach_answer] = await coach.wait_followups(1)
+        stranger = await discord_double.slash(4242, "mydata")
+        [refused] = await stranger.wait_followups(1)
+    assert "nothing to export" in (refused.content or "") and not refused.attachments
+    for got in (answer, coach_answer):
+        [attachment] = got.attachments
+        assert attachment.filename == f"regiment-data-{STAYS}-20260504.zip"
+        archive = zipfile.ZipFile(io.BytesIO(attachment.data))
+        names = set(archive.namelist())
+        assert {"README.txt", "client_profiles.csv", "checkins.csv", "jobs.csv"} <= names, names
+        readme = archive.read("README.txt").decode()
+        for name in names - {"README.txt"}:
+            assert f"- {name} (" in readme, name  # every file is explained
+        [header, *rows] = list(csv.reader(io.StringIO(archive.read("checkins.csv").decode())))
+        assert "note" in header and [r[header.index("note")] for r in rows] == ["slept, 8h"]
+        [profile_header, profile] = list(
+            csv.reader(io.StringIO(archive.read("client_profiles.csv").decode()))
+        )
+        assert profile[profile_header.index("user_id")] == str(STAYS)

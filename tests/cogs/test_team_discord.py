@@ -75,6 +75,8 @@ def foreign_commands(card: int) -> list[tuple[str, dict[str, object]]]:
         ("resume", client),
         ("reassign", {**client, "block": "default"}),
         ("plans import", {"file": ("plan.yaml", b"id: x"), "assign_to": str(CLIENT)}),
+        ("client export", client),
+        ("client delete", client),
     ]
 
 

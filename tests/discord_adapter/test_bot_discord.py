@@ -28,7 +28,7 @@ from bot.engines import checkin
 from bot.repo import clients
 
 MONDAY = dt.date(2026, 5, 4)
-CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress", "stats", "honors"}
+CLIENT_COMMANDS = {"today", "timezone", "units", "history", "progress", "stats", "honors", "mydata"}
 
 
 async def client_rows(pool) -> list[dict]:  # type: ignore[no-untyped-def]
