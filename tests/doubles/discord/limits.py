@@ -388,6 +388,8 @@ def _check_modal_input(problems: Problems, path: str, comp: Any, seen: set[str],
     elif ctype in _SELECT_TYPES:
         _check_select(problems, path, comp, seen, in_modal=True)
     elif ctype == 19:  # file upload
+        if legacy:
+            problems.append((f"{path}.type", "A file upload must be inside a Label (type 18)."))
         _check_custom_id(problems, path, comp.get("custom_id"), seen)
         if not 0 <= comp.get("min_values", 1) <= 10 or not 1 <= comp.get("max_values", 1) <= 10:
             problems.append((path, "File upload min/max_values must be within 0-10."))

@@ -10,6 +10,7 @@ are users joining and leaving the server while the bot runs.
 from __future__ import annotations
 
 import itertools
+import mimetypes
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,9 +22,31 @@ from .limits import _SELECT_TYPES
 from .records import InteractionResult, MessageRecord, ModalRecord
 from .specs import MemberSpec, UserSpec
 
+#: A file a simulated user uploads: (filename, bytes) or (filename, bytes, content_type). Without a
+#: content type the double guesses one from the filename's extension, so a PDF named photo.jpg
+#: arrives as image/jpeg: a claim the bot must not trust.
+Upload = tuple[str, bytes] | tuple[str, bytes, str]
+
 
 class UserActions(GatewayServer):
     """Users acting on the bot: commands, clicks, modal submissions, joining and leaving."""
+
+    def _upload(self, upload: Upload, resolved: dict[str, dict[str, Any]]) -> str:
+        """Put a user's file on the CDN and in ``resolved.attachments``; its id, as Discord sends it."""
+        filename, data = upload[0], bytes(upload[1])
+        content_type = upload[2] if len(upload) > 2 else mimetypes.guess_type(filename)[0]
+        attachment_id = self._snowflake()
+        self._uploads[attachment_id] = (filename, data)
+        url = f"{self.base_url}/attachments/uploads/{attachment_id}/{filename}"
+        resolved.setdefault("attachments", {})[str(attachment_id)] = {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type or "application/octet-stream",
+        }
+        return str(attachment_id)
 
     async def add_member(
         self,
@@ -264,18 +287,7 @@ class UserActions(GatewayServer):
         otype = d["type"]
         if otype == 11:  # ATTACHMENT: pass (filename, bytes); the bot downloads it from the CDN
             filename, data = value
-            attachment_id = self._snowflake()
-            self._uploads[attachment_id] = (filename, bytes(data))
-            url = f"{self.base_url}/attachments/uploads/{attachment_id}/{filename}"
-            resolved.setdefault("attachments", {})[str(attachment_id)] = {
-                "id": str(attachment_id),
-                "filename": filename,
-                "size": len(data),
-                "url": url,
-                "proxy_url": url,
-                "content_type": "application/octet-stream",
-            }
-            return str(attachment_id)
+            return self._upload((filename, data, "application/octet-stream"), resolved)
         if otype == 6 or (otype == 9 and int(value) in self.users):
             uid = int(value)
             resolved.setdefault("users", {})[str(uid)] = self._user_json(self.user(uid))
@@ -483,7 +495,7 @@ class UserActions(GatewayServer):
         self,
         user_id: int,
         modal_custom_id: str,
-        values: Mapping[str, str | Sequence[str]],
+        values: Mapping[str, str | Sequence[str] | Sequence[Upload]],
         message: MessageRecord | int | None = None,
         *,
         guild_id: int | None = None,
@@ -495,16 +507,19 @@ class UserActions(GatewayServer):
 
         If the bot showed a modal with this custom_id, the submission mirrors its layout (Labels,
         legacy rows, text displays), fills unspecified inputs with their defaults and enforces what
-        the Discord client would (required, min/max length, select options). Otherwise Labels are
-        built from ``values`` (str -> text input, list -> string select).
+        the Discord client would (required, min/max length, select options, file counts and the
+        upload size limit). Otherwise Labels are built from ``values`` (str -> text input, list of
+        str -> string select, list of :data:`Upload` -> file upload). Uploaded files are served by
+        the CDN and sent in ``data.resolved.attachments``, as Discord does.
         """
+        resolved: dict[str, dict[str, Any]] = {}
         shown = self.modals.get(modal_custom_id)
         if shown is not None:
             if shown.user_id != user_id:
                 raise DoubleUsageError(
                     f"modal {modal_custom_id!r} was shown to user {shown.user_id}, not {user_id}"
                 )
-            components = self._mirror_modal(shown, values)
+            components = self._mirror_modal(shown, values, resolved)
             guild_id = shown.guild_id if guild_id is None else guild_id
             channel_id = channel_id or (shown.channel_id if shown.guild_id is not None else None)
             if message is None and shown.source_message_id is not None:
@@ -514,6 +529,9 @@ class UserActions(GatewayServer):
             for i, (cid, value) in enumerate(values.items()):
                 if isinstance(value, str):
                     inner: dict[str, Any] = {"type": 4, "id": 2 * i + 2, "custom_id": cid, "value": value}
+                elif value and all(isinstance(v, tuple) for v in value):
+                    ids = [self._upload(v, resolved) for v in value]  # type: ignore[arg-type]
+                    inner = {"type": 19, "id": 2 * i + 2, "custom_id": cid, "values": ids}
                 else:
                     inner = {"type": 3, "id": 2 * i + 2, "custom_id": cid, "values": list(value)}
                 components.append({"type": 18, "id": 2 * i + 1, "component": inner})
@@ -522,7 +540,9 @@ class UserActions(GatewayServer):
             record = message if isinstance(message, MessageRecord) else self.message(message)
             if guild_id is None and record.guild_id is not None:
                 guild_id, channel_id = record.guild_id, record.channel_id
-        data = {"custom_id": modal_custom_id, "components": components}
+        data: dict[str, Any] = {"custom_id": modal_custom_id, "components": components}
+        if resolved:
+            data["resolved"] = resolved
         return await self._send_interaction(
             5,
             user_id,
@@ -535,7 +555,10 @@ class UserActions(GatewayServer):
         )
 
     def _mirror_modal(
-        self, shown: ModalRecord, values: Mapping[str, str | Sequence[str]]
+        self,
+        shown: ModalRecord,
+        values: Mapping[str, str | Sequence[str] | Sequence[Upload]],
+        resolved: dict[str, dict[str, Any]],
     ) -> list[dict[str, Any]]:
         known = {c["custom_id"] for c in shown.inputs()}
         unknown = sorted(set(values) - known)
@@ -560,6 +583,20 @@ class UserActions(GatewayServer):
                 ):
                     raise DoubleUsageError(f"text input {cid!r}: {len(value)} chars outside min/max length")
                 out["value"] = value
+            elif ctype == 19:  # file upload: the client uploads, the bot gets attachment ids
+                files = list(values.get(cid, []))
+                if any(not isinstance(f, tuple) or len(f) not in (2, 3) for f in files):
+                    raise DoubleUsageError(f"file upload {cid!r} takes (filename, bytes[, content_type])")
+                low, high = comp.get("min_values", 1), comp.get("max_values", 1)
+                if comp.get("required", True) and len(files) < max(1, low):
+                    raise DoubleUsageError(f"file upload {cid!r} needs at least {max(1, low)} file(s)")
+                if len(files) > high:
+                    raise DoubleUsageError(f"file upload {cid!r} takes at most {high} file(s)")
+                limit = 10 * 1024 * 1024  # the interaction's attachment_size_limit
+                for f in files:
+                    if len(f[1]) > limit:
+                        raise DoubleUsageError(f"file upload {cid!r}: {f[0]} is over the {limit} byte limit")
+                out["values"] = [self._upload(f, resolved) for f in files]  # type: ignore[arg-type]
             else:
                 raw = values.get(cid, [])
                 chosen = [raw] if isinstance(raw, str) else list(raw)
