@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     flag_no_checkin_days: int = Field(default=3, ge=1, le=60)
     flag_readiness_drop: float = Field(default=0.75, gt=0, le=4)
     # Local time each day when a client's run of fully missed days is checked (after 22:00).
+    # The weekly check-in: on this ISO weekday (Monday = 1; a coach may set another per client)
+    # at this local time, due by `review_deadline_at` the day after.
+    review_weekday: int = Field(default=7, ge=1, le=7)
+    review_at: dt.time = dt.time(9, 0)
+    review_deadline_at: dt.time = dt.time(22, 0)
+    review_deadline_days: int = Field(default=1, ge=0, le=6)
     escalation_check_at: dt.time = dt.time(22, 30)
 
     # --- Scheduling and delivery ---------------------------------------------------------
@@ -124,6 +130,8 @@ class Settings(BaseSettings):
         "resume_notice_at",
         "flag_scan_at_utc",
         "escalation_check_at",
+        "review_at",
+        "review_deadline_at",
         mode="before",
     )(classmethod(lambda cls, v: _parse_hhmm(v)))
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.core.engine import ActionKind, EngineRegistry
-from bot.domain.eligibility import EVERYONE, AllOf, HasValue, IsLocalDate, IsTrue, WeekdayIn
+from bot.domain.eligibility import EVERYONE, AllOf, HasValue, IsLocalDate, IsTrue, IsWeekday, WeekdayIn
 from bot.domain.models import ClientProfile
 from bot.engines import build_registry
 from bot.repo.eligibility import to_sql
@@ -205,11 +205,14 @@ profiles = st.builds(
     schedule_days=st.lists(st.integers(1, 7), unique=True, max_size=7),
     meal_plan_id=st.none() | st.just("cut_2200"),
     cardio_plan_id=st.none() | st.just("zone2_base"),
+    review_weekday=st.none() | st.integers(1, 7),
 )
 RULES = [
     EVERYONE,
     HasValue("meal_plan_id"),
     WeekdayIn("schedule_days"),
+    IsWeekday("review_weekday", 1),
+    IsWeekday("review_weekday", 7),
     AllOf((IsTrue("paused"), IsLocalDate("paused_until"))),
     *(e.applies for e in registry()),
 ]
@@ -236,9 +239,9 @@ async def _compare(dsn: str, client: ClientProfile, day: dt.date) -> None:
             in_sql = await conn.fetchval(
                 f"SELECT {to_sql(rule)} FROM (SELECT $1::date AS local_date) z, "
                 "(SELECT $2::bool AS paused, $3::date AS paused_until, $4::smallint[] AS schedule_days, "
-                "$5::text AS meal_plan_id, $6::text AS cardio_plan_id) c",
+                "$5::text AS meal_plan_id, $6::text AS cardio_plan_id, $7::smallint AS review_weekday) c",
                 day, client.paused, client.paused_until, client.schedule_days,
-                client.meal_plan_id, client.cardio_plan_id,
+                client.meal_plan_id, client.cardio_plan_id, client.review_weekday,
             )  # fmt: skip
             assert bool(in_sql) == rule.holds(client, day), (rule, client, day)
     finally:

@@ -44,4 +44,5 @@ async def test_extensions_templates_and_commands(discord_double, pool, settings)
             "progress",
             "stats",
             "honors",
+            "mydata",
         }

@@ -21,6 +21,7 @@ from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import Transport
 from bot.core.once import JobSends
+from bot.domain import timezones
 from bot.domain.eligibility import EVERYONE, Rule
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.views.custom_ids import CustomId
@@ -39,10 +40,23 @@ class ActionSpec:
     action: str
     at: dt.time  # client-local wall time (UTC wall time for scans)
     kind: ActionKind
-    deadline_at: dt.time | None = None  # client-local, same local date
+    deadline_at: dt.time | None = None  # client-local, `deadline_days` after the local date
     weekday: int | None = None  # scans only: Monday = 0
     label: str = ""  # as people read it in schedules: "check-in", "workout closes"
     previewed: bool = True  # shown in a client's /schedule preview (not for bookkeeping)
+    # A weekly check-in is due by the next day: its deadline falls `deadline_days` after the
+    # local date, and its close runs `day_offset` days after it (the job keeps the drop's date).
+    deadline_days: int = 0
+    day_offset: int = 0
+
+    def due_on(self, tz: dt.tzinfo, day: dt.date) -> dt.datetime:
+        """When the action of local date `day` runs."""
+        return timezones.due_instant(tz, day + dt.timedelta(days=self.day_offset), self.at)
+
+    def deadline_on(self, tz: dt.tzinfo, day: dt.date) -> dt.datetime | None:
+        if self.deadline_at is None:
+            return None
+        return timezones.due_instant(tz, day + dt.timedelta(days=self.deadline_days), self.deadline_at)
 
     @property
     def name(self) -> str:
@@ -51,7 +65,7 @@ class ActionSpec:
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", f"{self.engine} {self.action}")
-        if self.deadline_at is not None and self.deadline_at <= self.at:
+        if self.deadline_at is not None and self.deadline_days == 0 and self.deadline_at <= self.at:
             raise ValueError(f"{self.name}: deadline {self.deadline_at} is not after {self.at}")
         if (self.kind == ActionKind.scan) != (self.weekday is not None):
             raise ValueError(f"{self.name}: scans, and only scans, have a UTC weekday")

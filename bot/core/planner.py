@@ -140,13 +140,10 @@ class Planner:
                 invalid.append(zone_name)
                 continue
             for spec in client_specs:
-                for local_date, due in timezones.due_instants_between(tz, spec.at, start, end):
-                    deadline = (
-                        timezones.due_instant(tz, local_date, spec.deadline_at)
-                        if spec.deadline_at is not None
-                        else None
-                    )
-                    rows.append((zone_name, spec.action, local_date, due, deadline))
+                offset = dt.timedelta(days=spec.day_offset)
+                for run_date, due in timezones.due_instants_between(tz, spec.at, start, end):
+                    local_date = run_date - offset  # a close runs after the day it closes
+                    rows.append((zone_name, spec.action, local_date, due, spec.deadline_on(tz, local_date)))
         return rows, invalid
 
     async def _flag_invalid_zones(

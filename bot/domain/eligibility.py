@@ -82,6 +82,24 @@ class IsLocalDate:
 
 
 @dataclass(frozen=True)
+class IsWeekday:
+    """The local date's ISO weekday is the client's own (a field), or `default` when it is unset:
+    the weekly check-in's day, which a coach may change per client."""
+
+    field: str
+    default: int
+
+    def __post_init__(self) -> None:
+        _known(self.field)
+        if not 1 <= self.default <= 7:
+            raise ValueError(f"ISO weekday {self.default} is not 1-7")
+
+    def holds(self, client: ClientProfile, day: dt.date) -> bool:
+        own = getattr(client, self.field)
+        return day.isoweekday() == (own if own is not None else self.default)
+
+
+@dataclass(frozen=True)
 class AllOf:
     rules: tuple[Rule, ...]
 
@@ -89,7 +107,7 @@ class AllOf:
         return all(rule.holds(client, day) for rule in self.rules)
 
 
-Rule = Everyone | HasValue | IsTrue | WeekdayIn | IsLocalDate | AllOf
+Rule = Everyone | HasValue | IsTrue | WeekdayIn | IsWeekday | IsLocalDate | AllOf
 EVERYONE = Everyone()
 
 

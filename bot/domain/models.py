@@ -27,6 +27,7 @@ class Unit(StrEnum):
 
 class ClientProfile(Row):
     user_id: int
+    review_weekday: int | None = None  # the weekly check-in's ISO weekday (None: the setting)
     display_name: str = ""
     timezone: str
     previous_timezone: str | None = None

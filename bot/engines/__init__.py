@@ -7,7 +7,7 @@ from bot.core.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import cardio, checkin, flags, meals, pauses, training
+    from bot.engines import cardio, checkin, flags, meals, pauses, training, weekly
 
     return EngineRegistry(
         [
@@ -15,6 +15,7 @@ def build_registry(settings: Settings) -> EngineRegistry:
             meals.build(settings),
             cardio.build(settings),
             training.build(settings),
+            weekly.build(settings),
             pauses.build(settings),
             flags.build(settings),
         ]

@@ -168,11 +168,23 @@ class DropLifecycle(Generic[D]):
         return Outcome.done(drop_id=drop.id, missed=missed)
 
     def actions(
-        self, drop_at: dt.time, closes_at: dt.time, label: str, closes_label: str
+        self, drop_at: dt.time, closes_at: dt.time, label: str, closes_label: str, *, closes_days: int = 0
     ) -> list[ActionSpec]:
+        """The drop and its close; `closes_days` later than the drop's day (a weekly check-in is
+        due by the next evening)."""
         return [
-            ActionSpec(self.engine, "drop", drop_at, ActionKind.drop, closes_at, label=label),
-            ActionSpec(self.engine, "close", closes_at, ActionKind.mark, label=closes_label),
+            ActionSpec(
+                self.engine,
+                "drop",
+                drop_at,
+                ActionKind.drop,
+                closes_at,
+                label=label,
+                deadline_days=closes_days,
+            ),
+            ActionSpec(
+                self.engine, "close", closes_at, ActionKind.mark, label=closes_label, day_offset=closes_days
+            ),
         ]
 
     def handlers(self) -> dict[str, Callable[[JobContext], Awaitable[Outcome]]]:
@@ -207,9 +219,10 @@ async def refresh(
         pass
 
 
-def deadline_of(profile: ClientProfile, day: dt.date, at: dt.time) -> dt.datetime:
-    """The instant of local time `at` on `day` in the zone that governs that day."""
-    return timezones.due_instant(timezones.parse_timezone(profile.zone_on(day)), day, at)
+def deadline_of(profile: ClientProfile, day: dt.date, at: dt.time, days: int = 0) -> dt.datetime:
+    """The instant of local time `at`, `days` after `day`, in the zone that governs that day."""
+    later = day + dt.timedelta(days=days)
+    return timezones.due_instant(timezones.parse_timezone(profile.zone_on(later)), later, at)
 
 
 async def client_plan(

@@ -244,6 +244,7 @@ async def _run(pool: asyncpg.Pool, settings: Settings) -> Week:
             for m in transport.messages[start:] if m.user_id == ALEX
         ]  # fmt: skip
         await clock.run_until(_at(7, 23, 15))  # Sunday 10 May, after the 22:00 UTC scan
+        await clock.run_until(_at(8, 22, 30))  # Monday: the weekly check-in sent on Sunday has closed
     finally:
         await runtime.stop()
         await people.settle()

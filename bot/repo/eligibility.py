@@ -4,7 +4,7 @@ the rule is built, so only known column names reach the statement."""
 
 from __future__ import annotations
 
-from bot.domain.eligibility import AllOf, Everyone, HasValue, IsLocalDate, IsTrue, Rule, WeekdayIn
+from bot.domain.eligibility import AllOf, Everyone, HasValue, IsLocalDate, IsTrue, IsWeekday, Rule, WeekdayIn
 
 
 def to_sql(rule: Rule) -> str:
@@ -17,6 +17,8 @@ def to_sql(rule: Rule) -> str:
             return f"c.{field}"
         case WeekdayIn(field):
             return f"EXTRACT(ISODOW FROM z.local_date)::smallint = ANY(c.{field})"
+        case IsWeekday(field, default):
+            return f"EXTRACT(ISODOW FROM z.local_date)::smallint = COALESCE(c.{field}, {int(default)})"
         case IsLocalDate(field):
             return f"c.{field} = z.local_date"
         case AllOf(rules):

@@ -18,6 +18,8 @@ SELECT 'meals', CASE WHEN status = 'missed' THEN 'missed' ELSE 'logged' END, cou
   FROM meal_logs WHERE date >= $1 AND date < $2 GROUP BY 2
 UNION ALL
 SELECT 'cardio', status, count(*) FROM cardio_logs WHERE date >= $1 AND date < $2 GROUP BY status
+UNION ALL
+SELECT 'weekly check-in', status, count(*) FROM weekly_reviews WHERE date >= $1 AND date < $2 GROUP BY status
 """
 
 _TRAINING_SUMMARY = """

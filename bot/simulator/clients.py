@@ -20,7 +20,7 @@ from bot.core.clock import Clock
 from bot.domain.errors import InputError
 from bot.domain.lifting import from_kg
 from bot.domain.models import Job, JobStatus
-from bot.engines import cardio, checkin, meals, training
+from bot.engines import cardio, checkin, meals, training, weekly
 from bot.repo import clients as clients_repo
 from bot.repo import training as training_repo
 
@@ -59,6 +59,8 @@ class SimulatedClients:
             self._spawn(self._meals(rng, job.user_id, job.local_date, now))
         elif (job.engine, job.action) == (cardio.NAME, "drop"):
             self._spawn(self._cardio(rng, job.user_id, job.local_date, now))
+        elif (job.engine, job.action) == (weekly.NAME, "drop"):
+            self._spawn(self._weekly(rng, job.user_id, job.local_date, now))
 
     def _rng(self, *what: object) -> random.Random:
         return random.Random(":".join(str(w) for w in (self.seed, *what)))
@@ -199,6 +201,26 @@ class SimulatedClients:
             lambda: cardio.log_cardio(self.pool, self.clock, user_id=user_id, day=day, values=values),
         ):
             self.counts["cardio logged"] += 1
+
+    async def _weekly(self, rng: random.Random, user_id: int, day: dt.date, now: dt.datetime) -> None:
+        """The weekly check-in: most answer within the day, some the next evening, some too
+        late; a few type a waist the form refuses first."""
+        if rng.random() > self.reliability(user_id, day):
+            return
+        await self._later(rng, now, 30, 40 * 60)
+        story = rng.choice(("Hit every session", "Tough week at work", "Slept badly, ate well", ""))
+        if rng.random() < 0.15:
+            bad = {"waist": rng.choice(("abc", "300", "-80")), "rating": "3", "story": story}
+            await self._attempt(
+                "weekly check-in",
+                lambda: weekly.submit(self.pool, self.clock, user_id=user_id, day=day, values=bad),
+            )
+        values = {"waist": f"{rng.uniform(70, 100):.1f}", "rating": str(rng.randint(1, 5)), "story": story}
+        if await self._attempt(
+            "weekly check-in",
+            lambda: weekly.submit(self.pool, self.clock, user_id=user_id, day=day, values=values),
+        ):
+            self.counts["weekly check-ins sent"] += 1
 
     async def settle(self) -> None:
         """Wait for simulated clients still acting (at the end of the run)."""

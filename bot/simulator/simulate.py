@@ -263,7 +263,7 @@ def _print_summary(report: SimulationReport, out: Printer) -> None:
         late = sorted(report.lateness_seconds)
         p95 = late[0] if len(late) == 1 else statistics.quantiles(late, n=20, method="inclusive")[-1]
         out(f"lateness: median {statistics.median(late):.0f}s, p95 {p95:.0f}s, max {late[-1]:.0f}s")
-    for engine in ("check-in", "meals", "cardio"):
+    for engine in ("check-in", "meals", "cardio", "weekly check-in"):
         counts = {status: n for (e, status), n in report.logs.items() if e == engine}
         if counts:
             out(f"{engine}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))

@@ -46,7 +46,7 @@ async def preview(
             for spec in engine.actions:
                 if spec.kind == ActionKind.scan or not spec.previewed:
                     continue
-                due = timezones.due_instant(tz, day, spec.at)
+                due = spec.due_on(tz, day)
                 if now <= due:
                     runs.append(PlannedRun(due, due.astimezone(tz), spec.label))
     return sorted(runs, key=lambda r: r.at_utc)
@@ -103,7 +103,7 @@ async def trigger(
         raise InputError(
             f"This client's timezone is not valid ({exc.text!r}): fix it with /client edit"
         ) from None
-    deadline = timezones.due_instant(tz, day, spec.deadline_at) if spec.deadline_at else None
+    deadline = spec.deadline_on(tz, day)
     if deadline is not None and now >= deadline:
         raise InputError(
             f"Today's {label} closed at {spec.deadline_at:%H:%M} for this client; nothing to send."

@@ -54,6 +54,9 @@ MEAL_NOTE_FORM = CustomId("rg:ml:note", indexed=True)
 # Cardio: one button, one form.
 CARDIO_LOG = CustomId("rg:cd:log")
 CARDIO_FORM = CustomId("rg:cd:set")
+# The weekly check-in: one button, one form.
+REVIEW_OPEN = CustomId("rg:wk:open")
+REVIEW_FORM = CustomId("rg:wk:set")
 # Training: one button and one form per exercise.
 WORKOUT_LOG = CustomId("rg:tr:log", indexed=True)
 WORKOUT_FORM = CustomId("rg:tr:set", indexed=True)
@@ -62,5 +65,6 @@ ALL = (
     CHECKIN_FEEL, CHECKIN_BODY, CHECKIN_FEEL_FORM, CHECKIN_BODY_FORM,
     MEAL_FOLLOWED, MEAL_OFF_PLAN, MEAL_NOTE_FORM,
     CARDIO_LOG, CARDIO_FORM,
+    REVIEW_OPEN, REVIEW_FORM,
     WORKOUT_LOG, WORKOUT_FORM,
 )  # fmt: skip

@@ -79,5 +79,6 @@ def test_a_client_with_plans_is_told_about_meals_and_cardio(settings) -> None:
         "• check-in at 05:30\n"
         "• meals and cardio at 06:00\n"
         "• workout at 07:00\n"
+        "• weekly check-in at 09:00 on Sun\n"
         "Use /today here any time."
     )

@@ -91,7 +91,10 @@ async def test_logs_of_one_engine_by_its_label(pool, clock, registry) -> None:
     with pytest.raises(InputError, match="'steps' is not something clients log; choose one of check-in"):
         await reports_uc.client_logs(pool, registry, user_id=KIM, engine="steps", page=1, per_page=10)
     assert reports_uc.logged_engines(registry) == registry.labels()
-    assert reports_uc.logged_engines(registry, "CHECK") == {"checkin": "check-in"}
+    assert reports_uc.logged_engines(registry, "CHECK") == {
+        "checkin": "check-in",
+        "weekly": "weekly check-in",
+    }
 
 
 def test_the_trigger_suggests_the_registrys_drops(registry) -> None:

@@ -88,12 +88,12 @@ def test_adherence_grid_colours_by_done_over_due_and_greys_paused_and_nothing_du
         DayOutcome(day(9), "meals", 4, 4),  # outside the range
     ]
     grid = adherence_grid(outcomes, START, day(3), ENGINES)
-    assert grid.shape == (4, 3)
+    assert grid.shape == (len(ENGINES), 3)
     assert grid[ENGINES.index("meals"), 0] == 0.75
     assert grid[ENGINES.index("checkin"), 0] == 1.0
     assert all(math.isnan(v) for v in grid[:, 1])
     assert all(math.isnan(v) for v in grid[:, 2])
-    assert adherence_grid(outcomes, START, START, ENGINES).shape == (4, 0)
+    assert adherence_grid(outcomes, START, START, ENGINES).shape == (len(ENGINES), 0)
 
 
 @settings(max_examples=50, deadline=None)
@@ -107,7 +107,7 @@ def test_adherence_grid_colours_by_done_over_due_and_greys_paused_and_nothing_du
 def test_adherence_grid_values_are_fractions_or_grey(items: list[tuple[int, str, int, float, bool]]) -> None:
     outcomes = [DayOutcome(day(n), e, due, round(due * f), p) for n, e, due, f, p in items]
     grid = adherence_grid(outcomes, START, day(10), ENGINES)
-    assert grid.shape == (4, 10)
+    assert grid.shape == (len(ENGINES), 10)
     assert all(math.isnan(v) or 0.0 <= v <= 1.0 for v in grid.flat)
 
 
