@@ -220,10 +220,11 @@ class Coach(commands.Cog):
         profile, today, labels = shown.profile, shown.today, self.bot.registry.labels()
         lines, current = render.compliance_lines(shown.outcomes, today, labels)
         table = render.compliance_table(lines)
+        log_labels = self.bot.registry.log_labels()
         recent = "\n".join(
             f"`{r['date']:%d %b}` {engine} {r['status']} — {r['detail'] or ''}"[:200]
             for r in shown.last_logs
-            for engine in [labels.get(r["engine"], r["engine"])]
+            for engine in [log_labels.get(r["engine"], r["engine"])]
         )
         embed = to_discord_embed(render.client_card(profile, shown.upcoming, shown.now, self.bot.registry))
         embed.add_field(name="Coach", value=render.coach_text(coached.current, coached.history)[:1024])
@@ -232,6 +233,10 @@ class Coach(commands.Cog):
             embed.add_field(name="Block ends", value=clients_uc.block_end_line(shown.block_end))
         embed.add_field(name=f"Compliance · streak {current} day(s)", value=table[:1024], inline=False)
         embed.add_field(name="Last logs", value=recent[:1024] or "none", inline=False)
+        for label, talk in shown.conversations.items():
+            embed.add_field(
+                name=label[:1].upper() + label[1:], value="\n".join(talk)[:1024] or "none", inline=False
+            )
         png = await asyncio.to_thread(
             client_charts.adherence_heatmap,
             f"Adherence — {profile.display_name or profile.user_id}",

@@ -247,11 +247,11 @@ class Operations(commands.Cog):
             page=page,
             per_page=PAGE,
         )
-        labels = self.bot.registry.labels()
+        log_labels = self.bot.registry.log_labels()
         lines = [
             f"`{r['date']:%a %d %b}` {engine} **{r['status']}** — {r['detail'] or ''}"[:300]
             for r in found.rows
-            for engine in [labels.get(r["engine"], r["engine"])]
+            for engine in [log_labels.get(r["engine"], r["engine"])]
         ]
         profile = found.profile
         title = f"Logs — {profile.display_name or profile.user_id} (page {found.page})"

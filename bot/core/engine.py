@@ -44,6 +44,9 @@ class ActionSpec:
     weekday: int | None = None  # scans only: Monday = 0
     label: str = ""  # as people read it in schedules: "check-in", "workout closes"
     previewed: bool = True  # shown in a client's /schedule preview (not for bookkeeping)
+    # False: never planned (nor previewed); its jobs are inserted when someone asks for one (a
+    # coach's note), in the transaction that asks.
+    planned: bool = True
     # A weekly check-in is due by the next day: its deadline falls `deadline_days` after the
     # local date, and its close runs `day_offset` days after it (the job keeps the drop's date).
     deadline_days: int = 0
@@ -65,6 +68,8 @@ class ActionSpec:
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", f"{self.engine} {self.action}")
+        if not self.planned:
+            object.__setattr__(self, "previewed", False)
         if self.deadline_at is not None and self.deadline_days == 0 and self.deadline_at <= self.at:
             raise ValueError(f"{self.name}: deadline {self.deadline_at} is not after {self.at}")
         if (self.kind == ActionKind.scan) != (self.weekday is not None):
@@ -168,6 +173,12 @@ class Engine:
     # Beyond eligibility, whether the drop has anything to send on a day (not a rest day, a day
     # with meals): the preview asks once per client and gets a test for each day.
     sends_on: Callable[[asyncpg.Connection, ClientProfile], Awaitable[DayTest]] | None = None
+    # An engine that does not count but keeps something a coach reads with a client's logs (the
+    # private line): a statement with recent_logs_sql's columns, listed by /logs with the others.
+    logs_sql: str | None = None
+    # A conversation with the client: its last messages as lines, oldest first ((pool, client,
+    # how many) -> lines), which /client show lists under the engine's label.
+    conversation: Callable[[asyncpg.Pool, int, int], Awaitable[list[str]]] | None = None
 
     def __post_init__(self) -> None:
         for spec in self.actions:
@@ -235,7 +246,20 @@ class EngineRegistry:
         return [e.compliance.outcomes_sql for e in self if e.compliance is not None]
 
     def log_sources(self) -> dict[str, str]:
-        return {e.name: e.compliance.recent_logs_sql for e in self if e.compliance is not None}
+        """Engine name -> its recent-logs statement: the engines that count, and those that keep
+        logs without counting (Engine.logs_sql)."""
+        return {
+            e.name: e.compliance.recent_logs_sql if e.compliance is not None else e.logs_sql
+            for e in self
+            if e.compliance is not None or e.logs_sql is not None
+        }
+
+    def log_labels(self) -> dict[str, str]:
+        """Engine name -> label, for the engines whose logs /logs lists."""
+        return {e.name: e.label for e in self if e.name in self.log_sources()}
+
+    def conversations(self) -> list[Engine]:
+        return [e for e in self if e.conversation is not None]
 
     def day_status_sources(self) -> dict[str, str]:
         return {e.name: e.compliance.day_status_sql for e in self if e.compliance is not None}

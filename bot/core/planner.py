@@ -53,7 +53,7 @@ class Planner:
         self, name: str, actions: Sequence[ActionSpec], horizon: dt.timedelta, applies: Rule = EVERYONE
     ) -> None:
         self.name = name
-        self.actions = list(actions)
+        self.actions = [s for s in actions if s.planned]  # the others are inserted on demand
         self.horizon = horizon
         self.applies = applies  # the engine's eligibility rule, for every per-client action
 

@@ -7,7 +7,7 @@ from bot.core.engine import EngineRegistry
 
 
 def build_registry(settings: Settings) -> EngineRegistry:
-    from bot.engines import cardio, checkin, flags, meals, pauses, training, weekly
+    from bot.engines import cardio, checkin, flags, meals, notes, pauses, training, weekly
 
     return EngineRegistry(
         [
@@ -18,5 +18,6 @@ def build_registry(settings: Settings) -> EngineRegistry:
             weekly.build(settings),
             pauses.build(settings),
             flags.build(settings),
+            notes.build(settings),
         ]
     )

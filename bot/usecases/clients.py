@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import asyncpg
@@ -37,6 +37,7 @@ from bot.views.messages import Embed, OutgoingMessage
 
 OVERVIEW_DAYS = 90  # compliance shown by /client show
 LAST_LOGS = 5
+CONVERSATION_LINES = 3
 
 
 class Told(StrEnum):
@@ -79,6 +80,8 @@ class ClientOverview:
     outcomes: list[DayOutcome]
     last_logs: list[asyncpg.Record]  # date, engine (its name), status, detail
     block_end: BlockEnd | None = None  # where the run of a block with a length ends
+    # Each conversation with the client (Engine.conversation) by its engine's label: last lines.
+    conversations: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,12 @@ async def show_client(
         )
         last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
         ending = (await coaching.block_endings(conn, [profile], {user_id: today})).get(user_id)
-    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last, ending)
+    talks = {
+        e.label: await e.conversation(pool, user_id, CONVERSATION_LINES)
+        for e in registry.conversations()
+        if e.conversation is not None
+    }
+    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last, ending, talks)
 
 
 def weight_change_line(profile: ClientProfile) -> str:

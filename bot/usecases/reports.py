@@ -119,13 +119,13 @@ def logged_engines(registry: EngineRegistry, typed: str = "") -> dict[str, str]:
     needle = typed.strip().casefold()
     return {
         name: label
-        for name, label in registry.labels().items()
+        for name, label in registry.log_labels().items()
         if needle in name.casefold() or needle in label.casefold()
     }
 
 
 def _logged_engine(registry: EngineRegistry, engine: str) -> str:
-    labels = registry.labels()
+    labels = registry.log_labels()
     by_label = {label.casefold(): name for name, label in labels.items()}
     name = engine.strip() if engine.strip() in labels else by_label.get(engine.strip().casefold())
     if name is None:

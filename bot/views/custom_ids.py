@@ -60,6 +60,10 @@ REVIEW_FORM = CustomId("rg:wk:set")
 # Training: one button and one form per exercise.
 WORKOUT_LOG = CustomId("rg:tr:log", indexed=True)
 WORKOUT_FORM = CustomId("rg:tr:set", indexed=True)
+# The private line: "Reply" under a coach's note, and its form: whose note, the client's local
+# day it was written, and its number that day.
+NOTE_REPLY = CustomId("rg:nt:re", indexed=True)
+NOTE_REPLY_FORM = CustomId("rg:nt:rem", indexed=True)
 
 ALL = (
     CHECKIN_FEEL, CHECKIN_BODY, CHECKIN_FEEL_FORM, CHECKIN_BODY_FORM,
@@ -67,4 +71,5 @@ ALL = (
     CARDIO_LOG, CARDIO_FORM,
     REVIEW_OPEN, REVIEW_FORM,
     WORKOUT_LOG, WORKOUT_FORM,
+    NOTE_REPLY, NOTE_REPLY_FORM,
 )  # fmt: skip

@@ -39,7 +39,7 @@ async def test_logs_suggests_the_registrys_logged_engines_to_coaches_only(
         offered = await discord_double.autocomplete(
             COACH, "logs", {"client": str(CLIENT), "engine": ""}, guild_id=GUILD
         )
-        labels = bot.registry.labels()
+        labels = bot.registry.log_labels()  # what counts, and what keeps logs without counting (notes)
         assert [(c["name"], c["value"]) for c in offered] == [(label, name) for name, label in labels.items()]
         refused = await discord_double.autocomplete(
             CLIENT, "logs", {"client": str(CLIENT), "engine": ""}, guild_id=GUILD

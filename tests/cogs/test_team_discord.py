@@ -77,6 +77,7 @@ def foreign_commands(card: int) -> list[tuple[str, dict[str, object]]]:
         ("plans import", {"file": ("plan.yaml", b"id: x"), "assign_to": str(CLIENT)}),
         ("client export", client),
         ("client delete", client),
+        ("note", {**client, "text": "How was the week?"}),
     ]
 
 

@@ -90,7 +90,7 @@ async def test_logs_of_one_engine_by_its_label(pool, clock, registry) -> None:
     assert by_name.rows == checkins.rows and meals.rows == []
     with pytest.raises(InputError, match="'steps' is not something clients log; choose one of check-in"):
         await reports_uc.client_logs(pool, registry, user_id=KIM, engine="steps", page=1, per_page=10)
-    assert reports_uc.logged_engines(registry) == registry.labels()
+    assert reports_uc.logged_engines(registry) == registry.log_labels()  # the notes too
     assert reports_uc.logged_engines(registry, "CHECK") == {
         "checkin": "check-in",
         "weekly": "weekly check-in",
