@@ -3,59 +3,19 @@ and two dispatchers: one scan a week, cards once per (client, rule, week), the h
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections import Counter
 
-from helpers import add_clients, all_jobs, profile, runtime, utc
+from helpers import PerfectClients, add_clients, all_jobs, profile, runtime, utc
 
 from bot.core.clock import VirtualClock
 from bot.db.pool import create_pool
 from bot.domain import timezones
 from bot.domain.compliance import Rate
-from bot.domain.models import Job, JobStatus
 from bot.engines import checkin, flags
 
 MONDAY = dt.date(2026, 5, 4)
 COACHES, HONORS = 11, 12
-
-
-class PerfectClients:
-    """Clients who complete every check-in right after it arrives (through checkin.record)."""
-
-    def __init__(self, pool, clock, users: set[int]) -> None:  # type: ignore[no-untyped-def]
-        self.pool, self.clock, self.users = pool, clock, users
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
-        if (
-            (job.engine, job.action) != ("checkin", "drop")
-            or status != JobStatus.sent
-            or job.user_id not in self.users
-        ):
-            return
-        participation = self.clock.participant()
-        participation.__enter__()
-
-        async def answer() -> None:
-            try:
-                feel = {"energy": "4", "mood": "4", "stress": "2", "soreness": "2"}
-                body = {"bodyweight": "80", "sleep": "8"}
-                for part, values in (("feel", feel), ("body", body)):
-                    await checkin.record(
-                        self.pool,
-                        self.clock,
-                        user_id=job.user_id,
-                        day=job.local_date,
-                        part=part,
-                        values=values,
-                    )
-            finally:
-                participation.__exit__(None, None, None)
-
-        task = asyncio.ensure_future(answer())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
 
 async def test_three_weeks_two_dispatchers_three_scans_cards_once_and_the_honors_board(

@@ -4,14 +4,12 @@ stored, and its days are neither due nor missed after it has ended."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
-from helpers import add_clients, profile, runtime, utc
+from helpers import PerfectClients, add_clients, profile, runtime, utc
 
 from bot.core.clock import VirtualClock
 from bot.core.engine import EngineRegistry
-from bot.domain.models import Job, JobStatus
 from bot.engines import checkin, flags, pauses
 from bot.usecases import clients as clients_uc
 from bot.usecases import self_service
@@ -22,42 +20,13 @@ COACHES, COACH = 11, 900
 ADA = 7
 
 
-class Answers:
-    """Ada completes each check-in as it arrives, while `on` (through checkin.record)."""
-
-    def __init__(self, pool, clock) -> None:  # type: ignore[no-untyped-def]
-        self.pool, self.clock, self.on = pool, clock, True
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
-        if (job.engine, job.action) != ("checkin", "drop") or status != JobStatus.sent or not self.on:
-            return
-        participation = self.clock.participant()
-        participation.__enter__()
-
-        async def answer() -> None:
-            try:
-                feel = {"energy": "4", "mood": "4", "stress": "2", "soreness": "2"}
-                body = {"bodyweight": "80", "sleep": "8"}
-                for part, values in (("feel", feel), ("body", body)):
-                    await checkin.record(
-                        self.pool, self.clock, user_id=ADA, day=job.local_date, part=part, values=values
-                    )
-            finally:
-                participation.__exit__(None, None, None)
-
-        task = asyncio.ensure_future(answer())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-
 async def start(pool, settings):  # type: ignore[no-untyped-def]
     settings = settings.model_copy(update={"coach_channel_id": COACHES})
     clock = VirtualClock(utc(2026, 5, 4))
     await add_clients(pool, [profile(ADA, "UTC", MONDAY, display_name="Ada", schedule_days=[])], clock.now())
     engines = [checkin.build(settings), pauses.build(settings), flags.build(settings)]
     rt, transport = runtime(pool, clock, engines, settings)
-    answers = Answers(pool, clock)
+    answers = PerfectClients(pool, clock, {ADA})  # Ada completes each check-in as it arrives
     rt.dispatcher.listeners.append(answers.on_outcome)
     rt.start()
     return rt, transport, clock, answers, EngineRegistry(engines)
@@ -69,7 +38,7 @@ async def test_back_from_a_two_week_holiday_she_is_not_flagged_on_her_first_even
     # the pause was stored, that evening's scan counted sixteen days without a check-in.
     rt, transport, clock, answers, _ = await start(pool, settings)
     await clock.run_until(utc(2026, 5, 8))
-    answers.on = False
+    answers.users.clear()
     await clock.run_until(utc(2026, 5, 10, 1))
     paused = await clients_uc.pause_client(
         pool, transport, clock, user_id=ADA, until="2026-05-24", reason="holiday", by=COACH
@@ -106,7 +75,7 @@ async def test_back_from_a_long_weekend_away_she_is_not_escalated_on_her_first_e
     # pause, not a run of three reaching across it.
     rt, transport, clock, answers, _ = await start(pool, settings)
     await clock.run_until(utc(2026, 5, 7))
-    answers.on = False
+    answers.users.clear()
     await clock.run_until(utc(2026, 5, 9, 1))
     await clients_uc.pause_client(
         pool, transport, clock, user_id=ADA, until="2026-05-12", reason=None, by=COACH
@@ -133,13 +102,13 @@ async def test_a_week_with_a_pause_counts_only_its_active_days_in_stats_and_the_
     # Friday. Her week is Monday, Tuesday, Friday and Saturday: 4 of 4, not 4 of 5 (80%).
     rt, transport, clock, answers, registry = await start(pool, settings)
     await clock.run_until(utc(2026, 5, 6))
-    answers.on = False
+    answers.users.clear()
     await clock.run_until(utc(2026, 5, 6, 13))
     await clients_uc.pause_client(
         pool, transport, clock, user_id=ADA, until="2026-05-08", reason=None, by=COACH
     )
     await clock.run_until(utc(2026, 5, 7, 23))
-    answers.on = True
+    answers.users.add(ADA)
     await clock.run_until(utc(2026, 5, 11, 1))
     await rt.stop()
 
