@@ -74,13 +74,15 @@ def refusal(client_name: str, coach_name: str | None) -> str:
     )
 
 
+def named(coach: Coach) -> str:
+    """A coach in a coaches' channel post: mentioned, unless they asked to hear by DM only (then
+    named, and DMed)."""
+    return coach.display_name if coach.notify == Notify.dm else f"{coach.display_name} ({coach.mention})"
+
+
 def addressed(coach: Coach | None) -> str:
-    """The line a coaches' channel post about a client ends with: their coach, mentioned unless
-    they asked to hear by DM only (then named, and DMed)."""
-    if coach is None:
-        return ""
-    who = coach.display_name if coach.notify == Notify.dm else f"{coach.display_name} ({coach.mention})"
-    return f"\nCoach: {who}"
+    """The line a coaches' channel post about a client ends with: their coach."""
+    return "" if coach is None else f"\nCoach: {named(coach)}"
 
 
 def wants_dm(coach: Coach) -> bool:

@@ -203,23 +203,16 @@ def _card_lines(raised: list[SummaryCard]) -> list[str]:
     hear by DM only), the clients without a coach last."""
     if not any(card.coach for card in raised):
         return [card.line for card in raised]
+    by_coach: dict[int | None, list[SummaryCard]] = {}
+    for card in raised:  # most urgent first within each section, as `raised` comes
+        by_coach.setdefault(card.coach.user_id if card.coach else None, []).append(card)
+    named = {c.coach.user_id: team.named(c.coach) for c in raised if c.coach}
     lines: list[str] = []
-    coaches_in_order = sorted(
-        {c.coach.user_id: c.coach for c in raised if c.coach}.values(), key=lambda c: c.display_name
-    )
-    for coach in [*coaches_in_order, None]:
-        theirs = [
-            c for c in raised if (c.coach.user_id if c.coach else None) == (coach.user_id if coach else None)
-        ]
-        if not theirs:
-            continue
-        header = (
-            team.addressed(coach).strip().removeprefix("Coach: ")
-            if coach
-            else "No coach (for the head coaches)"
-        )
-        lines.append(f"__{header}__")
-        lines.extend(card.line for card in theirs)
+    for coach_id in [*sorted(named, key=lambda k: named[k]), None]:
+        if coach_id in by_coach:
+            header = named[coach_id] if coach_id is not None else "No coach (for the head coaches)"
+            lines.append(f"__{header}__")
+            lines.extend(card.line for card in by_coach[coach_id])
     return lines
 
 
@@ -305,11 +298,9 @@ async def weekly_scan(ctx: JobContext) -> Outcome:
         # The summary lists the week's cards, not only those this attempt opened (a retry after
         # a failed post must not report "no new cards"), and every card still open.
         week_cards = await cards.open_or_of_week(conn, key, ctx.now().date())
-        responsible = {
-            c.user_id: await coaches.responsible(conn, c.user_id, ctx.job.local_date)
-            for c in week_cards
-            if c.user_id is not None
-        }
+        responsible = await coaches.responsible_for(
+            conn, [c.user_id for c in week_cards if c.user_id is not None], ctx.job.local_date
+        )
     raised = [
         SummaryCard(
             c.display_name or str(c.user_id), c.urgency, c.kind, c.summary, responsible.get(c.user_id)

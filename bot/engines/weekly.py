@@ -46,12 +46,10 @@ def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
         deadline = lifecycle.deadline_of(
             profile, day, settings.review_deadline_at, settings.review_deadline_days
         )
-        closes = deadline.astimezone(dt.UTC)
         content = {
             "closes": f"{settings.review_deadline_at:%H:%M}",
             "closes_on": (day + dt.timedelta(days=settings.review_deadline_days)).isoformat(),
             "unit": str(profile.unit),
-            "closes_utc": closes.isoformat(),
         }
         return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 

@@ -46,19 +46,17 @@ ON CONFLICT (user_id, from_date) DO UPDATE
        assigned_at = EXCLUDED.assigned_at
 """
 
-# Every client whose assignment in force today (each client's own local date is not known here:
-# `$2` is the date the caller reckons with) is `$1`.
+# Every client whose assignment in force on `$2` (a date the caller reckons with, not each
+# client's own local date) is coach `$1`, and those handed to them from a later date.
 CLIENTS_OF = """
-SELECT current.user_id FROM (
+SELECT user_id FROM (
     SELECT DISTINCT ON (user_id) user_id, coach_id FROM coach_assignments
      WHERE from_date <= $2 ORDER BY user_id, from_date DESC
-) current
- WHERE current.coach_id IS NOT DISTINCT FROM $1::bigint
- ORDER BY current.user_id
+) current WHERE coach_id = $1
+UNION
+SELECT user_id FROM coach_assignments WHERE coach_id = $1 AND from_date > $2
+ORDER BY user_id
 """
-
-# A later assignment already planned (a handover on a future date) also counts as theirs.
-HAS_FUTURE = "SELECT user_id FROM coach_assignments WHERE coach_id = $1 AND from_date > $2"
 
 
 async def add(
@@ -114,25 +112,28 @@ async def assign(
     await conn.execute(ASSIGN, user_id, from_date, coach_id, note, by, now)
 
 
-async def clients_of(conn: asyncpg.Connection, coach_id: int | None, day: dt.date) -> list[int]:
+async def clients_of(conn: asyncpg.Connection, coach_id: int, day: dt.date) -> list[int]:
     """The clients `coach_id` has on `day`, and those handed to them from a later date."""
-    now_theirs = [r["user_id"] for r in await conn.fetch(CLIENTS_OF, coach_id, day)]
-    if coach_id is None:
-        return now_theirs
-    later = [r["user_id"] for r in await conn.fetch(HAS_FUTURE, coach_id, day)]
-    return sorted({*now_theirs, *later})
+    return [r["user_id"] for r in await conn.fetch(CLIENTS_OF, coach_id, day)]
 
 
-# The coach (still on the team) a client has on a date.
+# The coach (still on the team) each client has on a date: one statement for a whole summary.
 RESPONSIBLE = """
-SELECT c.* FROM coaches c
- WHERE c.removed_at IS NULL AND c.user_id = (
-       SELECT a.coach_id FROM coach_assignments a
-        WHERE a.user_id = $1 AND a.from_date <= $2 ORDER BY a.from_date DESC LIMIT 1)
+SELECT DISTINCT ON (a.user_id) a.user_id AS client_id, c.*
+  FROM coach_assignments a JOIN coaches c ON c.user_id = a.coach_id AND c.removed_at IS NULL
+ WHERE a.user_id = ANY($1::bigint[]) AND a.from_date <= $2
+   AND a.from_date = (SELECT max(b.from_date) FROM coach_assignments b
+                       WHERE b.user_id = a.user_id AND b.from_date <= $2)
+ ORDER BY a.user_id
 """
 
 
+async def responsible_for(conn: asyncpg.Connection, user_ids: list[int], day: dt.date) -> dict[int, Coach]:
+    """Who hears about each client's cards and alerts of `day`: their coach that day (clients
+    without one, or whose coach has left, are absent)."""
+    rows = await conn.fetch(RESPONSIBLE, sorted(set(user_ids)), day)
+    return {r["client_id"]: Coach.from_row(r) for r in rows}
+
+
 async def responsible(conn: asyncpg.Connection, user_id: int, day: dt.date) -> Coach | None:
-    """Who hears about the client's cards and alerts of `day`: their coach that day."""
-    row = await conn.fetchrow(RESPONSIBLE, user_id, day)
-    return None if row is None else Coach.from_row(row)
+    return (await responsible_for(conn, [user_id], day)).get(user_id)

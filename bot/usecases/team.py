@@ -122,11 +122,8 @@ async def remove_coach(
         leaving = await coaches.get(conn, coach_id)
         if leaving is None:
             raise InputError("That person is not on the team: /coach list shows who is.")
-        theirs = [
-            p
-            for uid in await coaches.clients_of(conn, coach_id, now.date())
-            if (p := await clients.get(conn, uid))
-        ]
+        ids = set(await coaches.clients_of(conn, coach_id, now.date()))
+        theirs, _ = await clients.list_page(conn, len(ids), 0, among=ids) if ids else ([], 0)
         to: Coach | None = None
         if reassign_to is not None:
             to = await coaches.get(conn, reassign_to)
