@@ -86,6 +86,8 @@ async def test_the_form_names_every_bad_input_writes_nothing_then_takes_a_good_o
         await bot.sync_commands()
         await clock.run_until(utc(2026, 5, 10, 9, 30))
         [prompt] = reviews(discord_double, CLIENT)
+    # The bot restarts between the DM and the click: the button and its form still work.
+    async with running_bot(discord_double, pool, clock, settings):
         opened = await discord_double.click(CLIENT, prompt, weekly.OPEN_ID.format(**ids))
         assert opened.response_type == 9 and "Waist (in)" in str(opened.modal.components)
         before = await all_rows(pool)
