@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 
 from bot.domain.compliance import PAUSED, DayOutcome, paused_day
-from bot.domain.lifting import show_weight
 from bot.domain.models import Unit
+from bot.domain.week_numbers import Lift
 
 # Each engine that counts brings its own statement (bot.core.engine.ComplianceSource): per client
 # and local day, what was due and what was done. `{only_clients}` is "" (everyone) or a filter on
@@ -119,12 +119,7 @@ async def prs(
     found: dict[int, list[tuple[dt.date, str]]] = {}
     for row in await conn.fetch(PRS, start, end):
         unit = (units or {}).get(row["user_id"], Unit.kg)
-        if row["weight_entered"] is not None and row["unit_entered"] == str(unit):
-            weight = f"{row['weight_entered']:g} {unit}"
-        else:
-            weight = show_weight(row["weight_kg"], unit)
-        text = f"{row['exercise_name']} {weight} × {row['reps']}"
-        found.setdefault(row["user_id"], []).append((row["date"], text))
+        found.setdefault(row["user_id"], []).append((row["date"], Lift.of(row).text(unit)))
     return found
 
 
