@@ -28,6 +28,8 @@ class Unit(StrEnum):
 class ClientProfile(Row):
     user_id: int
     review_weekday: int | None = None  # the weekly check-in's ISO weekday (None: the setting)
+    review_at: dt.time | None = None  # the weekly check-in's local time (None: the setting)
+    review_measurements: list[str] = []  # what the check-in asks besides the waist (hips, chest, …)
     display_name: str = ""
     timezone: str
     previous_timezone: str | None = None

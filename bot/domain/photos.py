@@ -424,3 +424,9 @@ def side_by_side(columns: list[tuple[str, list[bytes | None]]]) -> bytes:
                 (box[0] + (CELL_WIDTH - fitted.width) // 2, box[1] + (CELL_HEIGHT - fitted.height) // 2),
             )
     return _jpeg(sheet, 90)
+
+
+def dimensions(data: bytes) -> tuple[int, int]:
+    """(width, height) of a stored photo, read from its header."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size

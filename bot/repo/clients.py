@@ -33,6 +33,9 @@ _COLUMNS = (
     "cardio_plan_id",
     "weekly_change_min_kg",
     "weekly_change_max_kg",
+    "review_weekday",
+    "review_at",
+    "review_measurements",
 )
 
 GET = "SELECT * FROM client_profiles WHERE user_id = $1"
