@@ -75,6 +75,7 @@ NAMES_ENGINES_BY_DESIGN = {
     "bot/simulator/clients.py": "the simulator plays the clients of particular engines",
     "bot/simulator/simulate.py": "the simulator's printout of what its clients logged",
     "bot/repo/simulation.py": "the simulator's report of the logs written",
+    "bot/engines/weekly.py": "a coach's answer to a weekly check-in goes on the private line (notes)",
 }
 # The plan library (meal plans and cardio plans) is a capability of its own whose two kinds share
 # their names with the engines that send them: `kind: meals` is the plan file format.

@@ -32,22 +32,44 @@ async def client_tables(conn: asyncpg.Connection) -> list[str]:
     return [r["table_name"] for r in await conn.fetch(CLIENT_TABLES) if r["table_name"] not in NOT_CLIENTS]
 
 
-async def client_rows(conn: asyncpg.Connection, user_id: int) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """Per table: its columns and the client's rows, every value as text (what /mydata exports)."""
+COLUMNS = """
+SELECT column_name, data_type FROM information_schema.columns
+ WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position
+"""
+
+
+def _file_name(table: str, column: str, row: dict[str, object], data: bytes) -> str:
+    """Where a binary value goes in an export: "weekly_photos/2026-05-10-front.jpg"."""
+    named = [str(row[k]) for k in ("date", "pose") if row.get(k)] or [str(row.get("id", ""))]
+    ext = "jpg" if data[:3] == b"\xff\xd8\xff" else "bin"
+    return f"{table}/{'-'.join(named)}{'' if column in ('jpeg', 'data') else '-' + column}.{ext}"
+
+
+async def client_rows(
+    conn: asyncpg.Connection, user_id: int
+) -> tuple[dict[str, tuple[list[str], list[list[str]]]], dict[str, bytes]]:
+    """Per table: its columns and the client's rows, every value as text (what /mydata exports);
+    and the binary values (photos) as files by name, which their cells name instead."""
     out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    files: dict[str, bytes] = {}
     for table in await client_tables(conn):
-        columns = [
-            r["column_name"]
-            for r in await conn.fetch(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                "AND table_name = $1 ORDER BY ordinal_position",
-                table,
-            )
-        ]
-        selected = ", ".join(f'"{c}"::text' for c in columns)
+        described = await conn.fetch(COLUMNS, table)
+        columns = [r["column_name"] for r in described]
+        binary = {r["column_name"] for r in described if r["data_type"] == "bytea"}
+        selected = ", ".join(f'"{c}"' if c in binary else f'"{c}"::text' for c in columns)
         rows = await conn.fetch(f'SELECT {selected} FROM "{table}" WHERE user_id = $1 ORDER BY 1', user_id)
-        out[table] = (columns, [["" if v is None else v for v in r.values()] for r in rows])
-    return out
+        texts = []
+        for r in rows:
+            row = dict(r)
+            for column in binary:
+                if row[column] is not None:
+                    data = bytes(row[column])
+                    name = _file_name(table, column, row, data)
+                    files[name] = data
+                    row[column] = name
+            texts.append(["" if v is None else v for v in row.values()])
+        out[table] = (columns, texts)
+    return out, files
 
 
 async def erase_client(conn: asyncpg.Connection, user_id: int) -> dict[str, int]:

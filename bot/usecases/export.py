@@ -31,6 +31,9 @@ DESCRIPTIONS = {
     "job_cards": "the work items your coaches got about you (missed days, compliance, set-up problems)",
     "alerts": "messages to your coaches when a delivery to you failed",
     "planner_watermarks": "how far the bot has planned your schedule",
+    "weekly_reviews": "your weekly check-ins: measurements (cm, and as you typed them), the week, your words",
+    "weekly_photos": "your progress photos (front, side, back) by check-in date; each row names its file",
+    "weekly_answers": "your coach's answers to your weekly check-ins (the words are in notes.csv)",
 }
 
 
@@ -43,7 +46,7 @@ class Export:
 
 async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Export:
     async with pool.acquire() as conn:
-        tables = await erasure.client_rows(conn, user_id)
+        tables, binaries = await erasure.client_rows(conn, user_id)
     if not tables.get("client_profiles", ([], []))[1]:
         raise InputError("There is nothing to export: that person is not a client of The Regiment.")
     buffer = io.BytesIO()
@@ -66,6 +69,14 @@ async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Expor
             files.append(name)
             readme.append(
                 f"- {name} ({len(rows)} row{'s' if len(rows) != 1 else ''}): {DESCRIPTIONS.get(table, table)}"
+            )
+        for name, data in sorted(binaries.items()):
+            archive.writestr(name, data)
+            files.append(name)
+        if binaries:
+            readme.append(
+                f"- {len(binaries)} photo file{'s' if len(binaries) != 1 else ''} in folders named after "
+                "their table; the CSV names each file"
             )
         readme += [
             "",

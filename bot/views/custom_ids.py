@@ -54,9 +54,15 @@ MEAL_NOTE_FORM = CustomId("rg:ml:note", indexed=True)
 # Cardio: one button, one form.
 CARDIO_LOG = CustomId("rg:cd:log")
 CARDIO_FORM = CustomId("rg:cd:set")
-# The weekly check-in: one button, one form.
+# The weekly check-in: the check-in's button and form, then the photos' button and form; and
+# under its announcement to the coaches, "See the check-in" and "Answer" with the answer's form.
 REVIEW_OPEN = CustomId("rg:wk:open")
 REVIEW_FORM = CustomId("rg:wk:set")
+REVIEW_PHOTOS = CustomId("rg:wk:pic")
+REVIEW_PHOTOS_FORM = CustomId("rg:wk:picm")
+REVIEW_SEE = CustomId("rg:wk:see")
+REVIEW_ANSWER = CustomId("rg:wk:ans")
+REVIEW_ANSWER_FORM = CustomId("rg:wk:ansm")
 # Training: one button and one form per exercise.
 WORKOUT_LOG = CustomId("rg:tr:log", indexed=True)
 WORKOUT_FORM = CustomId("rg:tr:set", indexed=True)
@@ -69,7 +75,8 @@ ALL = (
     CHECKIN_FEEL, CHECKIN_BODY, CHECKIN_FEEL_FORM, CHECKIN_BODY_FORM,
     MEAL_FOLLOWED, MEAL_OFF_PLAN, MEAL_NOTE_FORM,
     CARDIO_LOG, CARDIO_FORM,
-    REVIEW_OPEN, REVIEW_FORM,
+    REVIEW_OPEN, REVIEW_FORM, REVIEW_PHOTOS, REVIEW_PHOTOS_FORM,
+    REVIEW_SEE, REVIEW_ANSWER, REVIEW_ANSWER_FORM,
     WORKOUT_LOG, WORKOUT_FORM,
     NOTE_REPLY, NOTE_REPLY_FORM,
 )  # fmt: skip

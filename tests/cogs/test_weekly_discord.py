@@ -137,5 +137,5 @@ def test_every_problem_of_a_forged_form_is_named() -> None:
     assert problems[1].startswith("how the week went: 9 is outside 1–5")
     assert "wins and struggles" in problems[2] and "1000" in problems[2]
     assert weekly.parse({"waist": "", "rating": "3", "story": " "}, Unit.kg) == weekly.Answers(
-        None, None, 3, None
+        None, None, 3, None, {}
     )

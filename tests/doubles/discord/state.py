@@ -91,6 +91,9 @@ class DoubleState:
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
         # Files a user attached to a slash command (ATTACHMENT options), served at /attachments/.
         self._uploads: dict[int, tuple[str, bytes]] = {}
+        # The most a user may upload (the interaction's attachment_size_limit): 10 MiB by
+        # default, more for a Nitro subscriber or in a boosted server. Set per user by a test.
+        self.upload_limits: dict[int, int] = {}
         self.dms_closed: set[int] = set()
 
         # Records

@@ -48,6 +48,10 @@ class UserActions(GatewayServer):
         }
         return str(attachment_id)
 
+    def upload_limit_of(self, user_id: int) -> int:
+        """The user's upload limit in bytes: Discord's free 10 MiB unless set in upload_limits."""
+        return self.upload_limits.get(user_id, 10 * 1024 * 1024)
+
     async def add_member(
         self,
         guild_id: int,
@@ -163,7 +167,7 @@ class UserActions(GatewayServer):
             "locale": locale,
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": self.upload_limit_of(user_id),
             **context,
         }
         if message is not None:
@@ -592,7 +596,7 @@ class UserActions(GatewayServer):
                     raise DoubleUsageError(f"file upload {cid!r} needs at least {max(1, low)} file(s)")
                 if len(files) > high:
                     raise DoubleUsageError(f"file upload {cid!r} takes at most {high} file(s)")
-                limit = 10 * 1024 * 1024  # the interaction's attachment_size_limit
+                limit = self.upload_limit_of(shown.user_id)  # the interaction's attachment_size_limit
                 for f in files:
                     if len(f[1]) > limit:
                         raise DoubleUsageError(f"file upload {cid!r}: {f[0]} is over the {limit} byte limit")
