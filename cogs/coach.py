@@ -150,7 +150,7 @@ class Coach(commands.Cog):
 
     @client.command(
         name="edit",
-        description="Change a client's timezone, start, block, days, unit, plans or expected weight change",
+        description="Change a client's zone, start, block, days, unit, plans, weight change, weekly check-in",
     )
     @app_commands.describe(
         meal_plan="Meal plan id (none to remove)",
@@ -159,12 +159,19 @@ class Coach(commands.Cog):
         coach="Hand the client to this coach",
         coach_from="The client's first day with the new coach, YYYY-MM-DD (default: their today)",
         handover_note="What the new coach should know (shown to them)",
+        review_day="The weekly check-in's day (default: the usual day)",
+        review_time="The weekly check-in's local time, HH:MM, 24-hour clock (default: the usual time)",
+        measurements="What the check-in asks besides the waist, e.g. hips, chest (none: the waist only)",
     )
     @app_commands.autocomplete(
         client=client_autocomplete, timezone=coach_zone_autocomplete, block=block_autocomplete
     )
     @app_commands.choices(
-        unit=[app_commands.Choice(name="kg", value="kg"), app_commands.Choice(name="lb", value="lb")]
+        unit=[app_commands.Choice(name="kg", value="kg"), app_commands.Choice(name="lb", value="lb")],
+        review_day=[
+            *(app_commands.Choice(name=day, value=str(n)) for n, day in enumerate(coaching.REVIEW_DAYS, 1)),
+            app_commands.Choice(name="default (the usual day)", value=coaching.DEFAULT),
+        ],
     )
     @coach_only
     async def client_edit(
@@ -182,19 +189,27 @@ class Coach(commands.Cog):
         coach: discord.Member | None = None,
         coach_from: str | None = None,
         handover_note: str | None = None,
+        review_day: str | None = None,
+        review_time: app_commands.Range[str, 1, 20] | None = None,
+        measurements: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         user_id = await steerable(interaction, client)
         if coach is not None:
             await team_uc.require_coach(self.bot.pool, coach.id)  # before anything is written
+        settings = self.bot.settings
         edited = await clients_uc.edit_client(
             self.bot.pool,
             self.bot.clock,
             user_id=user_id,
             given=coaching.ClientInput(
-                timezone, start_date, block, schedule_days, unit, meal_plan, cardio_plan, weight_change
+                timezone, start_date, block, schedule_days, unit, meal_plan, cardio_plan, weight_change,
+                review_day=review_day,
+                review_time=review_time,
+                measurements=measurements,
+                review_deadline=settings.review_deadline_at if settings.review_deadline_days == 0 else None,
             ),
             replan=self._replan,
-        )
+        )  # fmt: skip
         card = to_discord_embed(
             render.client_card(edited.profile, edited.upcoming, edited.now, self.bot.registry)
         )

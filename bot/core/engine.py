@@ -51,10 +51,18 @@ class ActionSpec:
     # local date, and its close runs `day_offset` days after it (the job keeps the drop's date).
     deadline_days: int = 0
     day_offset: int = 0
+    # A client's own local time for this action: the profile field that holds it (the weekly
+    # check-in's `review_at`); where it is unset, `at`. The planner plans each client at theirs.
+    time_field: str | None = None
 
-    def due_on(self, tz: dt.tzinfo, day: dt.date) -> dt.datetime:
-        """When the action of local date `day` runs."""
-        return timezones.due_instant(tz, day + dt.timedelta(days=self.day_offset), self.at)
+    def at_for(self, client: ClientProfile | None) -> dt.time:
+        """The local time this action runs at for `client` (theirs, or `at`)."""
+        own = None if client is None or self.time_field is None else getattr(client, self.time_field)
+        return own if own is not None else self.at
+
+    def due_on(self, tz: dt.tzinfo, day: dt.date, client: ClientProfile | None = None) -> dt.datetime:
+        """When the action of local date `day` runs (for `client`, at their own time if it has one)."""
+        return timezones.due_instant(tz, day + dt.timedelta(days=self.day_offset), self.at_for(client))
 
     def deadline_on(self, tz: dt.tzinfo, day: dt.date) -> dt.datetime | None:
         if self.deadline_at is None:
@@ -74,6 +82,11 @@ class ActionSpec:
             raise ValueError(f"{self.name}: deadline {self.deadline_at} is not after {self.at}")
         if (self.kind == ActionKind.scan) != (self.weekday is not None):
             raise ValueError(f"{self.name}: scans, and only scans, have a UTC weekday")
+        if self.time_field is not None:
+            if self.kind == ActionKind.scan:
+                raise ValueError(f"{self.name}: a scan runs in UTC, not at a client's own time")
+            if self.time_field not in ClientProfile.model_fields:
+                raise ValueError(f"{self.name}: {self.time_field!r} is not a field of a client profile")
 
 
 class NotYet(Exception):

@@ -5,12 +5,23 @@ is idempotent (unique job keys) and watermark-based, so a late, doubled or skipp
 nothing, and the first tick after downtime plans what fell due while the process was away.
 A tick costs a constant number of queries however many clients there are: the time rules run
 once per distinct zone in Python, PostgreSQL joins the result to the clients.
+
+An action may run at each client's own local time (ActionSpec.time_field: the weekly check-in's
+`review_at`). The zone query then also returns every (zone, time) clients set, the time rules run
+once per such pair exactly as for the setting (DST gaps and overlaps, catch-up, never early), and
+the insert matches clients on zone and time. After a change to one client (plan_client: a coach
+moved their check-in's time or day) the planner first drops that client's jobs which have not
+begun and no longer fit their schedule, then plans the new ones; a check-in whose new time has
+already passed but is still open goes at once. An engine of one weekday a week (the check-in)
+never reaches a client twice in seven days, whatever the coach moves: the new day's date too
+close to a check-in sent or planned is recorded as skipped there and then, so the ticks pay
+nothing for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -18,9 +29,12 @@ from loguru import logger
 
 from bot.core.engine import ActionKind, ActionSpec
 from bot.domain import timezones
-from bot.domain.eligibility import EVERYONE, Rule
-from bot.repo import cards
+from bot.domain.eligibility import EVERYONE, Rule, one_day_a_week
+from bot.domain.models import ClientProfile, Job
+from bot.repo import cards, clients
 from bot.repo import jobs as jobs_repo
+
+DueRow = jobs_repo.DueRow
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,16 @@ class Planner:
         self.actions = [s for s in actions if s.planned]  # the others are inserted on demand
         self.horizon = horizon
         self.applies = applies  # the engine's eligibility rule, for every per-client action
+        self.client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
+        self.own_times = [
+            jobs_repo.OwnTime(name, s.action, s.time_field, s.at) for s in self.client_specs if s.time_field
+        ]
+        self.time_fields = sorted({own.field for own in self.own_times})
+        # One weekday a week: the drop whose runs are kept to one in any seven days.
+        drops = [s for s in self.client_specs if s.kind == ActionKind.drop]
+        self.once = drops[0] if drops and one_day_a_week(applies) else None
+        # Jobs that a change to a client may have put at the wrong time or on the wrong day.
+        self.movable = self.client_specs if self.own_times or self.once else []
 
     async def tick(self, pool: asyncpg.Pool, now: dt.datetime) -> PlanResult:
         """Plan everything due from the watermark up to now + horizon."""
@@ -76,12 +100,82 @@ class Planner:
 
     async def plan_client(self, pool: asyncpg.Pool, user_id: int, now: dt.datetime) -> PlanResult:
         """Plan one client's jobs in [now, watermark): after onboarding, a resume or a zone change,
-        the regular ticks have already planned past instants this client now needs."""
+        the regular ticks have already planned past instants this client now needs. After a
+        change of their own time or weekday, their jobs that have not begun and no longer fit go
+        first (re-timed: planned again where they now fall)."""
         async with pool.acquire() as conn, conn.transaction():
             watermark = await jobs_repo.peek_watermark(conn, self.name)
             if watermark is None or watermark <= now:
                 return PlanResult(0, None)
+            client = await clients.get(conn, user_id) if self.movable else None
+            if client is not None:
+                await self._drop_misplaced(conn, client, watermark)
+                if self.once is not None:
+                    await self._keep_one_a_week(conn, client, self.once, now)
             return await self._plan(conn, now, watermark, now, user_id=user_id)
+
+    async def _drop_misplaced(
+        self, conn: asyncpg.Connection, client: ClientProfile, watermark: dt.datetime
+    ) -> None:
+        user_id = client.user_id
+        jobs = await jobs_repo.unstarted(
+            conn, user_id, self.name, [s.action for s in self.movable], watermark
+        )
+        misplaced = [job.id for job in jobs if not self._fits(client, job)]
+        if misplaced:
+            await jobs_repo.drop_unstarted(conn, misplaced)
+
+    def _fits(self, client: ClientProfile, job: Job) -> bool:
+        """Whether a planned job is still what the client's schedule asks: the rule still picks
+        its day and it is due at the client's time. (Paused or not started: it still fits; the
+        dispatcher skips it.)"""
+        spec = next((s for s in self.movable if s.action == job.action), None)
+        try:
+            tz = timezones.parse_timezone(client.zone_on(job.local_date))
+        except timezones.InvalidTimezone:
+            return True
+        if spec is None:
+            return True
+        return (
+            self.applies.holds(client, job.local_date)
+            and spec.due_on(tz, job.local_date, client) == job.due_at
+        )
+
+    async def _keep_one_a_week(
+        self, conn: asyncpg.Connection, client: ClientProfile, drop: ActionSpec, now: dt.datetime
+    ) -> None:
+        """After a change: a date the rule now picks that lies within six days of a run of the drop
+        that went out or has begun (a coach's own run too), and could still be planned (active,
+        not past its deadline), gets its jobs recorded as skipped (what was planned there and has
+        not begun goes), so the client does not get a second check-in in seven days."""
+        try:
+            today = timezones.local_date(timezones.parse_timezone(client.timezone), now)
+        except timezones.InvalidTimezone:
+            return
+        week = dt.timedelta(days=7)
+        runs = await jobs_repo.run_dates(
+            conn, client.user_id, self.name, drop.action, today - 2 * week, today + 2 * week
+        )
+        rows = []
+        for ran in runs:
+            for days in range(-6, 7):
+                day = ran + dt.timedelta(days=days)
+                if day in runs or not client.active_on(day) or not self.applies.holds(client, day):
+                    continue
+                try:
+                    tz = timezones.parse_timezone(client.zone_on(day))
+                except timezones.InvalidTimezone:
+                    continue
+                closes = drop.deadline_on(tz, day)
+                if closes is not None and closes <= now:
+                    continue  # past: never planned anyway
+                why = {"reason": "one check-in a week", "had_one_on": ran.isoformat()}
+                rows += [
+                    (spec.action, day, spec.due_on(tz, day, client), spec.deadline_on(tz, day), why)
+                    for spec in self.client_specs
+                ]
+        if rows:
+            await jobs_repo.skip_ahead(conn, self.name, client.user_id, rows, now)
 
     async def _plan(
         self,
@@ -108,16 +202,17 @@ class Planner:
                 due = await jobs_repo.plan_global_job(conn, spec.engine, spec.action, day, instant, now)
                 note(1 if due else 0, due)
 
-        client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
-        if not client_specs:
+        if not self.client_specs:
             return PlanResult(planned, earliest)
 
-        zone_names = await jobs_repo.distinct_zones(conn, user_id)
-        rows, invalid = self.due_rows(zone_names, start, end)
+        zones = await jobs_repo.distinct_zones(conn, user_id, self.time_fields)
+        rows, invalid = self.due_rows(zones, start, end)
+        if user_id is not None:
+            rows += self.still_open_rows(zones, now)
 
         if rows:
             planned_now, first = await jobs_repo.plan_client_jobs(
-                conn, client_specs[0].engine, self.applies, rows, now, user_id
+                conn, self.name, self.applies, rows, now, user_id, self.own_times
             )
             note(planned_now, first)
 
@@ -126,25 +221,53 @@ class Planner:
         return PlanResult(planned, earliest, tuple(invalid))
 
     def due_rows(
-        self, zone_names: Sequence[str], start: dt.datetime, end: dt.datetime
-    ) -> tuple[list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]], list[str]]:
-        """(zone, action, local date, due, deadline) of this engine's per-client actions due in
-        [start, end), once per zone (the time rules run here, in Python); and the invalid zones."""
-        client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
+        self,
+        zones: Mapping[str, Mapping[str, Collection[dt.time]]],
+        start: dt.datetime,
+        end: dt.datetime,
+        specs: Sequence[ActionSpec] | None = None,
+    ) -> tuple[list[DueRow], list[str]]:
+        """(zone, action, local date, due, deadline, at) of this engine's per-client actions
+        due in [start, end), once per zone and, for an action at clients' own times, once per
+        time set there (`at`; the time rules run here, in Python); and the invalid zones."""
         invalid: list[str] = []
-        rows: list[tuple[str, str, dt.date, dt.datetime, dt.datetime | None]] = []
-        for zone_name in zone_names:
+        rows: list[DueRow] = []
+        for zone_name, own in zones.items():
             try:
                 tz = timezones.parse_timezone(zone_name)
             except timezones.InvalidTimezone:
                 invalid.append(zone_name)
                 continue
-            for spec in client_specs:
+            for spec in self.client_specs if specs is None else specs:
                 offset = dt.timedelta(days=spec.day_offset)
-                for run_date, due in timezones.due_instants_between(tz, spec.at, start, end):
-                    local_date = run_date - offset  # a close runs after the day it closes
-                    rows.append((zone_name, spec.action, local_date, due, spec.deadline_on(tz, local_date)))
+                times = (
+                    [spec.at] if spec.time_field is None else sorted({spec.at, *own.get(spec.time_field, ())})
+                )
+                for at in times:
+                    for run_date, due in timezones.due_instants_between(tz, at, start, end):
+                        local_date = run_date - offset  # a close runs after the day it closes
+                        deadline = spec.deadline_on(tz, local_date)
+                        if spec.time_field is not None and deadline is not None and due >= deadline:
+                            continue  # a client's own time past its deadline: nothing to send
+                        row_at = None if spec.time_field is None else at
+                        rows.append((zone_name, spec.action, local_date, due, deadline, row_at))
         return rows, invalid
+
+    def still_open_rows(
+        self, zones: Mapping[str, Mapping[str, Collection[dt.time]]], now: dt.datetime
+    ) -> list[DueRow]:
+        """For one client just changed: their drops at their own time that fell due before now
+        and are still open (a coach moved the time or the day to one already past). Planned now,
+        they go at once: late, never early, never past the deadline; one already planned or sent
+        for that day keeps its key, so nothing goes twice."""
+        found: list[DueRow] = []
+        for spec in self.client_specs:
+            if spec.time_field is None or spec.kind != ActionKind.drop or spec.deadline_at is None:
+                continue
+            since = now - dt.timedelta(days=spec.deadline_days + 2)
+            rows, _ = self.due_rows(zones, since, now, [spec])
+            found += [row for row in rows if row[4] is not None and row[4] > now]
+        return found
 
     async def _flag_invalid_zones(
         self, conn: asyncpg.Connection, invalid: list[str], now: dt.datetime
@@ -196,17 +319,19 @@ class PlanningPass:
                         if due is not None:
                             planned += 1
                             earliest = due if earliest is None else min(earliest, due)
-            zone_names = await jobs_repo.distinct_zones(conn, None)
-            rows: list[tuple[str, str, str, dt.date, dt.datetime, dt.datetime | None]] = []
+            fields = sorted({field for p in active for field in p.time_fields})
+            zones = await jobs_repo.distinct_zones(conn, None, fields)
+            rows: list[tuple[object, ...]] = []
             invalid: set[str] = set()
             for planner in active:
                 start, end = windows[planner.name]
-                found, bad = planner.due_rows(zone_names, start, end)
+                found, bad = planner.due_rows(zones, start, end)
                 rows += [(planner.name, *row) for row in found]
                 invalid.update(bad)
             if rows:
                 rules = {p.name: p.applies for p in active}
-                count, first = await jobs_repo.plan_all_client_jobs(conn, rules, rows, now)
+                own_times = [own for p in active for own in p.own_times]
+                count, first = await jobs_repo.plan_all_client_jobs(conn, rules, rows, now, own_times)
                 planned += count
                 if first is not None:
                     earliest = first if earliest is None else min(earliest, first)

@@ -111,5 +111,16 @@ Rule = Everyone | HasValue | IsTrue | WeekdayIn | IsWeekday | IsLocalDate | AllO
 EVERYONE = Everyone()
 
 
+def one_day_a_week(rule: Rule) -> bool:
+    """Whether the rule picks one weekday in seven (IsWeekday, alone or with others). When a coach
+    moves that day, the planner still keeps each client to one run in any seven days."""
+    match rule:
+        case IsWeekday():
+            return True
+        case AllOf(rules):
+            return any(one_day_a_week(r) for r in rules)
+    return False
+
+
 def all_of(*rules: Rule) -> Rule:
     return rules[0] if len(rules) == 1 else AllOf(tuple(rules))

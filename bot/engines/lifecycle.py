@@ -168,10 +168,18 @@ class DropLifecycle(Generic[D]):
         return Outcome.done(drop_id=drop.id, missed=missed)
 
     def actions(
-        self, drop_at: dt.time, closes_at: dt.time, label: str, closes_label: str, *, closes_days: int = 0
+        self,
+        drop_at: dt.time,
+        closes_at: dt.time,
+        label: str,
+        closes_label: str,
+        *,
+        closes_days: int = 0,
+        time_field: str | None = None,
     ) -> list[ActionSpec]:
         """The drop and its close; `closes_days` later than the drop's day (a weekly check-in is
-        due by the next evening)."""
+        due by the next evening). With `time_field`, the drop comes at each client's own time
+        (that profile field; `drop_at` where it is unset); the close stays at `closes_at`."""
         return [
             ActionSpec(
                 self.engine,
@@ -181,6 +189,7 @@ class DropLifecycle(Generic[D]):
                 closes_at,
                 label=label,
                 deadline_days=closes_days,
+                time_field=time_field,
             ),
             ActionSpec(
                 self.engine, "close", closes_at, ActionKind.mark, label=closes_label, day_offset=closes_days

@@ -603,6 +603,7 @@ def build(settings: Settings) -> Engine:
                 "weekly check-in",
                 "weekly check-in closes",
                 closes_days=settings.review_deadline_days,
+                time_field="review_at",
             ),
             # Queued when a check-in comes in: never planned, so the time is not used.
             ActionSpec(

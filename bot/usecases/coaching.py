@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bot.domain import timezones
+from bot.domain import measurements, timezones
 from bot.domain.blocks import DEFAULT_BLOCK, BlockEnd, block_end
 from bot.domain.errors import InputError
 from bot.domain.inputs import text
 from bot.domain.models import ClientProfile, Unit
-from bot.domain.weekdays import parse_weekdays
+from bot.domain.weekdays import WEEKDAYS, parse_weekdays
 from bot.repo import blocks, cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
@@ -112,6 +112,66 @@ class ClientInput:
     meal_plan_id: str | None = None
     cardio_plan_id: str | None = None
     weight_change: str | None = None  # the expected weekly bodyweight change: "-0.5 to -0.25"
+    review_day: str | None = None  # the weekly check-in's weekday: "3", "wed", "Wednesday" or "default"
+    review_time: str | None = None  # its local time, "HH:MM" (24-hour), or "default"
+    measurements: str | None = None  # what it asks besides the waist: "hips, chest" or "none"
+    # A check-in due the same day (REVIEW_DEADLINE_DAYS=0) must come before that deadline; None:
+    # it is due a later day, and any time of day leaves it open.
+    review_deadline: dt.time | None = None
+
+
+DEFAULT = "default"
+# The weekly check-in's days as /client edit offers them (ISO weekday = index + 1).
+REVIEW_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
+def parse_review_day(raw: str, problems: list[str]) -> int | bool | None:
+    """The weekly check-in's ISO weekday a coach chose, None for "default" (REVIEW_WEEKDAY), or
+    False with a problem added."""
+    typed = raw.strip().lower()
+    if typed == DEFAULT:
+        return None
+    if typed.isdigit() and 1 <= int(typed) <= 7:
+        return int(typed)
+    if (
+        len(typed) >= 3
+        and typed[:3] in WEEKDAYS
+        and REVIEW_DAYS[WEEKDAYS[typed[:3]] - 1].lower().startswith(typed)
+    ):
+        return WEEKDAYS[typed[:3]]
+    problems.append(f"review day: {raw.strip()[:20]!r} is not a weekday; choose Monday to Sunday, or default")
+    return False
+
+
+def parse_review_time(raw: str, deadline: dt.time | None, problems: list[str]) -> dt.time | bool | None:
+    """The weekly check-in's local time a coach typed ("18:30"), None for "default" (REVIEW_AT),
+    or False with a problem added. Any time of day, unless the check-in closes the same day."""
+    typed = raw.strip()
+    if typed.lower() == DEFAULT:
+        return None
+    found = _CLOCK.fullmatch(typed)
+    if found is None:
+        problems.append(
+            f"review time: {typed[:20]!r} is not a time; write it as HH:MM on the 24-hour clock, "
+            "e.g. 09:00 or 18:30 (default for the usual time)"
+        )
+        return False
+    at = dt.time(int(found[1]), int(found[2]))
+    if deadline is not None and at >= deadline:
+        problems.append(
+            f"review time: {at:%H:%M} is not before the check-in closes ({deadline:%H:%M} that day)"
+        )
+        return False
+    return at
+
+
+def _measurements(raw: str, problems: list[str]) -> list[str] | None:
+    try:
+        return measurements.parse_choice(raw)
+    except ValueError as exc:
+        problems.append(f"measurements: {exc}")
+        return None
 
 
 # The expected bodyweight change per week a coach can set, in kg (stored with 2 decimals).
@@ -204,6 +264,16 @@ async def _validated_changes(
         if expected is not False:
             low, high = expected if isinstance(expected, tuple) else (None, None)
             changes["weekly_change_min_kg"], changes["weekly_change_max_kg"] = low, high
+    # The weekly check-in: a change of day or time re-times this week's check-in if it has not
+    # begun (the planner, when the caller plans the client again), and never sends a second.
+    if given.review_day is not None and (day := parse_review_day(given.review_day, problems)) is not False:
+        changes["review_weekday"] = day
+    if given.review_time is not None:
+        at = parse_review_time(given.review_time, given.review_deadline, problems)
+        if at is not False:
+            changes["review_at"] = at
+    if given.measurements is not None and (chosen := _measurements(given.measurements, problems)) is not None:
+        changes["review_measurements"] = chosen
     return changes
 
 

@@ -46,7 +46,7 @@ async def preview(
             for spec in engine.actions:
                 if spec.kind == ActionKind.scan or not spec.previewed:
                     continue
-                due = spec.due_on(tz, day)
+                due = spec.due_on(tz, day, profile)
                 if now <= due:
                     runs.append(PlannedRun(due, due.astimezone(tz), spec.label))
     return sorted(runs, key=lambda r: r.at_utc)
