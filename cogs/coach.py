@@ -144,7 +144,9 @@ class Coach(commands.Cog):
             interaction,
             f"{member.display_name} is onboarded.{coached}{TOLD_WARNING[added.told]}",
             embed=to_discord_embed(
-                render.client_card(added.profile, added.upcoming, added.now, self.bot.registry)
+                render.client_card(
+                    added.profile, added.upcoming, added.now, self.bot.registry, self.bot.settings
+                )
             ),
         )
 
@@ -211,7 +213,9 @@ class Coach(commands.Cog):
             replan=self._replan,
         )  # fmt: skip
         card = to_discord_embed(
-            render.client_card(edited.profile, edited.upcoming, edited.now, self.bot.registry)
+            render.client_card(
+                edited.profile, edited.upcoming, edited.now, self.bot.registry, self.bot.settings
+            )
         )
         card.add_field(name="Expected weight change", value=clients_uc.weight_change_line(edited.profile))
         said = "Saved."
@@ -241,11 +245,17 @@ class Coach(commands.Cog):
             for r in shown.last_logs
             for engine in [log_labels.get(r["engine"], r["engine"])]
         )
-        embed = to_discord_embed(render.client_card(profile, shown.upcoming, shown.now, self.bot.registry))
+        embed = to_discord_embed(
+            render.client_card(profile, shown.upcoming, shown.now, self.bot.registry, self.bot.settings)
+        )
         embed.add_field(name="Coach", value=render.coach_text(coached.current, coached.history)[:1024])
         embed.add_field(name="Expected weight change", value=clients_uc.weight_change_line(profile))
         if shown.block_end is not None:
             embed.add_field(name="Block ends", value=clients_uc.block_end_line(shown.block_end))
+        for field in render.progress_fields(
+            shown.measurements, shown.photo_dates, shown.photo_dates_total, str(profile.unit)
+        ):
+            embed.add_field(name=field.name, value=field.value, inline=field.inline)
         embed.add_field(name=f"Compliance · streak {current} day(s)", value=table[:1024], inline=False)
         embed.add_field(name="Last logs", value=recent[:1024] or "none", inline=False)
         for label, talk in shown.conversations.items():
@@ -261,9 +271,13 @@ class Coach(commands.Cog):
             labels,
         )
         embed.set_image(url="attachment://adherence.png")
-        await interaction.followup.send(
-            embed=embed, file=discord.File(io.BytesIO(png), filename="adherence.png"), ephemeral=True
-        )
+        embeds, files = [embed], [discord.File(io.BytesIO(png), filename="adherence.png")]
+        if shown.photo_sheet is not None:  # the first check-in's photos beside the latest's
+            sheet = discord.Embed(title="Progress photos")
+            sheet.set_image(url="attachment://photos.jpg")
+            embeds.append(sheet)
+            files.append(discord.File(io.BytesIO(shown.photo_sheet), filename="photos.jpg"))
+        await interaction.followup.send(embeds=embeds, files=files, ephemeral=True)
 
     @client.command(name="list", description="Your clients, or the whole team's, with status")
     @app_commands.describe(everyone="The whole team's clients, not only yours")

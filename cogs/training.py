@@ -165,7 +165,7 @@ class TrainingClient(commands.Cog):
         await reply(interaction, embed=history_embed(found))
 
     @app_commands.command(
-        name="progress", description="Charts: an exercise's top sets, or bodyweight or readiness"
+        name="progress", description="Charts: an exercise's top sets, bodyweight, readiness or a measurement"
     )
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
     @app_commands.autocomplete(exercise=exercise_autocomplete)

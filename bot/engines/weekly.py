@@ -31,7 +31,7 @@ from bot.domain.eligibility import IsWeekday
 from bot.domain.errors import InputError
 from bot.domain.inputs import number, text
 from bot.domain.models import ClientProfile, DailyDrop, Unit
-from bot.engines import lifecycle, notes
+from bot.engines import lifecycle, notes, weekly_progress
 from bot.repo import cards, clients, coaches
 from bot.repo import jobs as jobs_repo
 from bot.repo import week_numbers as week_numbers_repo
@@ -622,4 +622,5 @@ def build(settings: Settings) -> Engine:
         cog="cogs.weekly",
         custom_ids=(OPEN_ID, FORM_ID, PHOTOS_ID, PHOTOS_FORM_ID, SEE_ID, ANSWER_ID, ANSWER_FORM_ID),
         renderers={"weekly": message, "weekly check-in to review": review_post},
+        charts=weekly_progress.CHARTS,
     )

@@ -11,6 +11,7 @@ runtime's `plan_client`); when it is given, what the result shows as upcoming co
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,13 +24,17 @@ from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, RecipientUnreachable, Transport
 from bot.core.engine import ActionKind, EngineRegistry
+from bot.domain import photos
 from bot.domain.blocks import BlockEnd
 from bot.domain.compliance import DayOutcome
 from bot.domain.flag_rules import expected_change_text
+from bot.domain.measurements import MEASUREMENTS
 from bot.domain.models import ClientProfile, Job
 from bot.repo import clients, reports
 from bot.repo import compliance as compliance_repo
 from bot.repo import jobs as jobs_repo
+from bot.repo import measurements as measurements_repo
+from bot.repo.measurements import PhotoDate, Trend
 from bot.usecases import coaching
 from bot.usecases.coaching import Replan
 from bot.views import render
@@ -38,6 +43,7 @@ from bot.views.messages import Embed, OutgoingMessage
 OVERVIEW_DAYS = 90  # compliance shown by /client show
 LAST_LOGS = 5
 CONVERSATION_LINES = 3
+PHOTO_DATES = 8  # check-in dates with photos that /client show lists, newest first
 
 
 class Told(StrEnum):
@@ -71,7 +77,9 @@ class Paused:
 
 @dataclass(frozen=True)
 class ClientOverview:
-    """/client show: profile, next runs, compliance over the last 90 days, last logs."""
+    """/client show: profile, next runs, compliance over the last 90 days, last logs, the weekly
+    check-in's measurements (first and latest of each) and photos (the newest dates with photos,
+    and a sheet of the first check-in's photos beside the latest's)."""
 
     profile: ClientProfile
     upcoming: list[Job]
@@ -82,6 +90,12 @@ class ClientOverview:
     block_end: BlockEnd | None = None  # where the run of a block with a length ends
     # Each conversation with the client (Engine.conversation) by its engine's label: last lines.
     conversations: dict[str, list[str]] = field(default_factory=dict)
+    measurements: list[Trend] = field(default_factory=list)  # those with a value, in MEASUREMENTS order
+    photo_dates: list[PhotoDate] = field(default_factory=list)  # newest first, at most PHOTO_DATES
+    photo_dates_total: int = 0  # every date with photos, listed or not
+    # JPEG: the first check-in's photos beside the latest's (one column if they sent photos once);
+    # None without photos. Only for the client's coaches.
+    photo_sheet: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +160,7 @@ def schedule_lines(profile: ClientProfile, registry: EngineRegistry) -> list[str
             continue
         for spec in engine.actions:
             if spec.kind == ActionKind.drop and spec.previewed:
-                groups.setdefault((spec.at, days), []).append(spec.label)
+                groups.setdefault((spec.at_for(profile), days), []).append(spec.label)
     lines = []
     for (at, days), labels in groups.items():
         what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
@@ -242,12 +256,31 @@ async def show_client(
         )
         last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
         ending = (await coaching.block_endings(conn, [profile], {user_id: today})).get(user_id)
+        trends = await measurements_repo.first_and_latest(conn, user_id, list(MEASUREMENTS))
+        dates, photo_total = await measurements_repo.photo_dates(conn, user_id, PHOTO_DATES, photos.POSES)
+        compared = await measurements_repo.first_and_latest_photos(conn, user_id) if dates else []
     talks = {
         e.label: await e.conversation(pool, user_id, CONVERSATION_LINES)
         for e in registry.conversations()
         if e.conversation is not None
     }
-    return ClientOverview(profile, upcoming, now, today, found.get(user_id, []), last, ending, talks)
+    sheet = await asyncio.to_thread(photo_sheet, compared) if compared else None
+    return ClientOverview(
+        profile, upcoming, now, today, found.get(user_id, []), last, ending, talks,
+        trends, dates, photo_total, sheet,
+    )  # fmt: skip
+
+
+def photo_sheet(compared: list[tuple[dt.date, dict[str, bytes]]]) -> bytes:
+    """The side-by-side JPEG of (date, {pose: jpeg}), oldest first: "First · Sunday 04 Oct" beside
+    "Latest · Sunday 06 Dec", or one column titled with its date. CPU work: run it in a thread."""
+    titles = ["First · ", "Latest · "] if len(compared) == 2 else [""]
+    return photos.side_by_side(
+        [
+            (f"{title}{day:%A %d %b}", [shot.get(pose) for pose in photos.POSES])
+            for title, (day, shot) in zip(titles, compared, strict=True)
+        ]
+    )
 
 
 def weight_change_line(profile: ClientProfile) -> str:

@@ -1,4 +1,5 @@
-"""Roster charts as PNG bytes: adherence heatmap, bodyweight trend and readiness.
+"""Roster charts as PNG bytes: adherence heatmap, bodyweight trend, readiness and the weekly
+check-in's measurements.
 
 Same conventions as `bot.views.charts`: matplotlib's Agg backend (no display, safe in a worker
 thread), every figure closed after rendering, and the cogs call these through
@@ -22,6 +23,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from bot.domain.compliance import DayOutcome, paused_days
 from bot.domain.lifting import KG_PER_LB
+from bot.domain.measurements import from_cm, length_unit
 from bot.views.charts import _dates, _lone_point, _png, _values, legend_below
 
 NOTHING_DUE = "#d9d9d9"  # grey: nothing due or paused, so neither good nor bad
@@ -150,6 +152,35 @@ def readiness_chart(title: str, points: list[tuple[dt.date, float]]) -> bytes:
     axes.set_yticks([1, 2, 3, 4, 5])
     _dates(axes, days)
     axes.set_ylabel("readiness (1–5)")
+    axes.grid(alpha=0.3)
+    legend_below(figure, axes)
+    return _png(figure)
+
+
+def measurement_chart(title: str, name: str, points: list[tuple[dt.date, float]], unit: str) -> bytes:
+    """A measurement of the weekly check-in (`points` in cm), in the client's length unit (inches
+    for a client who weighs in lb): one point per check-in joined by a line; weekly, so no
+    average."""
+    figure, axes = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    axes.set_title(title)
+    if not points:
+        _no_data(axes)
+        return _png(figure)
+    length = length_unit(unit)
+    shown = sorted((day, from_cm(cm, unit)) for day, cm in points)
+    days = [d for d, _ in shown]
+    values = [v for _, v in shown]
+    axes.plot(
+        days,
+        values,
+        linewidth=2,
+        color="#1f4e79",
+        label=f"{name} ({length})",
+        **({"marker": "o", "markersize": 4} | _lone_point(len(days), "o")),
+    )
+    _dates(axes, days)
+    _values(axes, values)
+    axes.set_ylabel(length)
     axes.grid(alpha=0.3)
     legend_below(figure, axes)
     return _png(figure)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
+from bot.config import Settings
 from bot.domain import timezones
 from bot.domain.compliance import OVERALL, DayOutcome, rates, streak, window_rates
+from bot.domain.measurements import WAIST, from_cm, length_unit, shown
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.domain.team import Assignment
 from bot.usecases.coaching import client_today
@@ -20,7 +22,32 @@ class ActionLabels(Protocol):
     def action_label(self, engine: str, action: str) -> str: ...
 
 
+class MeasurementTrend(Protocol):
+    """A measurement's first and latest value in cm (bot.repo.measurements.Trend)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def first_date(self) -> dt.date: ...
+    @property
+    def first_cm(self) -> float: ...
+    @property
+    def latest_date(self) -> dt.date: ...
+    @property
+    def latest_cm(self) -> float: ...
+
+
+class PhotoDay(Protocol):
+    """A check-in date with photos, and their poses (bot.repo.measurements.PhotoDate)."""
+
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def poses(self) -> Sequence[str]: ...
+
+
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def label(job: Job, registry: ActionLabels) -> str:
@@ -68,9 +95,63 @@ def status_line(profile: ClientProfile, today: dt.date) -> str:
     return ", ".join(parts) or "active"
 
 
+def review_line(profile: ClientProfile, settings: Settings) -> str:
+    """When the client's weekly check-in comes (local time) and what it measures: "Sundays 09:00 ·
+    waist, hips"; the settings' REVIEW_WEEKDAY and REVIEW_AT where the coach chose none."""
+    weekday = profile.review_weekday if profile.review_weekday is not None else settings.review_weekday
+    at = profile.review_at if profile.review_at is not None else settings.review_at
+    return f"{DAY_NAMES[weekday - 1]}s {at:%H:%M} · {', '.join([WAIST, *profile.review_measurements])}"
+
+
+def _change(cm: float, unit: str) -> str:
+    """A change of length in the client's unit, signed: "−3.5 cm", "+0.4 in", "±0 cm"."""
+    value = from_cm(cm, unit)
+    sign = "±" if value == 0 else "+" if value > 0 else "−"
+    return f"{sign}{abs(value):g} {length_unit(unit)}"
+
+
+def measurement_lines(trends: Sequence[MeasurementTrend], unit: str) -> str:
+    """The latest of each measurement with its date and the change since the first check-in that
+    measured it: "waist 84.5 cm · Sunday 06 Dec · −3.5 cm since Sunday 04 Oct"."""
+    lines = []
+    for t in trends:
+        latest = f"{t.name} {shown(t.latest_cm, unit)} · {t.latest_date:%A %d %b}"
+        if t.latest_date == t.first_date:
+            lines.append(f"{latest} · first measurement")
+        else:
+            since = _change(t.latest_cm - t.first_cm, unit)
+            lines.append(f"{latest} · {since} since {t.first_date:%A %d %b}")
+    return "\n".join(lines) or "none yet"
+
+
+def photo_timeline(days: Sequence[PhotoDay], total: int) -> str:
+    """The check-in dates with photos, newest first, and their poses: "Sunday 06 Dec front, side,
+    back · Sunday 29 Nov front", and how many earlier dates are left out."""
+    listed = [f"{d.date:%A %d %b} {', '.join(d.poses)}" for d in days]
+    if total > len(days):
+        listed.append(f"{total - len(days)} earlier")
+    return " · ".join(listed) or "none yet"
+
+
+def progress_fields(
+    trends: Sequence[MeasurementTrend], days: Sequence[PhotoDay], total: int, unit: str
+) -> list[EmbedField]:
+    """/client show's weekly check-in progress: the measurements, then the photo timeline."""
+    return [
+        EmbedField("Measurements", measurement_lines(trends, unit)[:1024], inline=False),
+        EmbedField("Photos", photo_timeline(days, total)[:1024], inline=False),
+    ]
+
+
 def client_card(
-    profile: ClientProfile, upcoming: list[Job], now: dt.datetime, registry: ActionLabels
+    profile: ClientProfile,
+    upcoming: list[Job],
+    now: dt.datetime,
+    registry: ActionLabels,
+    settings: Settings | None = None,
 ) -> Embed:
+    """A client's profile and next runs; with `settings`, their weekly check-in's day and time
+    (review_line) too."""
     today = client_today(profile, now)
     block = profile.block_id or "default"
     if profile.next_block_id and profile.next_block_from:
@@ -92,6 +173,8 @@ def client_card(
         ),
         EmbedField("Unit", str(profile.unit), inline=True),
     ]
+    if settings is not None:
+        fields.append(EmbedField("Weekly check-in", review_line(profile, settings), inline=True))
     if upcoming:
         lines = [
             f"{local_time(j.due_at, profile.zone_on(j.local_date))} — {label(j, registry)}"
