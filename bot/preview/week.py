@@ -44,6 +44,7 @@ from bot.core.runtime import Runtime
 from bot.db.embedded import EmbeddedPostgres, without_durability
 from bot.db.migrations import migrate
 from bot.db.pool import create_pool
+from bot.domain import measurements as lengths
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.engines import build_registry
 from bot.preview import CHANNELS, CHARTS, DMS, REPLIES, Entry, slug
@@ -282,12 +283,17 @@ async def _coach_sets_up(
         )  # fmt: skip
         if user_id != SAM:
             continue
+        # His coach asks for every measurement (/client edit measurements:), so each chart has a point.
+        await clients_uc.edit_client(
+            pool, clock, user_id=SAM, given=ClientInput(measurements=", ".join(lengths.OPTIONAL)),
+            replan=runtime.plan_client,
+        )  # fmt: skip
         made.welcome += [
             Entry("welcome", DMS, "The welcome DM of /client add: what the client gets, and when",
                   f"DM to {NAMES[SAM]}", m.message, sent=True)
             for m in transport.messages[start:] if m.user_id == SAM
         ]  # fmt: skip
-        card = render.client_card(added.profile, added.upcoming, added.now, registry)
+        card = render.client_card(added.profile, added.upcoming, added.now, registry, runtime.settings)
         made.replies.append(
             Entry("client-card", REPLIES, "The client card: the coach's reply to /client add and edit",
                   "reply to /client add", _message(card))
@@ -428,9 +434,9 @@ async def _replies_and_charts(
     ]  # fmt: skip
     for engine in registry:
         for chart, draw in engine.charts.items():
+            png = await draw(pool, sam)
             charts.append(
                 Entry(f"chart-{slug(chart)}", CHARTS, f"/progress {chart} ({engine.label}): "
-                      f"{NAMES[SAM]}'s first week", "attached to the reply to /progress",
-                      png=await draw(pool, sam))
+                      f"{NAMES[SAM]}'s first week", "attached to the reply to /progress", png=png)
             )  # fmt: skip
     return replies, charts

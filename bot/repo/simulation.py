@@ -20,6 +20,15 @@ UNION ALL
 SELECT 'cardio', status, count(*) FROM cardio_logs WHERE date >= $1 AND date < $2 GROUP BY status
 UNION ALL
 SELECT 'weekly check-in', status, count(*) FROM weekly_reviews WHERE date >= $1 AND date < $2 GROUP BY status
+UNION ALL
+SELECT 'weekly check-in', 'with photos', count(DISTINCT (user_id, date))
+  FROM weekly_photos WHERE date >= $1 AND date < $2 HAVING count(*) > 0
+UNION ALL
+SELECT 'weekly check-in', 'photos', count(*)
+  FROM weekly_photos WHERE date >= $1 AND date < $2 HAVING count(*) > 0
+UNION ALL
+SELECT 'weekly check-in', 'answered by a coach', count(*)
+  FROM weekly_answers WHERE date >= $1 AND date < $2 HAVING count(*) > 0
 """
 
 _TRAINING_SUMMARY = """

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from PIL import Image
 
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.domain import measurements as lengths
+from bot.domain import photos
 from bot.domain.errors import InputError
 from bot.domain.lifting import from_kg
 from bot.domain.models import Job, JobStatus
 from bot.engines import cardio, checkin, meals, training, weekly
 from bot.repo import clients as clients_repo
+from bot.repo import coaches as coaches_repo
 from bot.repo import training as training_repo
 
 Printer = Callable[[str], None]
@@ -43,6 +48,7 @@ class SimulatedClients:
         self._strength: dict[int, float] = {}
         self._reliability: dict[int, float] = {}
         self.silent_from: dt.date | None = None
+        self.wake: Callable[[dt.datetime], None] | None = None
 
     def on_outcome(self, job: Job, status: JobStatus, now: dt.datetime) -> None:
         """A dispatcher listener: react to what a client just received."""
@@ -215,15 +221,97 @@ class SimulatedClients:
                 "weekly check-in",
                 lambda: weekly.submit(self.pool, self.clock, user_id=user_id, day=day, values=bad),
             )
-        values = {"waist": f"{rng.uniform(70, 100):.1f}", "rating": str(rng.randint(1, 5)), "story": story}
-        if await self._attempt(
+        async with self.pool.acquire() as conn:
+            profile = await clients_repo.get(conn, user_id)
+        if profile is None:
+            return
+        first, later = weekly.asked_in_forms(profile.review_measurements)
+
+        def typed(name: str) -> str:  # a length in the client's unit, near a typical adult's
+            return f"{lengths.from_cm(TYPICAL_CM[name] * rng.uniform(0.9, 1.1), profile.unit):.1f}"
+
+        values = {"waist": typed("waist"), "rating": str(rng.randint(1, 5)), "story": story}
+        values |= {weekly.measurement_field(name): typed(name) for name in first}
+        if not await self._attempt(
             "weekly check-in",
-            lambda: weekly.submit(self.pool, self.clock, user_id=user_id, day=day, values=values),
+            lambda: weekly.submit(
+                self.pool, self.clock, user_id=user_id, day=day, values=values, wake=self.wake
+            ),
         ):
-            self.counts["weekly check-ins sent"] += 1
+            return
+        self.counts["weekly check-ins sent"] += 1
+        if rng.random() < 0.6:
+            more = {weekly.measurement_field(name): typed(name) for name in later}
+            await self._weekly_photos(rng, user_id, day, more)
+        if rng.random() < 0.6:
+            await self._coach_answers(rng, user_id, day)
+
+    async def _weekly_photos(
+        self, rng: random.Random, user_id: int, day: dt.date, measured: dict[str, str]
+    ) -> None:
+        """Progress photos, generated: one to three poses (with the coach's third and fourth
+        measurements); now and then a PDF sent first."""
+        if rng.random() < 0.15:
+            pdf = [_upload("front", b"%PDF-1.7 a scanned form", "application/pdf")]
+            await self._attempt(
+                "weekly photos",
+                lambda: weekly.submit_photos(
+                    self.pool, self.clock, user_id=user_id, day=day, values=measured, uploads=pdf
+                ),
+            )
+        poses = photos.POSES[: rng.randint(1, len(photos.POSES))]
+        shade = tuple(rng.randint(60, 200) for _ in range(3))
+        uploads = [_upload(pose, _generated_photo(shade), "image/jpeg") for pose in poses]
+        if await self._attempt(
+            "weekly photos",
+            lambda: weekly.submit_photos(
+                self.pool, self.clock, user_id=user_id, day=day, values=measured, uploads=uploads
+            ),
+        ):
+            self.counts["weekly photos sent"] += len(uploads)
+
+    async def _coach_answers(self, rng: random.Random, user_id: int, day: dt.date) -> None:
+        """The client's coach answers the check-in from its card, a few hours later."""
+        await self._later(rng, self.clock.now(), 60, 8 * 60)
+        async with self.pool.acquire() as conn:
+            coach = await coaches_repo.responsible(conn, user_id, day)
+        if coach is None:
+            return
+        if await self._attempt(
+            "weekly answer",
+            lambda: weekly.answer(
+                self.pool,
+                self.clock,
+                user_id=user_id,
+                day=day,
+                coach_id=coach.user_id,
+                coach_name=coach.display_name,
+                text_=rng.choice(ANSWERS),
+                wake=self.wake,
+            ),
+        ):
+            self.counts["weekly check-ins answered"] += 1
 
     async def settle(self) -> None:
         """Wait for simulated clients still acting (at the end of the run)."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+TYPICAL_CM = {"waist": 85.0, "hips": 100.0, "chest": 100.0, "arm": 35.0, "thigh": 58.0}
+ANSWERS = ("Good week. Keep the steps up.", "Waist is moving: stay with it.", "Rough week; we go again.")
+
+
+def _generated_photo(shade: tuple[int, ...]) -> bytes:
+    """A small JPEG standing in for a progress photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (240, 320), shade).save(out, "JPEG")  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def _upload(pose: str, data: bytes, content_type: str) -> weekly.Upload:
+    async def read() -> bytes:
+        return data
+
+    return weekly.Upload(pose, f"{pose}.jpg", content_type, len(data), read)

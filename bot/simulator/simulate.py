@@ -165,6 +165,7 @@ async def simulate(options: SimulationOptions, out: Printer = print) -> Simulati
             runtime = Runtime(pool, clock, registry, transport, settings, worker_id="sim", retain=False)
             runtime.dispatcher.listeners.append(printer)
             runtime.dispatcher.listeners.append(people.on_outcome)
+            people.wake = runtime.dispatcher.notify  # as the cogs do: a job a client queues is due now
             runtime.start()
             return runtime
 

@@ -4,37 +4,18 @@ answer in words where nothing was measured."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 
-import pytest
 from bot_harness import CLIENT, COACH, GUILD, add_client, running_bot
 from helpers import utc
 from PIL import Image
 from weekly_rows import check_in, choose
 
 from bot.core.clock import VirtualClock
-from bot.core.engine import Engine
-from bot.domain.measurements import MEASUREMENTS
-from bot.engines import weekly, weekly_progress
 
 SUNDAY = dt.date(2026, 10, 4)
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(autouse=True)
-def weekly_declares_its_charts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The weekly engine with `charts=weekly_progress.CHARTS` (a no-op once it declares them)."""
-    build = weekly.build
-
-    def with_charts(settings):  # type: ignore[no-untyped-def]
-        engine: Engine = build(settings)
-        if set(MEASUREMENTS) <= set(engine.charts):
-            return engine
-        return dataclasses.replace(engine, charts={**engine.charts, **weekly_progress.CHARTS})
-
-    monkeypatch.setattr(weekly, "build", with_charts)
 
 
 async def test_progress_waist_draws_the_clients_measurements(discord_double, pool, settings) -> None:

@@ -125,6 +125,14 @@ def test_the_demo_roster_trains_logs_misses_and_sets_prs() -> None:
     clients = {name: int(line.split(": ")[1].split()[0]) for name, line in team.items()}
     assert clients == {"Coach Hana": 4, "Coach Sam": 3, "Coach Jo": 5}, team
     assert "handover: client 10001 moves from Coach Sam to Coach Jo on Thursday 02 April" in proc.stdout
+    # Weekly check-ins: sent, some with photos, some answered by the coach; bad photos refused.
+    weekly = next(x for x in proc.stdout.splitlines() if x.startswith("weekly check-in: "))
+    counted = {
+        part.split(" ", 1)[1]: int(part.split(" ", 1)[0]) for part in weekly.split(": ", 1)[1].split(", ")
+    }
+    assert counted["submitted"] >= counted["with photos"] > 0 and counted["photos"] >= counted["with photos"]
+    assert 0 < counted["answered by a coach"] <= counted["submitted"], weekly
+    assert "weekly photos sent" in behaviour
 
 
 def test_the_same_seed_gives_the_same_run() -> None:
