@@ -15,6 +15,7 @@ from bot.discord_adapter.transport import to_discord_embed
 from bot.usecases import export, self_service
 from bot.views import render
 from cogs.checks import zone_autocomplete
+from cogs.downloads import parts_note, send_other_parts
 
 dm_only = app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
 
@@ -101,9 +102,10 @@ class ClientCommands(commands.Cog):
         await reply(
             interaction,
             f"Everything The Regiment holds about you: {len(found.files) - 1} file(s), README.txt says "
-            "what each one is.",
+            f"what each one is.{parts_note(found)}",
             file=discord.File(io.BytesIO(found.data), filename=found.filename),
         )
+        await send_other_parts(interaction, found)
 
 
 async def setup(bot: Regiment) -> None:

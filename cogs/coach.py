@@ -31,6 +31,7 @@ from cogs.checks import (
     coach_zone_autocomplete,
     steerable,
 )
+from cogs.downloads import parts_note, send_other_parts
 
 PER_PAGE = 20
 HEATMAP_DAYS = 28
@@ -306,9 +307,10 @@ class Coach(commands.Cog):
         found = await export_uc.export_client(self.bot.pool, self.bot.clock, user_id)
         await reply(
             interaction,
-            f"{len(found.files) - 1} file(s); README.txt inside says what each one is.",
+            f"{len(found.files) - 1} file(s); README.txt inside says what each one is.{parts_note(found)}",
             file=discord.File(io.BytesIO(found.data), filename=found.filename),
         )
+        await send_other_parts(interaction, found)
 
     @client.command(name="delete", description="Erase a client and everything the bot holds about them")
     @app_commands.autocomplete(client=client_autocomplete)

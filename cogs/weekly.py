@@ -30,7 +30,6 @@ from bot.engines import weekly
 from bot.engines.lifecycle import refresh
 from bot.usecases import team as team_uc
 from bot.usecases.triggers import Wake
-from bot.views.notes import NOTE_LIMIT
 from cogs.checks import actor, is_coach
 
 RATINGS = ("1 · a hard week", "2", "3 · an ordinary week", "4", "5 · a great week")
@@ -227,7 +226,7 @@ class AnswerModal(RoutedModal):
             custom_id=weekly.ANSWER_FORM_ID.format(user_id=user_id, day=day),
         )
         answer: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
-            custom_id="answer", style=discord.TextStyle.paragraph, max_length=NOTE_LIMIT
+            custom_id="answer", style=discord.TextStyle.paragraph, max_length=weekly.ANSWER_LIMIT
         )
         self.add_item(discord.ui.Label(text="Your answer (they get it as a note from you)", component=answer))
 

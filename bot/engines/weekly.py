@@ -24,6 +24,7 @@ import asyncpg
 
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable
 from bot.core.engine import ActionKind, ActionSpec, ComplianceSource, Engine, JobContext, Outcome
 from bot.domain import measurements as lengths
 from bot.domain import photos, team, week_numbers
@@ -39,6 +40,7 @@ from bot.repo import weekly as repo
 from bot.repo.drops import drops_of, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
+from bot.views.notes import NOTE_LIMIT
 
 NAME = "weekly"
 OPEN_ID = custom_ids.REVIEW_OPEN
@@ -255,13 +257,15 @@ async def submit(
                 rating=answers.rating, story=answers.story, measurements=answers.measurements,
                 asked=first, now=now,
             )  # fmt: skip
+            summary = card_summary(profile, day, answers)
             opened = await cards.raise_card(
-                conn, kind=CARD_KIND, user_id=user_id, scope=card_scope(day),
-                summary=card_summary(profile, day, answers), now=now,
+                conn, kind=CARD_KIND, user_id=user_id, scope=card_scope(day), summary=summary, now=now,
                 details={"date": day.isoformat()}, urgency=2,
             )  # fmt: skip
             if opened is not None:
                 await jobs_repo.ensure(conn, NAME, ANNOUNCE, user_id, day, now, now)
+            else:  # an edit: the card says what the check-in says now
+                await cards.set_summary(conn, cards.card_key(CARD_KIND, user_id, card_scope(day)), summary)
         messages = await render(conn, drop, profile, False)
     if wake is not None:
         wake(now)
@@ -309,6 +313,18 @@ class PhotosSent:
     messages: list[OutgoingMessage]
 
 
+def _stored(data: bytes, content_type: str | None, size: int, label: str) -> tuple[bytes, int, int] | str:
+    """The checks and the resizing of one downloaded photo (CPU work: run in a thread)."""
+    problem = photos.inspect(data, content_type, size, label=label)
+    if problem is not None:
+        return problem.message
+    try:
+        jpeg = photos.normalise(data, label=label)
+    except InputError as exc:
+        return str(exc)
+    return (jpeg, *photos.dimensions(jpeg))
+
+
 async def _prepared(upload: Upload) -> tuple[str, bytes, int, int] | str:
     """The stored form of one upload (pose, jpeg, width, height), or its problem."""
     label = f"{upload.pose} photo"
@@ -318,15 +334,8 @@ async def _prepared(upload: Upload) -> tuple[str, bytes, int, int] | str:
     if too_large is not None:
         return too_large.message
     data = await upload.read()
-    problem = photos.inspect(data, upload.content_type, upload.size, label=label)
-    if problem is not None:
-        return problem.message
-    try:
-        jpeg = await asyncio.to_thread(photos.normalise, data, label=label)
-    except InputError as exc:
-        return str(exc)
-    width, height = photos.dimensions(jpeg)
-    return upload.pose, jpeg, width, height
+    made = await asyncio.to_thread(_stored, data, upload.content_type, upload.size, label)
+    return made if isinstance(made, str) else (upload.pose, *made)
 
 
 async def submit_photos(
@@ -340,22 +349,21 @@ async def submit_photos(
 ) -> PhotosSent:
     """The photos form: each photo downloaded, checked and normalised, then all of them and the
     measurements written in one transaction; any problem is named and nothing is written."""
+    profile, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
     _, later = await form_questions(pool, clock, user_id=user_id, day=day, photos_form=True)
-    async with pool.acquire() as conn:
-        profile = await clients.get(conn, user_id)
-    assert profile is not None
     problems: list[str] = []
-    unit = Unit(profile.unit)
+    unit = Unit(drop.content["unit"])  # as the form asked: the client's unit when it was sent
     measured = _measurements(values, later, unit, problems)
-    if len({u.pose for u in uploads}) != len(uploads):
-        problems.append("one photo per pose")
     prepared = []
-    for upload in uploads:
-        made = await _prepared(upload)
-        if isinstance(made, str):
-            problems.append(made)
-        else:
-            prepared.append(made)
+    if len({u.pose for u in uploads}) != len(uploads):
+        problems.append("one photo per pose")  # a forged form: nothing is downloaded
+    else:
+        for upload in uploads:
+            made = await _prepared(upload)
+            if isinstance(made, str):
+                problems.append(made)
+            else:
+                prepared.append(made)
     if not problems and not prepared and not measured:
         problems.append("nothing to send: add a photo (front, side or back)")
     if problems:
@@ -366,7 +374,8 @@ async def submit_photos(
             drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
             if prepared:
                 await repo.save_photos(conn, drop, prepared, now)
-            if later and not await repo.merge_measurements(conn, user_id, day, measured, later):
+            # A measurement left blank keeps what was sent before: this form is mostly for photos.
+            if measured and not await repo.merge_measurements(conn, user_id, day, measured, list(measured)):
                 raise InputError(SEND_FIRST)
         messages = await render(conn, drop, profile, False)
     return PhotosSent(drop, [p[0] for p in prepared], list(measured), messages)
@@ -453,10 +462,15 @@ async def review(pool: asyncpg.Pool, user_id: int, day: dt.date) -> Review:
         fields.append(EmbedField("Answered", f"on {answered['answered_at']:%A %d %B}"))
     sheet = None
     if any(poses for _, _, poses in compared):
-        titles = {"this week": "This week", "previous": "Previous", "first": "First"}
+        titles = {
+            "this week": "This week",
+            "previous": "Previous",
+            "first": "First",
+            "both": "First, previous",
+        }
         sheet = photos.side_by_side(
             [
-                (f"{titles[which]} · {date:%a %d %b}", [poses.get(p) for p in photos.POSES])
+                (f"{titles[which]} · {date:%A %d %b}", [poses.get(p) for p in photos.POSES])
                 for date, which, poses in compared
             ]
         )
@@ -469,13 +483,12 @@ async def review(pool: asyncpg.Pool, user_id: int, day: dt.date) -> Review:
     return Review(embed, sheet, name)
 
 
-def review_post(
-    name: str, day: dt.date, card_id: int | None, rating: int, photo_count: int, user_id: int
-) -> OutgoingMessage:
+def review_post(name: str, day: dt.date, card_id: int | None, rating: int, user_id: int) -> OutgoingMessage:
+    """The announcement of a check-in sent in. Its photos are not counted here: they may come
+    after it, and "See the check-in" shows them as they are then."""
     card = f" · card #{card_id}" if card_id is not None else ""
-    pictures = f" · {photo_count} photo{'s' if photo_count != 1 else ''}" if photo_count else ""
     return OutgoingMessage(
-        content=f"📋 Weekly check-in to review — **{name}**, {day:%A %d %B}{card}\nweek {rating}/5{pictures}",
+        content=f"📋 Weekly check-in to review — **{name}**, {day:%A %d %B}{card}\nweek {rating}/5",
         rows=(
             (
                 Button("See the check-in", SEE_ID.format(user_id=user_id, day=day), ButtonStyle.primary),
@@ -499,15 +512,25 @@ async def announce(ctx: JobContext) -> Outcome:
         if card_id is None:
             return Outcome.done(announced=False)
         coach = await coaches.responsible(conn, user_id, day)
-        poses = await repo.poses_of(conn, user_id, day)
-    post = review_post(
-        ctx.client.display_name or str(user_id), day, card_id, answer["rating"], len(poses), user_id
-    )
+    post = review_post(ctx.client.display_name or str(user_id), day, card_id, answer["rating"], user_id)
     addressed = OutgoingMessage(content=f"{post.content}{team.addressed(coach)}", rows=post.rows)
-    if ctx.settings.coach_channel_id is not None:
-        await ctx.post(ctx.settings.coach_channel_id, addressed)
-    if coach is not None and (team.wants_dm(coach) or ctx.settings.coach_channel_id is None):
-        await ctx.sends.dm(coach.user_id, None, post, part=1)
+    channel = ctx.settings.coach_channel_id
+    sent = False
+    if coach is not None and (team.wants_dm(coach) or channel is None):
+        try:
+            await ctx.sends.dm(coach.user_id, None, post, part=1)
+            sent = True
+        except RecipientUnreachable:
+            # The coach's DMs are closed: the client is not unreachable; the channel still hears.
+            if channel is None:
+                raise PermanentDeliveryError(
+                    f"Discord refuses DMs to {coach.display_name} and COACH_CHANNEL_ID is not set"
+                ) from None
+    if channel is not None:
+        await ctx.post(channel, addressed)
+        sent = True
+    if not sent:
+        return Outcome.skipped("no coach and no coaches' channel: the card waits in /cards list")
     async with ctx.pool.acquire() as conn:
         await cards.mark_announced(conn, key, ctx.now())
     return Outcome.done(announced=True)
@@ -518,6 +541,15 @@ async def client_name(pool: asyncpg.Pool, user_id: int, day: dt.date) -> str:
     async with pool.acquire() as conn:
         profile, _ = await _sent_in(conn, user_id, day)
     return profile.display_name or str(user_id)
+
+
+def answer_heading(day: dt.date) -> str:
+    """What the answer's note starts with, before the coach's words."""
+    return f"About your weekly check-in of {day:%A %d %B}:\n"
+
+
+#: The longest answer a coach may type: the note holds the heading too (the longest date).
+ANSWER_LIMIT = NOTE_LIMIT - len(answer_heading(dt.date(2026, 9, 30)))
 
 
 @dataclass(frozen=True)
@@ -540,11 +572,13 @@ async def answer(
     """The coach's answer: a note to the client (the private line), then the card resolved."""
     async with pool.acquire() as conn:
         await _sent_in(conn, user_id, day, "; nothing was sent.")
-    body = (
-        None
-        if text_ is None or not text_.strip()
-        else f"About your weekly check-in of {day:%A %d %B}:\n{text_.strip()}"
-    )
+        earlier = await repo.answer_of(conn, user_id, day)
+    if earlier is not None:
+        raise InputError(
+            f"This check-in was answered on {earlier['answered_at']:%A %d %B}; nothing was sent. "
+            "Say more with /note."
+        )
+    body = None if text_ is None or not text_.strip() else f"{answer_heading(day)}{text_.strip()}"
     queued = await notes.send_note(
         pool, clock, user_id=user_id, author_id=coach_id, author_name=coach_name, text=body, wake=wake
     )

@@ -98,6 +98,7 @@ SELECT c.*, p.display_name, k.coach_name,
 
 CLIENT_OF = "SELECT user_id FROM job_cards WHERE id = $1"
 ID_OF_KEY = "SELECT id FROM job_cards WHERE dedupe_key = $1"
+SET_SUMMARY = "UPDATE job_cards SET summary = $2 WHERE dedupe_key = $1 AND status <> 'resolved'"
 
 RESOLVE = """
 UPDATE job_cards SET status = 'resolved', resolved_by = $2, resolved_at = $3, note = COALESCE($4, note)
@@ -132,6 +133,11 @@ async def list_cards(
 async def client_of(conn: asyncpg.Connection, card_id: int) -> int | None:
     """The client a card is about (None: no such card, or a card about no client)."""
     return await conn.fetchval(CLIENT_OF, card_id)
+
+
+async def set_summary(conn: asyncpg.Connection, dedupe_key: str, summary: str) -> None:
+    """Reword a card still open (what it is about changed: a check-in edited)."""
+    await conn.execute(SET_SUMMARY, dedupe_key, summary)
 
 
 async def id_of_key(conn: asyncpg.Connection, dedupe_key: str) -> int | None:

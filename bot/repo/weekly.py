@@ -171,8 +171,10 @@ async def compared(
     """(date, which, {pose: jpeg}): this check-in, then the previous and the first with photos."""
     out: dict[dt.date, tuple[str, dict[str, bytes]]] = {}
     for r in await conn.fetch(COMPARED, user_id, day):
-        _, poses = out.setdefault(r["date"], (r["which"], {}))
-        if r["pose"] is not None:
+        which, poses = out.setdefault(r["date"], (r["which"], {}))
+        if which != r["which"]:  # the previous check-in with photos is also the first
+            out[r["date"]] = ("both", poses)
+        if r["pose"] is not None and r["pose"] not in poses:
             poses[r["pose"]] = bytes(r["jpeg"])
     return [(date, which, poses) for date, (which, poses) in out.items()]
 

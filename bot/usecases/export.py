@@ -37,11 +37,37 @@ DESCRIPTIONS = {
 }
 
 
+#: The most photo bytes one ZIP holds: each ZIP is one attachment, and Discord takes 10 MiB a
+#: file from a bot (more only in a boosted server). The CSVs and the README go in the first.
+PART_BYTES = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Export:
-    filename: str
-    data: bytes
-    files: list[str]
+    parts: list[tuple[str, bytes]]  # (file name, ZIP), the first with the CSVs and the README
+    files: list[str]  # every file inside, across the parts
+
+    @property
+    def filename(self) -> str:
+        return self.parts[0][0]
+
+    @property
+    def data(self) -> bytes:
+        return self.parts[0][1]
+
+
+def _photo_parts(binaries: dict[str, bytes], first_room: int) -> list[list[str]]:
+    """The photo files in ZIPs of at most PART_BYTES, in name order (the first has `first_room`)."""
+    parts: list[list[str]] = [[]]
+    room = first_room
+    for name in sorted(binaries):
+        size = len(binaries[name])
+        if parts[-1] and size > room:
+            parts.append([])
+            room = PART_BYTES
+        parts[-1].append(name)
+        room -= size
+    return parts
 
 
 async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Export:
@@ -51,6 +77,7 @@ async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Expor
         raise InputError("There is nothing to export: that person is not a client of The Regiment.")
     buffer = io.BytesIO()
     files = []
+    written = 0  # the CSVs' bytes: the first ZIP holds fewer photos
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         readme = [
             "Everything The Regiment holds about you",
@@ -66,17 +93,22 @@ async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Expor
             writer.writerows(rows)
             name = f"{table}.csv"
             archive.writestr(name, text.getvalue())
+            written += len(text.getvalue().encode())
             files.append(name)
             readme.append(
                 f"- {name} ({len(rows)} row{'s' if len(rows) != 1 else ''}): {DESCRIPTIONS.get(table, table)}"
             )
-        for name, data in sorted(binaries.items()):
-            archive.writestr(name, data)
+        stem = f"regiment-data-{user_id}-{clock.now():%Y%m%d}"
+        photo_parts = _photo_parts(binaries, PART_BYTES - written)
+        names = [f"{stem}.zip", *(f"{stem}-part-{n}.zip" for n in range(2, len(photo_parts) + 1))]
+        for name in photo_parts[0]:
+            archive.writestr(name, binaries[name])
             files.append(name)
         if binaries:
+            where = "" if len(names) == 1 else f" (they fill {len(names)} ZIP files: {', '.join(names)})"
             readme.append(
                 f"- {len(binaries)} photo file{'s' if len(binaries) != 1 else ''} in folders named after "
-                "their table; the CSV names each file"
+                f"their table; the CSV names each file{where}"
             )
         readme += [
             "",
@@ -85,4 +117,12 @@ async def export_client(pool: asyncpg.Pool, clock: Clock, user_id: int) -> Expor
         ]
         archive.writestr("README.txt", "\n".join(readme) + "\n")
         files.insert(0, "README.txt")
-    return Export(f"regiment-data-{user_id}-{clock.now():%Y%m%d}.zip", buffer.getvalue(), files)
+    parts = [(names[0], buffer.getvalue())]
+    for name, inside in zip(names[1:], photo_parts[1:], strict=True):
+        more = io.BytesIO()
+        with zipfile.ZipFile(more, "w", zipfile.ZIP_STORED) as archive:  # JPEGs do not compress
+            for photo in inside:
+                archive.writestr(photo, binaries[photo])
+                files.append(photo)
+        parts.append((name, more.getvalue()))
+    return Export(parts, files)

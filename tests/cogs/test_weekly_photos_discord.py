@@ -16,9 +16,9 @@ from PIL import ExifTags, Image
 
 from bot.core.clock import VirtualClock
 from bot.domain import photos
-from bot.domain.team import Scope
+from bot.domain.team import Notify, Scope
 from bot.engines import weekly
-from bot.repo import erasure
+from bot.repo import coaches, erasure
 from bot.usecases import team as team_uc
 
 JO = 3010  # Jo, a second coach
@@ -176,6 +176,20 @@ async def test_photos_stored_clean_survive_a_restart_and_reach_only_the_clients_
         ]
         forged = await discord_double.click(JOS_CLIENT, prompt, weekly.PHOTOS_ID.format(**ids), forged=True)
         assert "belongs to someone else" in (forged.content or "")
+        before = await all_rows(pool)
+        discord_double.modals.pop(weekly.PHOTOS_FORM_ID.format(**ids))  # a crafted submit, not the shown form
+        forged_photos = await discord_double.submit_modal(
+            JOS_CLIENT, weekly.PHOTOS_FORM_ID.format(**ids), {"photo-front": [("front.jpg", gps_photo())]}
+        )
+        assert "belongs to someone else" in (forged_photos.content or "")
+        # Jo may not answer Sam's client either, by the button or by a forged form.
+        jo_asks = await discord_double.click(JO, post, weekly.ANSWER_ID.format(**ids))
+        assert jo_asks.response_type != 9 and "Sam" in (jo_asks.content or ""), jo_asks.content
+        jo_answers = await discord_double.submit_modal(
+            JO, weekly.ANSWER_FORM_ID.format(**ids), {"answer": "Not mine to say"}, guild_id=GUILD
+        )
+        assert "Sam" in (jo_answers.content or "") and not jo_answers.followups, jo_answers.content
+        assert await all_rows(pool) == before, "refusals write nothing"
 
         # Sam answers from the card: the client gets it as a note, the card is resolved.
         ask = await discord_double.click(COACH, post, weekly.ANSWER_ID.format(**ids))
@@ -185,6 +199,11 @@ async def test_photos_stored_clean_survive_a_restart_and_reach_only_the_clients_
         )
         await answered.wait_followups()
         assert "is resolved" in answered.followups[-1].content, answered.followups
+        again = await discord_double.submit_modal(
+            COACH, weekly.ANSWER_FORM_ID.format(**ids), {"answer": "And another thing"}, guild_id=GUILD
+        )
+        await again.wait_followups()
+        assert "was answered on Sunday 10 May; nothing was sent" in again.followups[-1].content
         await clock.run_until(utc(2026, 5, 10, 9, 40))
         await discord_double.wait_for(
             lambda: any(
@@ -223,3 +242,42 @@ async def test_photos_stored_clean_survive_a_restart_and_reach_only_the_clients_
 def _near(pixel: object, colour: tuple[int, int, int], tolerance: int = 40) -> bool:
     assert isinstance(pixel, tuple)
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False))
+
+
+async def test_a_coach_with_closed_dms_gets_the_card_in_the_channel_and_the_client_stays_reachable(
+    discord_double, pool, settings
+) -> None:
+    begin = utc(2026, 5, 9, 12)
+    clock = VirtualClock(begin)
+    await add_client(pool, discord_double, CLIENT, "UTC", dt.date(2026, 5, 4), begin)
+    ids = {"user_id": CLIENT, "day": SUNDAY}
+    async with running_bot(discord_double, pool, clock, settings) as bot:
+        await bot.sync_commands()
+        await team_uc.add_coach(
+            pool, clock, team_uc.Actor(COACH), user_id=COACH, display_name="Sam", kind="head"
+        )
+        await team_uc.hand_over(
+            pool, clock, team_uc.Actor(COACH), user_id=CLIENT, coach_id=COACH, from_date=None, note=None,
+            settings=bot.settings,
+        )  # fmt: skip
+        async with pool.acquire() as conn:
+            await coaches.set_notify(conn, COACH, Notify.both)
+        discord_double.dms_closed.add(COACH)
+        await clock.run_until(utc(2026, 5, 10, 9, 30))
+        await discord_double.submit_modal(
+            CLIENT, weekly.FORM_ID.format(**ids), {"waist": "82", "rating": ["3"]}
+        )
+        await clock.run_until(utc(2026, 5, 10, 9, 45))
+        await discord_double.wait_for(
+            lambda: any(
+                "to review" in (m.content or "") for m in discord_double.channel_messages(COACH_CHANNEL)
+            )
+        )
+    async with pool.acquire() as conn:
+        profile = await conn.fetchrow("SELECT reachable FROM client_profiles WHERE user_id = $1", CLIENT)
+        kinds = [r["kind"] for r in await conn.fetch("SELECT kind FROM job_cards ORDER BY id")]
+        announce = await conn.fetchrow(
+            "SELECT status FROM jobs WHERE engine = 'weekly' AND action = 'announce'"
+        )
+    assert profile["reachable"], "a coach's closed DMs are not the client's"
+    assert kinds == ["weekly_review"] and announce["status"] == "sent"

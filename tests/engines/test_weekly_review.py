@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 import pytest
 from helpers import add_clients, all_rows, profile, runtime, utc
@@ -16,6 +17,7 @@ from bot.core.clock import VirtualClock
 from bot.domain import photos
 from bot.domain.errors import InputError
 from bot.engines import checkin, notes, weekly
+from bot.usecases import export
 
 USER = 41
 SUNDAYS = [dt.date(2026, 5, 10), dt.date(2026, 5, 17), dt.date(2026, 5, 24)]
@@ -119,3 +121,68 @@ async def test_the_photos_form_waits_for_the_check_in_and_refuses_bad_files_whol
     assert await all_rows(pool) == before, "the good front photo is not kept from a refused form"
     with pytest.raises(InputError, match="nothing to send"):
         await weekly.submit_photos(pool, clock, user_id=USER, day=day, values={}, uploads=[])
+
+
+async def test_photos_sent_again_keep_the_measurements_left_blank_and_an_edit_rewords_the_card(
+    pool, running
+) -> None:  # type: ignore[no-untyped-def]
+    clock, _ = running
+    day = SUNDAYS[0]
+    await clock.run_until(dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC))
+    await weekly.submit(pool, clock, user_id=USER, day=day, values={"waist": "34", "rating": "2"})
+    await weekly.submit_photos(
+        pool,
+        clock,
+        user_id=USER,
+        day=day,
+        values={"m-arm": "14"},
+        uploads=[upload("front", photo(COLOURS[0]))],
+    )
+    # The photos form again, a side photo only, arm left blank: the arm stays, the front stays.
+    again = await weekly.submit_photos(
+        pool, clock, user_id=USER, day=day, values={"m-arm": ""}, uploads=[upload("side", photo(COLOURS[1]))]
+    )
+    assert again.measured == [] and again.poses == ["side"]
+    seen = await weekly.review(pool, USER, day)
+    fields = {f.name: f.value for f in seen.embed.fields}
+    assert "arm: 14 in" in fields["Measurements"] and fields["Photos"] == "front, side"
+    # The client edits the check-in after it was announced: the card says what it says now.
+    await weekly.submit(pool, clock, user_id=USER, day=day, values={"waist": "34", "rating": "5"})
+    async with pool.acquire() as conn:
+        [card] = await conn.fetch("SELECT summary FROM job_cards WHERE kind = $1", weekly.CARD_KIND)
+    assert card["summary"].endswith("week 5/5"), card["summary"]
+
+
+async def test_an_export_too_big_for_one_attachment_comes_in_parts(pool, running, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock, _ = running
+    for day, colour in zip(SUNDAYS, COLOURS, strict=True):
+        await clock.run_until(dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC))
+        await weekly.submit(pool, clock, user_id=USER, day=day, values={"rating": "4"})
+        await weekly.submit_photos(
+            pool, clock, user_id=USER, day=day, values={},
+            uploads=[upload(pose, noisy(colour)) for pose in photos.POSES],
+        )  # fmt: skip
+    async with pool.acquire() as conn:
+        sizes = [len(r["jpeg"]) for r in await conn.fetch("SELECT jpeg FROM weekly_photos")]
+    monkeypatch.setattr(export, "PART_BYTES", max(sizes) * 3)  # about three photos a ZIP
+    found = await export.export_client(pool, clock, USER)
+    assert len(found.parts) >= 3, [name for name, _ in found.parts]
+    seen: list[str] = []
+    for name, data in found.parts:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            photo_names = [n for n in archive.namelist() if n.startswith("weekly_photos/")]
+            assert sum(archive.getinfo(n).file_size for n in photo_names) <= export.PART_BYTES, name
+            seen += photo_names
+    assert sorted(seen) == sorted(f for f in found.files if f.startswith("weekly_photos/")) and len(seen) == 9
+    with zipfile.ZipFile(io.BytesIO(found.data)) as first:
+        readme = first.read("README.txt").decode()
+    assert f"they fill {len(found.parts)} ZIP files" in readme and found.parts[1][0] in readme
+
+
+def noisy(colour: tuple[int, int, int]) -> bytes:
+    """A photo that does not compress to nothing: noise over a colour."""
+    image = Image.effect_noise((900, 1200), 50).convert("RGB")
+    image = Image.blend(image, Image.new("RGB", image.size, colour), 0.5)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
