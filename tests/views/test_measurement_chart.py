@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
 
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pytest
-from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.domain.measurements import CM_PER_INCH
-from bot.views import client_charts
 from bot.views.client_charts import measurement_chart
 
 FIRST = dt.date(2026, 10, 4)  # a Sunday
@@ -27,35 +23,8 @@ def weeks(count: int, start_cm: float = 86.0) -> list[tuple[dt.date, float]]:
 
 
 @pytest.fixture(autouse=True)
-def no_figure_left_open() -> Iterator[None]:
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], bytes]], Figure]:
-    """Render as the bot does; hand back the figure, drawn, after it is saved and closed (with
-    where its legends and axes were drawn, in pixels: `figure.drawn_boxes`)."""
-    figures: list[Figure] = []
-    save = client_charts._png
-
-    def capture(figure: Figure) -> bytes:
-        figure.canvas.draw()
-        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-        figure.drawn_boxes = {  # type: ignore[attr-defined]
-            "legends": [legend.get_window_extent(renderer) for legend in figure.legends],
-            "axes": [axes.get_window_extent(renderer) for axes in figure.axes],
-        }
-        figures.append(figure)
-        return save(figure)
-
-    monkeypatch.setattr(client_charts, "_png", capture)
-
-    def render(make: Callable[[], bytes]) -> Figure:
-        assert make().startswith(PNG)
-        return figures[-1]
-
-    return render
+def _every_figure_closed(no_figure_left_open: None) -> None:
+    """Each chart closes its figure (tests/views/conftest.py)."""
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 12, 52])

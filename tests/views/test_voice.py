@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from helpers import profile, utc
@@ -18,7 +16,7 @@ from bot.domain.compliance import DayOutcome
 from bot.domain.flag_rules import ClientWeek, FlagThresholds, escalation_due
 from bot.domain.models import Job, JobStatus, Unit
 from bot.engines import flags
-from bot.views import charts, client_charts, render
+from bot.views import render
 from bot.views.charts import LiftPoint, lift_chart
 from bot.views.client_charts import bodyweight_chart, readiness_chart
 
@@ -206,31 +204,8 @@ def test_stats_columns_line_up_for_a_label_longer_than_check_in() -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_figure_left_open() -> Iterator[None]:
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], bytes]], Figure]:
-    """Render a chart as the bot does and hand back its figure, drawn, then saved and closed."""
-    figures: list[Figure] = []
-    save = charts._png
-
-    def capture(figure: Figure) -> bytes:
-        figure.canvas.draw()
-        figure.drawn_with = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-        figures.append(figure)
-        return save(figure)
-
-    monkeypatch.setattr(charts, "_png", capture)
-    monkeypatch.setattr(client_charts, "_png", capture)
-
-    def render_chart(make: Callable[[], bytes]) -> Figure:
-        make()
-        return figures[-1]
-
-    return render_chart
+def _every_figure_closed(no_figure_left_open: None) -> None:
+    """Each chart closes its figure (tests/views/conftest.py)."""
 
 
 def data_points(figure: Figure) -> np.ndarray:
