@@ -134,8 +134,11 @@ class ConsoleTransport(MemoryTransport):
         self, channel_id: int, message: OutgoingMessage, *, nonce: str | None = None
     ) -> SentMessage:
         # Channel posts (the coach summary, the honors board, escalations, alerts) are few and
-        # are what a coach reads: always printed, even with --quiet.
+        # are what a coach reads: printed even with --quiet. A post with buttons is one work
+        # item of many (a weekly check-in to review, one a client a week): the summary counts
+        # those, so --quiet leaves them out.
         sent = await super().post_channel(channel_id, message, nonce=nonce)
-        name = self.channel_names.get(channel_id, f"#{channel_id}")
-        self._print(f"\n== {name} ==\n" + message.as_text())  # type: ignore[operator]
+        if self.verbose or not message.buttons():
+            name = self.channel_names.get(channel_id, f"#{channel_id}")
+            self._print(f"\n== {name} ==\n" + message.as_text())  # type: ignore[operator]
         return sent

@@ -133,6 +133,8 @@ def test_the_demo_roster_trains_logs_misses_and_sets_prs() -> None:
     assert counted["submitted"] >= counted["with photos"] > 0 and counted["photos"] >= counted["with photos"]
     assert 0 < counted["answered by a coach"] <= counted["submitted"], weekly
     assert "weekly photos sent" in behaviour
+    # --quiet prints the posts a coach reads (the weekly summary), not each check-in to review.
+    assert "Weekly flag scan" in proc.stdout and "Weekly check-in to review" not in proc.stdout
 
 
 def test_the_same_seed_gives_the_same_run() -> None:
