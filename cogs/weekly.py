@@ -20,6 +20,7 @@ from bot.discord_adapter.interactions import (
     OwnedButton,
     RoutedModal,
     answers_errors,
+    modal_inputs,
     owned_modal,
     parse_day,
     reply,
@@ -133,35 +134,26 @@ def uploads_of(interaction: discord.Interaction) -> list[weekly.Upload]:
     data: dict[str, Any] = dict(interaction.data or {})
     resolved = (data.get("resolved") or {}).get("attachments") or {}
     found: list[weekly.Upload] = []
-
-    def walk(component: Any) -> None:
-        if not isinstance(component, dict):
-            return
-        custom_id = str(component.get("custom_id") or "")
-        if component.get("type") == 19 and custom_id.startswith("photo-"):
-            for attachment_id in component.get("values") or []:
-                payload = resolved.get(str(attachment_id))
-                if payload is None:
-                    continue
-                # Routed by custom_id, not by discord.py's modal store (which would resolve the
-                # files itself): the Attachment is built from the payload as discord.py does.
-                attachment = discord.Attachment(data=payload, state=interaction._state)
-                found.append(
-                    weekly.Upload(
-                        pose=custom_id.removeprefix("photo-"),
-                        filename=attachment.filename,
-                        content_type=attachment.content_type,
-                        size=attachment.size,
-                        read=attachment.read,
-                    )
+    for component in modal_inputs(data):
+        custom_id = str(component["custom_id"])
+        if component.get("type") != 19 or not custom_id.startswith("photo-"):
+            continue
+        for attachment_id in component.get("values") or []:
+            payload = resolved.get(str(attachment_id))
+            if payload is None:
+                continue
+            # Routed by custom_id, not by discord.py's modal store (which would resolve the
+            # files itself): the Attachment is built from the payload as discord.py does.
+            attachment = discord.Attachment(data=payload, state=interaction._state)
+            found.append(
+                weekly.Upload(
+                    pose=custom_id.removeprefix("photo-"),
+                    filename=attachment.filename,
+                    content_type=attachment.content_type,
+                    size=attachment.size,
+                    read=attachment.read,
                 )
-        for key in ("component", "components"):
-            child = component.get(key)
-            for item in child if isinstance(child, list) else [child]:
-                walk(item)
-
-    for component in data.get("components") or []:
-        walk(component)
+            )
     return found
 
 

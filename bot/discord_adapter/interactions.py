@@ -82,31 +82,37 @@ def answers_errors(
 ModalHandler = Callable[[discord.Interaction, re.Match[str], dict[str, str]], Awaitable[None]]
 
 
-def modal_values(data: dict[str, object]) -> dict[str, str]:
-    """Flatten a MODAL_SUBMIT payload into {input custom_id: value}: text inputs give their
-    value, selects their first selected value; works for Label-wrapped and legacy row inputs."""
-    values: dict[str, str] = {}
+def modal_inputs(data: dict[str, object]) -> list[dict[str, Any]]:
+    """Every input of a MODAL_SUBMIT payload (a component with a custom_id), in order, whether it
+    sits in a Label or a legacy row."""
+    found: list[dict[str, Any]] = []
 
     def walk(component: object) -> None:
         if not isinstance(component, dict):
             return
-        custom_id = component.get("custom_id")
-        if custom_id is not None:
-            if "value" in component:
-                values[str(custom_id)] = str(component.get("value") or "")
-            elif "values" in component:
-                selected = component.get("values") or []
-                values[str(custom_id)] = str(selected[0]) if selected else ""  # type: ignore[index]
+        if component.get("custom_id") is not None:
+            found.append(component)
         for key in ("component", "components"):
             child = component.get(key)
-            if isinstance(child, list):
-                for item in child:
-                    walk(item)
-            else:
-                walk(child)
+            for item in child if isinstance(child, list) else [child]:
+                walk(item)
 
     for component in data.get("components", []) or []:  # type: ignore[union-attr]
         walk(component)
+    return found
+
+
+def modal_values(data: dict[str, object]) -> dict[str, str]:
+    """Flatten a MODAL_SUBMIT payload into {input custom_id: value}: text inputs give their
+    value, selects their first selected value; works for Label-wrapped and legacy row inputs."""
+    values: dict[str, str] = {}
+    for component in modal_inputs(data):
+        custom_id = str(component["custom_id"])
+        if "value" in component:
+            values[custom_id] = str(component.get("value") or "")
+        elif "values" in component:
+            selected = component.get("values") or []
+            values[custom_id] = str(selected[0]) if selected else ""
     return values
 
 

@@ -54,12 +54,6 @@ ANNOUNCE = "announce"
 CARD_KIND = "weekly_review"
 STORY_LIMIT = 1000
 FIRST_FORM_MEASUREMENTS = 2  # besides the waist: a modal holds five questions
-CM_PER_INCH = lengths.CM_PER_INCH
-WAIST_CM = (lengths.MEASUREMENTS[lengths.WAIST].low_cm, lengths.MEASUREMENTS[lengths.WAIST].high_cm)
-
-
-def length_unit(unit: Unit) -> str:
-    return lengths.length_unit(unit)
 
 
 def asked_in_forms(chosen: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -116,7 +110,7 @@ def message(
     poses: set[str] | frozenset[str] = frozenset(),
 ) -> OutgoingMessage:
     closes_on = dt.date.fromisoformat(drop.content["closes_on"])
-    unit = length_unit(Unit(drop.content["unit"]))
+    unit = lengths.length_unit(drop.content["unit"])
     first, later = asked_in_forms(drop.content.get("measurements", []))
     named = ["your waist", *first]
     asked = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
@@ -272,19 +266,27 @@ async def submit(
     return Submitted(drop, answers, messages)
 
 
-async def form_questions(
-    pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, photos_form: bool
-) -> tuple[str, list[str]]:
-    """(the length unit, the measurements besides the waist) a form asks; InputError when the
-    check-in has closed, or (the photos form) before the check-in itself was sent."""
-    _, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
+async def _form_of(
+    pool: asyncpg.Pool, clock: Clock, user_id: int, day: dt.date, photos_form: bool
+) -> tuple[ClientProfile, DailyDrop, list[str]]:
+    """The client, their open check-in and the measurements besides the waist a form asks;
+    InputError when the check-in has closed, or (the photos form) before it was sent in."""
+    profile, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
     first, later = asked_in_forms(drop.content.get("measurements", []))
     if photos_form:
         async with pool.acquire() as conn:
             answer = await repo.of_drop(conn, drop.id)
         if answer is None or answer["status"] != "submitted":
             raise InputError(SEND_FIRST)
-    return length_unit(Unit(drop.content["unit"])), later if photos_form else first
+    return profile, drop, later if photos_form else first
+
+
+async def form_questions(
+    pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, photos_form: bool
+) -> tuple[str, list[str]]:
+    """(the length unit, the measurements besides the waist) a form asks, to open it."""
+    _, drop, asked = await _form_of(pool, clock, user_id, day, photos_form)
+    return lengths.length_unit(drop.content["unit"]), asked
 
 
 SEND_FIRST = "Send the check-in first (the Weekly check-in button), then the photos."
@@ -349,8 +351,7 @@ async def submit_photos(
 ) -> PhotosSent:
     """The photos form: each photo downloaded, checked and normalised, then all of them and the
     measurements written in one transaction; any problem is named and nothing is written."""
-    profile, drop = await LOGBOOK.require_open(pool, user_id, day, clock)
-    _, later = await form_questions(pool, clock, user_id=user_id, day=day, photos_form=True)
+    profile, drop, later = await _form_of(pool, clock, user_id, day, photos_form=True)
     problems: list[str] = []
     unit = Unit(drop.content["unit"])  # as the form asked: the client's unit when it was sent
     measured = _measurements(values, later, unit, problems)
@@ -407,7 +408,6 @@ class Review:
 
     embed: Embed
     sheet: bytes | None
-    client_name: str
 
 
 NOT_SENT_IN = "There is no weekly check-in sent in for that day"
@@ -480,7 +480,7 @@ async def review(pool: asyncpg.Pool, user_id: int, day: dt.date) -> Review:
         footer="Answer it with the Answer button: it goes to the client as a note from you.",
         color=0x16A085,
     )
-    return Review(embed, sheet, name)
+    return Review(embed, sheet)
 
 
 def review_post(name: str, day: dt.date, card_id: int | None, rating: int, user_id: int) -> OutgoingMessage:
@@ -555,7 +555,6 @@ ANSWER_LIMIT = NOTE_LIMIT - len(answer_heading(dt.date(2026, 9, 30)))
 @dataclass(frozen=True)
 class Answered:
     text: str
-    queued: notes.Queued
 
 
 async def answer(
@@ -591,7 +590,7 @@ async def answer(
         )
         await cards.resolve_by_key(conn, key, now, by=coach_id, note="answered")
     card = f" Card #{card_id} is resolved." if card_id is not None else ""
-    return Answered(f"Your answer to {queued.client_name}'s weekly check-in is on its way.{card}", queued)
+    return Answered(f"Your answer to {queued.client_name}'s weekly check-in is on its way.{card}")
 
 
 def day_line(row: Mapping[str, Any]) -> str | None:
