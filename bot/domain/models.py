@@ -131,6 +131,10 @@ class TrainingSession(Row):
     delivered_at: dt.datetime | None = None
     deadline: dt.datetime
     closed_at: dt.datetime | None = None
+    # What the message shows besides the exercises, as of its creation (None: a session from
+    # before migration 016, read from the logs instead).
+    last_sets: list[dict[str, Any]] | None = None
+    block_name: str | None = None
 
 
 class TrainingLog(Row):

@@ -75,7 +75,13 @@ class Logbook(Generic[D]):
         return drop
 
     def refusal(
-        self, profile: ClientProfile | None, drop: D | None, day: dt.date, now: dt.datetime
+        self,
+        profile: ClientProfile | None,
+        drop: D | None,
+        day: dt.date,
+        now: dt.datetime,
+        *,
+        finish: str = "; nothing was written.",
     ) -> InputError:
         """Why a log that wrote nothing was refused, when the drop is the reason (None: it is not)."""
         if profile is None:
@@ -83,7 +89,7 @@ class Logbook(Generic[D]):
         if drop is None or drop.delivered_at is None:
             return InputError(self.missing_text.format(day=day))
         if not is_open(drop, now):
-            return InputError(f"{self.closed(profile, drop)}; nothing was written.")
+            return InputError(f"{self.closed(profile, drop)}{finish}")
         raise ValueError("the drop is open: the refusal is the engine's to say")
 
     def closed(self, profile: ClientProfile, drop: D) -> str:
@@ -93,12 +99,14 @@ class Logbook(Generic[D]):
     async def require_open(
         self, pool: asyncpg.Pool, user_id: int, day: dt.date, clock: Clock, *, finish: str = "."
     ) -> tuple[ClientProfile, D]:
-        """Refuse a click after the deadline before opening a form the client cannot submit."""
-        async with pool.acquire() as conn, conn.transaction():
+        """Refuse a click after the deadline before opening a form the client cannot submit (a
+        read: the submit checks again, under its lock)."""
+        async with pool.acquire() as conn:
             profile = await clients.get(conn, user_id)
-            if profile is None:
-                raise InputError("You are not a client of The Regiment.")
-            return profile, await self.open_for_logging(conn, profile, day, clock, finish=finish)
+            drop = None if profile is None else await self.store.get(conn, user_id, day)
+        if profile is None or drop is None or not is_open(drop, clock.now()):
+            raise self.refusal(profile, drop, day, clock.now(), finish=finish)
+        return profile, drop
 
 
 @dataclass(frozen=True)
@@ -107,9 +115,6 @@ class DropLifecycle(Generic[D]):
     logbook: Logbook[D]
     snapshot: Snapshot[D]
     render: Render[D]
-    # Called when the drop is first delivered (training advances the client's day index). Two
-    # runs of the same drop at once may both call it: it must set state, not step it.
-    on_first_delivery: Callable[[asyncpg.Connection, D], Awaitable[None]] | None = None
     # Extra facts stored with each sent part (a long workout records which exercises it holds).
     part_facts: Callable[[D, list[OutgoingMessage]], list[dict[str, int]]] | None = None
 
@@ -144,8 +149,6 @@ class DropLifecycle(Generic[D]):
             )
         async with ctx.pool.acquire() as conn:
             await self.store.record_delivery(conn, drop.id, parts, ctx.now(), resend)
-            if drop.delivered_at is None and self.on_first_delivery:
-                await self.on_first_delivery(conn, drop)
         return Outcome.done(drop_id=drop.id, parts=len(parts))
 
     async def close(self, ctx: JobContext) -> Outcome:

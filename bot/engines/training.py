@@ -26,6 +26,7 @@ from bot.core.clock import Clock
 from bot.core.delivery import Transport
 from bot.core.engine import ComplianceSource, Engine
 from bot.domain.blocks import DEFAULT_BLOCK, Block, cycle
+from bot.domain.drops import is_open
 from bot.domain.eligibility import WeekdayIn
 from bot.domain.errors import InputError
 from bot.domain.lifting import TopSet, from_kg, is_pr, parse_top_set
@@ -45,13 +46,31 @@ LOG_ID = custom_ids.WORKOUT_LOG
 MODAL_ID = custom_ids.WORKOUT_FORM
 
 
-async def _block_for(conn: asyncpg.Connection, profile: ClientProfile, now: dt.datetime) -> tuple[int, Block]:
+class KnownBlocks:
+    """The newest version of each block a drop trained from, kept by the process so the usual drop
+    needs no block read. Only a hint: the session is created only if the version is still the
+    newest (`repo.create_session(expect=…)`), and otherwise the drop reads the block again."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, tuple[int, Block]] = {DEFAULT_BLOCK.id: (0, DEFAULT_BLOCK)}
+
+    def get(self, block_id: str) -> tuple[int, Block] | None:
+        return self._blocks.get(block_id)
+
+    def put(self, block_id: str, found: tuple[int, Block]) -> None:
+        self._blocks[block_id] = found
+
+
+async def _block_for(
+    conn: asyncpg.Connection, profile: ClientProfile, now: dt.datetime, known: KnownBlocks
+) -> tuple[int, Block]:
     """The block to train from: the client's, or the built-in default with a job card."""
     block_id = profile.block_id or DEFAULT_BLOCK.id
     if block_id == DEFAULT_BLOCK.id:
         return 0, DEFAULT_BLOCK
     found = await blocks_repo.latest(conn, block_id)
     if found is not None:
+        known.put(block_id, found)
         return found
     # Seed 001: "Missing block_id or invalid template → Job Card + fallback to default".
     await cards.raise_card(
@@ -113,10 +132,25 @@ async def _repeat_if_ended(
 
 
 async def open_session(
-    conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, settings: Settings, now: dt.datetime
+    conn: asyncpg.Connection,
+    profile: ClientProfile,
+    day: dt.date,
+    settings: Settings,
+    now: dt.datetime,
+    known: KnownBlocks,
 ) -> tuple[TrainingSession, bool]:
     """The day's session, created on the first attempt: the block version and day it trains,
-    snapshotted so a retry or a resend sends the same workout."""
+    snapshotted so a retry or a resend sends the same workout.
+
+    The usual day (a block without a length, no queued block starting, its newest version known)
+    is one statement, checked against the client's row as it is when the session is written.
+    Anything else, or a row that changed since the claim read it, takes the locked path."""
+    plain = _plain_day(profile, day, known)
+    if plain is not None:
+        version, block = plain
+        made = await _insert_session(conn, profile, day, settings, now, version, block, expect=profile)
+        if made is not None:
+            return made
     found = await repo.get_session(conn, profile.user_id, day)
     if found is not None:
         return found, False
@@ -125,15 +159,50 @@ async def open_session(
     async with conn.transaction():
         locked = await clients.get(conn, profile.user_id, lock=True)
         assert locked is not None
-        return await _create_session(conn, locked, day, settings, now)
+        return await _create_session(conn, locked, day, settings, now, known)
+
+
+def _plain_day(profile: ClientProfile, day: dt.date, known: KnownBlocks) -> tuple[int, Block] | None:
+    """The block version to train from when nothing but the day index decides the session."""
+    if (
+        profile.next_block_id is not None
+        and profile.next_block_from is not None
+        and day >= profile.next_block_from
+    ):
+        return None
+    found = known.get(profile.block_id or DEFAULT_BLOCK.id)
+    if found is None or found[1].length_parts is not None:
+        return None
+    return found
 
 
 async def _create_session(
-    conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, settings: Settings, now: dt.datetime
+    conn: asyncpg.Connection,
+    profile: ClientProfile,
+    day: dt.date,
+    settings: Settings,
+    now: dt.datetime,
+    known: KnownBlocks,
 ) -> tuple[TrainingSession, bool]:
     profile = await _start_next_block(conn, profile, day)
-    version, block = await _block_for(conn, profile, now)
+    version, block = await _block_for(conn, profile, now, known)
     profile = await _repeat_if_ended(conn, profile, block, day)
+    made = await _insert_session(conn, profile, day, settings, now, version, block)
+    assert made is not None  # without `expect` a session always comes back
+    return made
+
+
+async def _insert_session(
+    conn: asyncpg.Connection,
+    profile: ClientProfile,
+    day: dt.date,
+    settings: Settings,
+    now: dt.datetime,
+    version: int,
+    block: Block,
+    *,
+    expect: ClientProfile | None = None,
+) -> tuple[TrainingSession, bool] | None:
     index = profile.day_index % len(block.days)
     training_day = block.days[index]
     return await repo.create_session(
@@ -142,11 +211,13 @@ async def _create_session(
         local_date=day,
         block_id=block.id,
         block_version=version,
+        block_name=None if block.id == DEFAULT_BLOCK.id else block.name,
         day_index=index,
         day_title=training_day.title,
         exercises=[e.model_dump(mode="json") for e in training_day.exercises],
         deadline=lifecycle.deadline_of(profile, day, settings.day_deadline_at),
         now=now,
+        expect=expect,
     )
 
 
@@ -159,18 +230,34 @@ async def render_session(
     closed: bool = False,
     fresh: bool = False,
 ) -> list[OutgoingMessage]:
-    last, logs, stored_name = await repo.workout_context(conn, session, with_logs=not fresh)
-    name = DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else stored_name or session.block_id
+    context = await repo.workout_context(conn, session, with_logs=not fresh)
+    return _workout(session, context, unit, settings, closed=closed)
+
+
+def _workout(
+    session: TrainingSession, context: repo.WorkoutContext, unit: Unit, settings: Settings, *, closed: bool
+) -> list[OutgoingMessage]:
+    name = (
+        DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else context.block_name or session.block_id
+    )
     return workout_messages(
-        session, last, logs, unit, block_name=name, deadline_local=settings.day_deadline_at, closed=closed
+        session,
+        context.last,
+        context.logs,
+        unit,
+        block_name=name,
+        deadline_local=settings.day_deadline_at,
+        closed=closed,
     )
 
 
 def _lifecycle_for(settings: Settings) -> lifecycle.DropLifecycle[TrainingSession]:
+    known = KnownBlocks()
+
     async def snapshot(
         conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
     ) -> tuple[TrainingSession, bool]:
-        return await open_session(conn, profile, day, settings, now)
+        return await open_session(conn, profile, day, settings, now, known)
 
     async def render(
         conn: asyncpg.Connection, session: TrainingSession, profile: ClientProfile, closed: bool, fresh: bool
@@ -182,15 +269,8 @@ def _lifecycle_for(settings: Settings) -> lifecycle.DropLifecycle[TrainingSessio
         LOGBOOK,
         snapshot,
         render,
-        on_first_delivery=_advance_day,
         part_facts=_part_facts,
     )
-
-
-async def _advance_day(conn: asyncpg.Connection, session: TrainingSession) -> None:
-    """After the first delivery of a session the client's next training day is the one after it
-    (never moved by a retry or a forced resend: the index is set from the session, not stepped)."""
-    await repo.advance_day(conn, session, len(DEFAULT_BLOCK.days))
 
 
 def _part_facts(session: TrainingSession, messages: list[OutgoingMessage]) -> list[dict[str, int]]:
@@ -227,23 +307,25 @@ async def log_top_set(
 ) -> Logged:
     """Record a client's top set for one exercise of their session on `day`.
 
-    InputError (nothing written) for bad numbers, a closed session or an unknown exercise."""
+    InputError (nothing written) for bad numbers, a closed session or an unknown exercise. Two
+    statements: what the log needs, then the write with what the refreshed message shows."""
     async with pool.acquire() as conn:
-        profile = await clients.get(conn, user_id)
+        profile, session, best = await repo.log_context(conn, user_id, day, index)
         if profile is None:
             raise InputError("You are not a client of The Regiment.")
         top_set: TopSet = parse_top_set(weight, reps, profile.unit)
-        async with conn.transaction():
-            session = await LOGBOOK.open_for_logging(conn, profile, day, clock)
-            now = clock.now()
-            if not 0 <= index < len(session.exercises):
-                raise InputError("That exercise is not part of this workout.")
-            exercise = session.exercises[index]
-            best = await repo.best_before(conn, user_id, exercise["id"], session.id)
-            log = await repo.upsert_log(
-                conn, session, exercise, top_set, is_pr(top_set.weight_kg, top_set.reps, best), now
-            )
-        messages = await render_session(conn, session, profile.unit, settings)
+        now = clock.now()
+        if session is None or not is_open(session, now):
+            raise LOGBOOK.refusal(profile, session, day, now)
+        if not 0 <= index < len(session.exercises):
+            raise InputError("That exercise is not part of this workout.")
+        exercise = session.exercises[index]
+        pr = is_pr(top_set.weight_kg, top_set.reps, best)
+        written = await repo.log_top_set(conn, session, exercise, top_set, pr, now)
+    if written is None:  # closed between the two statements
+        raise LOGBOOK.refusal(profile, session.model_copy(update={"closed_at": now}), day, now)
+    log, context = written
+    messages = _workout(session, context, profile.unit, settings, closed=False)
     return Logged(session, log, exercise, profile.unit, messages)
 
 
@@ -260,33 +342,21 @@ class LogForm:
 
 
 async def log_form(pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, index: int) -> LogForm:
-    """What the "Log" button's form needs; InputError when the workout cannot take a log."""
-    profile, session = await LOGBOOK.require_open(pool, user_id, day, clock, finish=".")
-    if not 0 <= index < len(session.exercises):
-        raise InputError("This workout is no longer on record.")
-    values = await prefill(pool, user_id, day, index)
-    return LogForm(session.exercises[index]["name"], profile.unit, values)
-
-
-async def prefill(pool: asyncpg.Pool, user_id: int, day: dt.date, index: int) -> tuple[str, str] | None:
-    """The values to put in the modal: this session's log, else the last top set, in the
+    """What the "Log" button's form needs, in one statement; InputError when the workout cannot
+    take a log. The values to prefill are this session's log, else the last top set, in the
     client's unit."""
     async with pool.acquire() as conn:
-        session = await repo.get_session(conn, user_id, day)
-        profile = await clients.get(conn, user_id)
-        if session is None or profile is None or not 0 <= index < len(session.exercises):
-            return None
-        exercise_id = session.exercises[index]["id"]
-        current = (await repo.session_logs(conn, session.id)).get(exercise_id)
-        if current is not None and current.weight_kg is not None:
-            weight_kg, reps = current.weight_kg, current.reps
-        else:
-            last = (await repo.last_top_sets(conn, user_id, [exercise_id], day)).get(exercise_id)
-            if last is None:
-                return None
-            weight_kg, reps = float(last["weight_kg"]), last["reps"]
-    value = round(from_kg(weight_kg, profile.unit) * 2) / 2
-    return f"{value:g}", str(reps)
+        profile, session, weight_kg, reps = await repo.form_context(conn, user_id, day, index)
+    if profile is None:
+        raise InputError("You are not a client of The Regiment.")
+    if session is None or not is_open(session, clock.now()):
+        raise LOGBOOK.refusal(profile, session, day, clock.now(), finish=".")
+    if not 0 <= index < len(session.exercises):
+        raise InputError("This workout is no longer on record.")
+    values = None
+    if weight_kg is not None and reps is not None:
+        values = f"{round(from_kg(weight_kg, profile.unit) * 2) / 2:g}", str(reps)
+    return LogForm(session.exercises[index]["name"], profile.unit, values)
 
 
 def day_line(row: Mapping[str, Any]) -> str | None:

@@ -149,7 +149,8 @@ class Store(Generic[D]):
     (one engine's rows) and for training_sessions, each one round trip."""
 
     get: Callable[..., Awaitable[D | None]]  # (conn, user_id, day, *, lock=False)
-    # (conn, drop id, the parts just sent, now, append to the earlier copies)
+    # (conn, drop id, the parts just sent, now, append to the earlier copies); whatever else a
+    # first delivery changes (training's day index) happens in the same statement
     record_delivery: Callable[
         [asyncpg.Connection, int, list[dict[str, int]], dt.datetime, bool], Awaitable[None]
     ]

@@ -8,15 +8,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
+from doubles.recording import RecordingTransport
 from helpers import add_clients, all_jobs, profile, runtime, utc
 from samples import BAD_INPUTS, FIVE_ERRORS
 
 from bot.core.clock import VirtualClock
+from bot.core.dispatcher import Dispatcher
+from bot.core.engine import EngineRegistry
+from bot.core.runtime import Runtime
+from bot.db.pool import create_pool
 from bot.domain import timezones
 from bot.domain.blocks import parse_block
 from bot.domain.errors import InputError
-from bot.domain.lifting import Best, epley, is_pr
+from bot.domain.lifting import Best, epley, is_pr, parse_top_set
 from bot.domain.models import Unit
 from bot.engines import training
 from bot.repo import blocks as blocks_repo
@@ -287,3 +293,157 @@ async def test_a_reassigned_client_gets_the_new_block_on_their_next_training_day
     await rt.stop()
     titles = [m.message.heading for m in transport.to_user(11)]
     assert titles == ["Full body A", "Lower A", "Upper B"]
+
+
+# --- issue 11: a workout drop and a top-set log in few round trips --------------------------
+
+
+async def _logged_pool(dsn: str) -> tuple[asyncpg.Pool, list[str]]:
+    """A one-connection pool that records every statement it runs."""
+    texts: list[str] = []
+    logged = await create_pool(dsn, min_size=1, max_size=1)
+    async with logged.acquire() as conn:
+        conn.add_query_logger(lambda record: texts.append(record.query))
+    return logged, texts
+
+
+async def test_a_workout_drop_is_two_statements_besides_its_claim_and_outcome_and_a_log_two(
+    database_dsn, pool, settings
+) -> None:
+    """With the block known to the process, the drop writes its session (with its close job and
+    last top sets) in one statement and records the delivery with the day index in another; the
+    dispatcher adds the claim and the outcome. A top-set log is two statements."""
+    begin = utc(2026, 5, 4, 4)
+    clock = VirtualClock(begin)
+    await import_example(pool, "steel_block_A.yaml", begin)
+    zones = {1: "Europe/Berlin", 2: "Europe/London"}  # 07:00 local is 05:00 and 06:00 UTC
+    await add_clients(
+        pool,
+        [
+            profile(u, z, MONDAY, block_id="steel_block_A", schedule_days=MWF, dm_channel_id=500_000_000 + u)
+            for u, z in zones.items()
+        ],
+        begin,
+    )
+    async with pool.acquire() as conn:  # London's squat a week earlier: shown, then beaten
+        earlier = await conn.fetchval(
+            "INSERT INTO training_sessions (user_id, local_date, block_id, block_version, day_index, "
+            "day_title, exercises, deadline, created_at) VALUES (2, $1, 'steel_block_A', 1, 0, 'Day 1', "
+            "'[]', $2, $2) RETURNING id",
+            MONDAY - dt.timedelta(days=7),
+            utc(2026, 4, 27, 21),
+        )
+        await conn.execute(
+            "INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, "
+            "reps, block_id, day_index, status, session_id) VALUES (2, $1, $2, 'back_squat', "
+            "'Back Squat', 95, 5, 'steel_block_A', 0, 'logged', $3)",
+            utc(2026, 4, 27, 8),
+            MONDAY - dt.timedelta(days=7),
+            earlier,
+        )
+    registry = EngineRegistry([training.build(settings)])
+    transport = RecordingTransport(clock)
+    rt = Runtime(pool, clock, registry, transport, settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 5, 30))  # Berlin's workout: the block is read once
+    await rt.stop()
+    assert len(transport.to_user(1)) == 1
+
+    logged, texts = await _logged_pool(database_dsn)
+    try:
+        await clock.run_until(utc(2026, 5, 4, 6))
+        ran = await Dispatcher(logged, clock, registry, transport, settings).dispatch_due()
+        assert ran == 1 and len(transport.to_user(2)) == 1
+        assert "last 95 kg × 5" in "\n".join(transport.to_user(2)[0].message.texts())
+        # Claims are shared by a batch (one found the job, the others found nothing more).
+        work = [t for t in texts if "WITH picked AS" not in t]
+        assert len(work) == 3, work  # the session, the delivery, the outcome
+        assert "INSERT INTO training_sessions" in work[0] and "FOR UPDATE" not in work[0]
+
+        texts.clear()  # the "Log" button's form: prefilled with last week's top set
+        form = await training.log_form(logged, clock, user_id=2, day=MONDAY, index=0)
+        assert (form.exercise, form.values, len(texts)) == ("Back Squat", ("95", "5"), 1)
+
+        texts.clear()
+        logged_set = await training.log_top_set(
+            logged, clock, settings, user_id=2, day=MONDAY, index=0, weight="100", reps="5"
+        )
+        assert len(texts) == 2, texts
+        again = await training.log_form(logged, clock, user_id=2, day=MONDAY, index=0)
+        assert again.values == ("100", "5")  # now this session's log
+
+        await clock.run_until(utc(2026, 5, 4, 21))  # 22:00 in London: closed to both
+        with pytest.raises(InputError, match=r"closed at 22:00\.$"):
+            await training.log_form(logged, clock, user_id=2, day=MONDAY, index=1)
+        texts.clear()
+        with pytest.raises(InputError, match=r"closed at 22:00; nothing was written\."):
+            await training.log_top_set(
+                logged, clock, settings, user_id=2, day=MONDAY, index=1, weight="60", reps="5"
+            )
+        assert len(texts) == 1  # refused on what the first statement read
+    finally:
+        await logged.close()
+    assert logged_set.log.weight_kg == 100 and logged_set.log.is_pr
+    assert "100 kg × 5" in "\n".join(logged_set.messages[0].texts())
+    async with pool.acquire() as conn:
+        assert (await clients.get(conn, 2)).day_index == 1  # type: ignore[union-attr]
+        jobs = await conn.fetch("SELECT action FROM jobs WHERE user_id = 2 ORDER BY action")
+    assert [j["action"] for j in jobs] == ["close", "drop"]
+
+
+async def test_a_client_row_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
+    """The claim's copy of the client says day 0; a coach moved them to day 2 since: the session
+    trains day 2, as the client's row says when the session is written."""
+    now = utc(2026, 5, 4, 7)
+    await import_example(pool, "steel_block_A.yaml", now)
+    stale = profile(3, "UTC", MONDAY, block_id="steel_block_A", schedule_days=MWF)
+    await add_clients(pool, [stale], now)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE client_profiles SET day_index = 2 WHERE user_id = 3")
+        known = training.KnownBlocks()
+        version_block = await blocks_repo.latest(conn, "steel_block_A")
+        assert version_block is not None
+        known.put("steel_block_A", version_block)
+        session, fresh = await training.open_session(conn, stale, MONDAY, settings, now, known)
+    assert fresh and session.day_index == 2 and session.day_title == "Day 3 — Volume"
+
+
+async def test_a_block_reimported_after_the_process_knew_it_trains_the_new_version(pool, settings) -> None:
+    begin = utc(2026, 5, 3)
+    clock = VirtualClock(begin)
+    await import_example(pool, "steel_block_A.yaml", begin)
+    await add_clients(pool, [profile(4, "UTC", MONDAY, block_id="steel_block_A", schedule_days=MWF)], begin)
+    rt, transport = runtime(pool, clock, [training.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 12))  # Monday's workout: version 1 is known
+    text = (
+        (EXAMPLES / "steel_block_A.yaml").read_text().replace("Day 2 — Deadlift & Press", "Day 2 — Renamed")
+    )
+    async with pool.acquire() as conn:
+        assert await blocks_repo.store(conn, parse_block(text), clock.now(), None) == 2
+    await clock.run_until(utc(2026, 5, 6, 12))  # Wednesday's
+    await rt.stop()
+    assert [m.message.heading for m in transport.to_user(4)] == ["Day 1 — Squat & Bench", "Day 2 — Renamed"]
+    async with pool.acquire() as conn:
+        versions = await conn.fetch(
+            "SELECT block_version FROM training_sessions WHERE user_id = 4 ORDER BY local_date"
+        )
+    assert [v["block_version"] for v in versions] == [1, 2]
+
+
+async def test_a_top_set_sent_as_the_session_closes_is_refused_and_writes_nothing(pool, settings) -> None:
+    """The log read the session open, then the 22:00 close ran before its write: the write finds it
+    closed and the client is told, with the close's missed rows untouched."""
+    clock, rt, _ = await _deliver_monday(pool, settings)
+    await rt.stop()
+    await clock.run_until(utc(2026, 5, 4, 21, 59))
+    async with pool.acquire() as conn:
+        session = await training.repo.get_session(conn, 7, MONDAY)
+        assert session is not None
+        await training.repo.close_and_miss(conn, 7, MONDAY, clock.now())
+        top_set = parse_top_set("100", "5", Unit.lb)
+        written = await training.repo.log_top_set(
+            conn, session, session.exercises[0], top_set, False, clock.now()
+        )
+    assert written is None
+    assert {r["status"] for r in await log_rows(pool)} == {"missed"}
