@@ -15,6 +15,7 @@ from bot.core.clock import VirtualClock
 from bot.core.delivery import Transport
 from bot.core.engine import ActionKind, ActionSpec, Engine, EngineRegistry, JobContext, Outcome
 from bot.core.runtime import Runtime
+from bot.db.pool import create_pool
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.engines import checkin
 from bot.repo import clients
@@ -69,6 +70,21 @@ def runtime(
     transport = transport or RecordingTransport(clock)
     rt = Runtime(pool, clock, EngineRegistry(engines), transport, settings, **kwargs)  # type: ignore[arg-type]
     return rt, transport  # type: ignore[return-value]
+
+
+async def statement_logging_pool(dsn: str) -> tuple[asyncpg.Pool, list[str]]:
+    """A one-connection pool (the bot's settings) that records every statement the bot runs on it
+    (not asyncpg's own type introspection, made once per connection for a type it first meets)."""
+    texts: list[str] = []
+
+    def record(query: Any) -> None:
+        if "typeinfo_tree" not in query.query and "'jit'" not in query.query:
+            texts.append(query.query)
+
+    logged = await create_pool(dsn, min_size=1, max_size=1)
+    async with logged.acquire() as conn:
+        conn.add_query_logger(record)
+    return logged, texts
 
 
 async def all_jobs(pool: asyncpg.Pool) -> list[Job]:

@@ -14,6 +14,7 @@ import asyncpg
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.core.engine import ComplianceSource, DayTest, Engine
+from bot.domain.drops import is_open
 from bot.domain.eligibility import HasValue
 from bot.domain.errors import InputError
 from bot.domain.inputs import number
@@ -23,7 +24,7 @@ from bot.engines import lifecycle
 from bot.repo import cardio as repo
 from bot.repo import clients
 from bot.repo import plans as plans_repo
-from bot.repo.drops import drops_of, open_drop
+from bot.repo.drops import drops_of, log_on_open, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
@@ -129,16 +130,21 @@ class Logged:
 async def log_cardio(
     pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, values: dict[str, str]
 ) -> Logged:
+    """Three statements: the client and the drop (what it asks for reads the answer), then the
+    write while the drop is open."""
     async with pool.acquire() as conn:
         profile = await clients.get(conn, user_id)
-        if profile is None:
-            raise InputError("You are not a client of The Regiment.")
-        async with conn.transaction():
-            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
-            minutes, steps, hr = parse_log(values, target(drop))
-            row = await repo.log_cardio(conn, drop, minutes, steps, hr, clock.now())
-        messages = await render(conn, drop, profile, False)
-    return Logged(drop, row, messages)
+        drop = None if profile is None else await LOGBOOK.store.get(conn, user_id, day)
+        now = clock.now()
+        if profile is None or drop is None or not is_open(drop, now):
+            raise LOGBOOK.refusal(profile, drop, day, now)
+        minutes, steps, hr = parse_log(values, target(drop))
+        _, drop_now, written, row = await log_on_open(
+            conn, NAME, user_id, day, now, repo.CARDIO_ON_OPEN, minutes, steps, hr
+        )
+    if not written or row is None:
+        raise LOGBOOK.refusal(profile, drop_now, day, now)
+    return Logged(drop, row, [message(drop, row, False)])
 
 
 def day_line(row: Mapping[str, Any]) -> str | None:

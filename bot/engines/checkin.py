@@ -24,7 +24,7 @@ from bot.domain.models import ClientProfile, DailyDrop, Unit
 from bot.engines import lifecycle
 from bot.repo import checkin as repo
 from bot.repo import clients
-from bot.repo.drops import drops_of, open_drop
+from bot.repo.drops import drops_of, log_on_open, open_drop
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, EmbedField, OutgoingMessage
 
@@ -149,18 +149,21 @@ async def record(
     pool: asyncpg.Pool, clock: Clock, *, user_id: int, day: dt.date, part: str, values: dict[str, str]
 ) -> Recorded:
     """Record one part ("feel" or "body") of a check-in. InputError names every problem; then
-    nothing is written."""
+    nothing is written. Two statements: the client (its unit reads the weigh-in), then the write
+    while the drop is open."""
     async with pool.acquire() as conn:
         profile = await clients.get(conn, user_id)
         if profile is None:
             raise InputError("You are not a client of The Regiment.")
         parsed = parse_feel(values) if part == "feel" else parse_body(values, profile.unit)
-        async with conn.transaction():
-            drop = await LOGBOOK.open_for_logging(conn, profile, day, clock)
-            row = await repo.upsert_checkin(conn, user_id, day, clock.now(), parsed)
-        messages = await render(conn, drop, profile, False)
+        now = clock.now()
+        _, drop, written, row = await log_on_open(
+            conn, NAME, user_id, day, now, repo.CHECKIN_ON_OPEN, *repo.checkin_args(parsed)
+        )
+    if not written or drop is None or row is None:
+        raise LOGBOOK.refusal(profile, drop, day, now)
     readiness = float(row["readiness"]) if row["readiness"] is not None else None
-    return Recorded(drop, row["status"] == "logged", readiness, messages)
+    return Recorded(drop, row["status"] == "logged", readiness, [message(drop, row, profile.unit, False)])
 
 
 async def _chart(pool: asyncpg.Pool, profile: ClientProfile, what: str) -> bytes:

@@ -324,7 +324,8 @@ async def escalate(ctx: JobContext) -> Outcome:
     assert ctx.client is not None
     day = ctx.job.local_date
     rules = thresholds(ctx.settings, ctx.registry)
-    async with ctx.pool.acquire() as conn, conn.transaction():
+    # No transaction: one read, and in the rare evening that needs it one idempotent insert.
+    async with ctx.pool.acquire() as conn:
         history = await compliance_repo.outcomes(
             conn,
             ctx.registry.outcome_sources(),

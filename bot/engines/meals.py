@@ -227,7 +227,7 @@ async def answer(
     async with pool.acquire() as conn:
         # One statement checks that the meal log is open and writes the answer (then one more
         # reads the answers back for the message): two round trips from click to reply.
-        profile, drop, written = await log_on_open(
+        profile, drop, written, _ = await log_on_open(
             conn, NAME, user_id, day, now, repo.ANSWER_ON_OPEN, index, status, note or None
         )
         if not written:

@@ -6,16 +6,6 @@ import datetime as dt
 
 import asyncpg
 
-from bot.domain.models import DailyDrop
-
-CARDIO_LOG = """
-INSERT INTO cardio_logs (user_id, date, kind, minutes, steps, avg_hr, status, timestamp, drop_id)
-VALUES ($1, $2, $3, $4, $5, $6, 'logged', $7, $8)
-ON CONFLICT (user_id, date) DO UPDATE
-   SET minutes = EXCLUDED.minutes, steps = EXCLUDED.steps, avg_hr = EXCLUDED.avg_hr,
-       status = 'logged', timestamp = EXCLUDED.timestamp
-RETURNING *
-"""
 CARDIO_OF = "SELECT * FROM cardio_logs WHERE drop_id = $1"
 CARDIO_MISSED = """
 INSERT INTO cardio_logs (user_id, date, kind, status, timestamp, drop_id)
@@ -24,18 +14,18 @@ ON CONFLICT (user_id, date) DO NOTHING
 """
 
 
-async def log_cardio(
-    conn: asyncpg.Connection,
-    drop: DailyDrop,
-    minutes: int | None,
-    steps: int | None,
-    avg_hr: int | None,
-    now: dt.datetime,
-) -> asyncpg.Record:
-    kind = drop.content["session"]["kind"]
-    return await conn.fetchrow(
-        CARDIO_LOG, drop.user_id, drop.local_date, kind, minutes, steps, avg_hr, now, drop.id
-    )
+# A log written only while the day's drop is open (see bot.repo.drops.LOG_ON_OPEN: `ok` is the
+# open drop, $4 the time): minutes, steps and average heart rate are $5–$7.
+CARDIO_ON_OPEN = """
+INSERT INTO cardio_logs (user_id, date, kind, minutes, steps, avg_hr, status, timestamp, drop_id)
+SELECT ok.user_id, ok.local_date, ok.content->'session'->>'kind', $5::integer, $6::integer, $7::integer,
+       'logged', $4, ok.id
+  FROM ok
+ON CONFLICT (user_id, date) DO UPDATE
+   SET minutes = EXCLUDED.minutes, steps = EXCLUDED.steps, avg_hr = EXCLUDED.avg_hr,
+       status = 'logged', timestamp = EXCLUDED.timestamp
+RETURNING *
+"""
 
 
 async def cardio_of(conn: asyncpg.Connection, drop_id: int) -> asyncpg.Record | None:

@@ -9,31 +9,6 @@ import asyncpg
 
 CHECKIN = "SELECT * FROM checkins WHERE user_id = $1 AND date = $2"
 
-# Fill in what this step brings (the other step's fields are kept); complete → logged + readiness.
-CHECKIN_UPSERT = """
-INSERT INTO checkins AS c (user_id, date, timestamp, status, bodyweight_kg, weight_entered, unit_entered,
-                           sleep_hours, energy, mood, stress, soreness, note)
-VALUES ($1, $2, $3, 'partial', $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT (user_id, date) DO UPDATE SET
-    timestamp = EXCLUDED.timestamp,
-    bodyweight_kg = COALESCE(EXCLUDED.bodyweight_kg, c.bodyweight_kg),
-    weight_entered = COALESCE(EXCLUDED.weight_entered, c.weight_entered),
-    unit_entered = COALESCE(EXCLUDED.unit_entered, c.unit_entered),
-    sleep_hours = COALESCE(EXCLUDED.sleep_hours, c.sleep_hours),
-    energy = COALESCE(EXCLUDED.energy, c.energy),
-    mood = COALESCE(EXCLUDED.mood, c.mood),
-    stress = COALESCE(EXCLUDED.stress, c.stress),
-    soreness = COALESCE(EXCLUDED.soreness, c.soreness),
-    note = CASE WHEN $13 THEN EXCLUDED.note ELSE c.note END
-RETURNING *
-"""
-CHECKIN_COMPLETE = """
-UPDATE checkins SET status = 'logged',
-       readiness = round((energy + mood + (6 - stress) + (6 - soreness)) / 4.0, 2)
- WHERE id = $1 AND bodyweight_kg IS NOT NULL AND sleep_hours IS NOT NULL AND energy IS NOT NULL
-   AND mood IS NOT NULL AND stress IS NOT NULL AND soreness IS NOT NULL
-RETURNING *
-"""
 # At the deadline: no check-in, or an unfinished one, is missed (its partial answers are kept).
 CHECKIN_MISSED = """
 INSERT INTO checkins AS c (user_id, date, timestamp, status) VALUES ($1, $2, $3, 'missed')
@@ -43,21 +18,61 @@ RETURNING id
 """
 
 
-async def checkin(conn: asyncpg.Connection, user_id: int, day: dt.date) -> asyncpg.Record | None:
-    return await conn.fetchrow(CHECKIN, user_id, day)
+_COMPLETE_WITH = ("bodyweight_kg", "sleep_hours", "energy", "mood", "stress", "soreness")
 
 
-async def upsert_checkin(
-    conn: asyncpg.Connection, user_id: int, day: dt.date, now: dt.datetime, values: dict[str, Any]
-) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        CHECKIN_UPSERT, user_id, day, now,
+def _complete(value: str) -> str:
+    """SQL: every answer of a complete check-in is there (`value` spells a column's value)."""
+    return " AND ".join(f"{value.format(col)} IS NOT NULL" for col in _COMPLETE_WITH)
+
+
+def _readiness(value: str) -> str:
+    v = value.format
+    return f"round(({v('energy')} + {v('mood')} + (6 - {v('stress')}) + (6 - {v('soreness')})) / 4.0, 2)"
+
+
+_MERGED = "COALESCE(EXCLUDED.{0}, c.{0})"
+# One step of a check-in in one statement, written only while the day's drop is open (see
+# bot.repo.drops.LOG_ON_OPEN: `ok` is the open drop, $4 the time): the step's answers go in, the
+# other step's are kept, and a complete check-in is `logged` with its readiness.
+CHECKIN_ON_OPEN = f"""
+INSERT INTO checkins AS c (user_id, date, timestamp, status, bodyweight_kg, weight_entered, unit_entered,
+                           sleep_hours, energy, mood, stress, soreness, note, readiness)
+SELECT ok.user_id, ok.local_date, $4,
+       CASE WHEN {_complete("v.{0}")} THEN 'logged' ELSE 'partial' END,
+       v.bodyweight_kg, v.weight_entered, v.unit_entered, v.sleep_hours, v.energy, v.mood, v.stress,
+       v.soreness, v.note, CASE WHEN {_complete("v.{0}")} THEN {_readiness("v.{0}")} END
+  FROM ok, (SELECT $5::numeric AS bodyweight_kg, $6::numeric AS weight_entered, $7::text AS unit_entered,
+                   $8::numeric AS sleep_hours, $9::smallint AS energy, $10::smallint AS mood,
+                   $11::smallint AS stress, $12::smallint AS soreness, $13::text AS note) v
+ON CONFLICT (user_id, date) DO UPDATE SET
+    timestamp = EXCLUDED.timestamp,
+    bodyweight_kg = {_MERGED.format("bodyweight_kg")},
+    weight_entered = {_MERGED.format("weight_entered")},
+    unit_entered = {_MERGED.format("unit_entered")},
+    sleep_hours = {_MERGED.format("sleep_hours")},
+    energy = {_MERGED.format("energy")},
+    mood = {_MERGED.format("mood")},
+    stress = {_MERGED.format("stress")},
+    soreness = {_MERGED.format("soreness")},
+    note = CASE WHEN $14 THEN EXCLUDED.note ELSE c.note END,
+    status = CASE WHEN {_complete(_MERGED)} THEN 'logged' ELSE 'partial' END,
+    readiness = CASE WHEN {_complete(_MERGED)} THEN {_readiness(_MERGED)} END
+RETURNING *
+"""
+
+
+def checkin_args(values: dict[str, Any]) -> tuple[Any, ...]:
+    """CHECKIN_ON_OPEN's own parameters ($5 on) for one step's parsed answers."""
+    return (
         values.get("bodyweight_kg"), values.get("weight_entered"), values.get("unit_entered"),
         values.get("sleep_hours"), values.get("energy"), values.get("mood"), values.get("stress"),
         values.get("soreness"), values.get("note"), "note" in values,
     )  # fmt: skip
-    completed = await conn.fetchrow(CHECKIN_COMPLETE, row["id"])
-    return completed or row
+
+
+async def checkin(conn: asyncpg.Connection, user_id: int, day: dt.date) -> asyncpg.Record | None:
+    return await conn.fetchrow(CHECKIN, user_id, day)
 
 
 # At the close, from the closed drop `d` (see bot.repo.drops.CLOSE_AND_MISS): no check-in, or an

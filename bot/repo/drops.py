@@ -100,7 +100,7 @@ written AS (
     {write}
 )
 SELECT (SELECT to_jsonb(c) FROM c) AS client, (SELECT to_jsonb(d) FROM d) AS drop,
-       (SELECT count(*) FROM written) AS written
+       (SELECT count(*) FROM written) AS written, (SELECT to_jsonb(w) FROM written w LIMIT 1) AS row
 """
 
 
@@ -112,12 +112,13 @@ async def log_on_open(
     now: dt.datetime,
     write_sql: str,
     *args: Any,
-) -> tuple[ClientProfile | None, DailyDrop | None, int]:
-    """(the client, the day's drop, how many rows the write wrote): one round trip."""
+) -> tuple[ClientProfile | None, DailyDrop | None, int, dict[str, Any] | None]:
+    """(the client, the day's drop, how many rows the write wrote, the first row it RETURNed):
+    one round trip."""
     row = await conn.fetchrow(LOG_ON_OPEN.replace("{write}", write_sql), user_id, day, engine, now, *args)
     client = None if row["client"] is None else ClientProfile.model_validate(row["client"])
     drop = None if row["drop"] is None else DailyDrop.model_validate(row["drop"])
-    return client, drop, int(row["written"])
+    return client, drop, int(row["written"]), row["row"]
 
 
 async def record_delivery(

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import add_clients, all_jobs, profile, runtime, utc
+from helpers import add_clients, all_jobs, profile, runtime, statement_logging_pool, utc
 from samples import SEVERAL_ERRORS
 
 from bot.core.clock import VirtualClock
@@ -354,3 +354,36 @@ async def test_a_close_that_finds_its_drop_still_sending_waits_for_it(pool, sett
     [close] = [j for j in await all_jobs(pool) if j.action == "close"]
     assert str(close.status) == "sent"
     assert [(r["status"]) for r in await rows(pool, "checkins")] == ["missed"]
+
+
+async def test_a_check_in_step_is_two_statements_and_a_cardio_log_three(database_dsn, pool, settings) -> None:
+    """Issue 11: the client (its unit reads the weigh-in), then the write while the drop is open,
+    which returns what the refreshed message shows; cardio reads the drop first (what it asks
+    for reads the answer). Nothing is written once the drop closed."""
+    clock, rt, _ = await _delivered(pool, settings)
+    await rt.stop()
+    day = dt.date(2026, 5, 4)
+    logged, texts = await statement_logging_pool(database_dsn)
+    try:
+        first = await checkin.record(logged, clock, user_id=7, day=day, part="feel", values=FEEL)
+        assert (len(texts), first.complete, first.readiness) == (2, False, None)
+        texts.clear()
+        done = await checkin.record(
+            logged, clock, user_id=7, day=day, part="body", values={"bodyweight": "80.5", "sleep": "7"}
+        )
+        assert (len(texts), done.complete, done.readiness) == (2, True, 4.0)
+        fields = {f.name: f.value for f in done.messages[0].embeds[0].fields}
+        assert fields["Readiness"] == "4.00 / 5" and "80.5 kg" in fields["Weigh-in & sleep ✅"]
+
+        texts.clear()
+        cardio_log = await cardio.log_cardio(logged, clock, user_id=7, day=day, values={"amount": "36"})
+        assert (len(texts), cardio_log.log["minutes"]) == (3, 36)
+        assert "36 min" in cardio_log.messages[0].embeds[0].description
+
+        await clock.run_until(utc(2026, 5, 4, 12))  # the check-in closes at 12:00
+        with pytest.raises(InputError, match="closed at 12:00; nothing was written"):
+            await checkin.record(logged, clock, user_id=7, day=day, part="feel", values={**FEEL, "mood": "1"})
+    finally:
+        await logged.close()
+    [row] = await rows(pool, "checkins")
+    assert (row["mood"], row["status"], float(row["readiness"])) == (5, "logged", 4.0)

@@ -8,17 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 from doubles.recording import RecordingTransport
-from helpers import add_clients, all_jobs, profile, runtime, utc
+from helpers import add_clients, all_jobs, profile, runtime, statement_logging_pool, utc
 from samples import BAD_INPUTS, FIVE_ERRORS
 
 from bot.core.clock import VirtualClock
 from bot.core.dispatcher import Dispatcher
 from bot.core.engine import EngineRegistry
 from bot.core.runtime import Runtime
-from bot.db.pool import create_pool
 from bot.domain import timezones
 from bot.domain.blocks import parse_block
 from bot.domain.errors import InputError
@@ -298,15 +296,6 @@ async def test_a_reassigned_client_gets_the_new_block_on_their_next_training_day
 # --- issue 11: a workout drop and a top-set log in few round trips --------------------------
 
 
-async def _logged_pool(dsn: str) -> tuple[asyncpg.Pool, list[str]]:
-    """A one-connection pool that records every statement it runs."""
-    texts: list[str] = []
-    logged = await create_pool(dsn, min_size=1, max_size=1)
-    async with logged.acquire() as conn:
-        conn.add_query_logger(lambda record: texts.append(record.query))
-    return logged, texts
-
-
 async def test_a_workout_drop_is_two_statements_besides_its_claim_and_outcome_and_a_log_two(
     database_dsn, pool, settings
 ) -> None:
@@ -349,7 +338,7 @@ async def test_a_workout_drop_is_two_statements_besides_its_claim_and_outcome_an
     await rt.stop()
     assert len(transport.to_user(1)) == 1
 
-    logged, texts = await _logged_pool(database_dsn)
+    logged, texts = await statement_logging_pool(database_dsn)
     try:
         await clock.run_until(utc(2026, 5, 4, 6))
         ran = await Dispatcher(logged, clock, registry, transport, settings).dispatch_due()
