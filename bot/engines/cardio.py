@@ -24,7 +24,7 @@ from bot.engines import lifecycle
 from bot.repo import cardio as repo
 from bot.repo import clients
 from bot.repo import plans as plans_repo
-from bot.repo.drops import drops_of, log_on_open, open_drop
+from bot.repo.drops import drops_of, log_on_open
 from bot.views import custom_ids
 from bot.views.messages import Button, ButtonStyle, Embed, OutgoingMessage
 
@@ -35,32 +35,36 @@ HAS_PLAN = HasValue("cardio_plan_id")
 
 
 def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
+    known: lifecycle.KnownVersions[CardioPlan] = lifecycle.KnownVersions()
+
     async def snapshot(
         conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
     ) -> tuple[DailyDrop, bool] | str:
         if profile.cardio_plan_id is None:
             return "no cardio plan"
-        found = await lifecycle.client_plan(
+
+        def content(version: int, plan: CardioPlan) -> dict[str, Any] | str:
+            session = plan.session_on(day)
+            if session is None:
+                return "rest day"
+            return {
+                "plan_id": plan.id, "version": version, "plan_name": plan.name,
+                "closes": f"{settings.day_deadline_at:%H:%M}", "session": session.model_dump(mode="json"),
+            }  # fmt: skip
+
+        return await lifecycle.open_plan_drop(
             conn,
             profile,
-            "cardio",
-            profile.cardio_plan_id,
+            day,
             now,
+            engine=NAME,
+            plan_id=profile.cardio_plan_id,
+            known=known,
+            content=content,
+            deadline=lifecycle.deadline_of(profile, day, settings.day_deadline_at),
             title="Cardio plan",
             consequence="no cardio is sent",
         )
-        if found is None:
-            return "cardio plan missing"
-        version, plan = found
-        session = plan.session_on(day)
-        if session is None:
-            return "rest day"
-        content = {
-            "plan_id": plan.id, "version": version, "plan_name": plan.name,
-            "closes": f"{settings.day_deadline_at:%H:%M}", "session": session.model_dump(mode="json"),
-        }  # fmt: skip
-        deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
-        return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 
     return snapshot
 

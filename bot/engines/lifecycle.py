@@ -27,14 +27,33 @@ from bot.core.engine import ActionKind, ActionSpec, JobContext, NotYet, Outcome
 from bot.domain import timezones
 from bot.domain.drops import Drop, is_open, parts_showing
 from bot.domain.errors import InputError
-from bot.domain.models import ClientProfile
+from bot.domain.models import ClientProfile, DailyDrop
 from bot.repo import cards, clients
 from bot.repo import jobs as jobs_repo
 from bot.repo import plans as plans_repo
-from bot.repo.drops import Store
+from bot.repo.drops import Store, open_drop, open_drop_if
 from bot.views.messages import OutgoingMessage
 
 D = TypeVar("D", bound=Drop)
+T = TypeVar("T")
+
+
+class KnownVersions(Generic[T]):
+    """The newest version of each block or plan a drop used, kept by the process so the usual
+    drop needs no read. Only a hint: the drop is created only if that version is still the
+    newest (checked in the statement that creates it), and otherwise the drop reads it again."""
+
+    def __init__(self, known: dict[str, tuple[int, T]] | None = None) -> None:
+        self._known: dict[str, tuple[int, T]] = dict(known or {})
+
+    def get(self, key: str) -> tuple[int, T] | None:
+        return self._known.get(key)
+
+    def put(self, key: str, found: tuple[int, T]) -> None:
+        self._known[key] = found
+
+    def forget(self, key: str) -> None:
+        self._known.pop(key, None)
 
 
 # The day's drop as first snapshotted (created now, or by an earlier attempt) with its close job
@@ -237,6 +256,45 @@ def deadline_of(profile: ClientProfile, day: dt.date, at: dt.time, days: int = 0
     return timezones.due_instant(timezones.parse_timezone(profile.zone_on(later)), later, at)
 
 
+async def open_plan_drop(
+    conn: asyncpg.Connection,
+    profile: ClientProfile,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    engine: str,
+    plan_id: str,
+    known: KnownVersions[Any],
+    content: Callable[[int, Any], dict[str, Any] | str],
+    deadline: dt.datetime,
+    title: str,
+    consequence: str,
+) -> tuple[DailyDrop, bool] | str:
+    """The day's drop of an engine that sends from a plan (meals, cardio): `content(version,
+    plan)` is what it sends, or why nothing is sent that day. In the usual case one statement: the
+    plan's newest version the process knows is checked by the statement that creates the drop.
+    A newer version imported since, or nothing to send by the known one, reads the plan again."""
+    for cached in (known.get(plan_id), None):
+        found = cached or await client_plan(
+            conn, profile, engine, plan_id, now, title=title, consequence=consequence, known=known
+        )
+        if found is None:
+            return f"{title.lower()} missing"
+        what = content(*found)
+        if isinstance(what, str):
+            if cached is not None:
+                continue  # confirm "nothing today" on the newest version
+            return what
+        if cached is None:
+            return await open_drop(conn, profile.user_id, day, engine, what, deadline, now)
+        guard = plans_repo.still_newest(engine, plan_id, found[0])
+        made = await open_drop_if(conn, profile.user_id, day, engine, what, deadline, now, guard=guard)
+        if made is not None:
+            return made
+        known.forget(plan_id)
+    raise AssertionError("the second pass reads the plan and always decides")
+
+
 async def client_plan(
     conn: asyncpg.Connection,
     profile: ClientProfile,
@@ -246,12 +304,16 @@ async def client_plan(
     *,
     title: str,
     consequence: str,
+    known: KnownVersions[Any] | None = None,
 ) -> tuple[int, Any] | None:
     """The newest version of a client's plan; a missing or invalid one raises one job card (per
     client and plan id) and sends nothing until a coach fixes it. `title` names the plan ("Meal
-    plan"), `consequence` says what the client misses ("no meals are sent")."""
+    plan"), `consequence` says what the client misses ("no meals are sent"). The version found
+    is remembered in `known`."""
     found = await plans_repo.latest(conn, kind, plan_id)
     if found is not None:
+        if known is not None:
+            known.put(plan_id, found)
         return found
     await cards.raise_card(
         conn,

@@ -28,7 +28,7 @@ from bot.domain.plans import MealPlan, meal_text
 from bot.engines import lifecycle
 from bot.repo import meals as repo
 from bot.repo import plans as plans_repo
-from bot.repo.drops import drops_of, log_on_open, open_drop
+from bot.repo.drops import drops_of, log_on_open
 from bot.views import custom_ids
 from bot.views.messages import (
     LAYOUT_MAX_COMPONENTS,
@@ -57,33 +57,37 @@ _STATUS = {"followed": "✅ followed", "off_plan": "⚠️ off plan", "missed": 
 
 
 def _snapshot_for(settings: Settings):  # type: ignore[no-untyped-def]
+    known: lifecycle.KnownVersions[MealPlan] = lifecycle.KnownVersions()
+
     async def snapshot(
         conn: asyncpg.Connection, profile: ClientProfile, day: dt.date, now: dt.datetime
     ) -> tuple[DailyDrop, bool] | str:
         if profile.meal_plan_id is None:
             return "no meal plan"
-        found = await lifecycle.client_plan(
+
+        def content(version: int, plan: MealPlan) -> dict[str, Any] | str:
+            meals = plan.meals_on(day)
+            if not meals:
+                return "no meals planned that day"
+            return {
+                "plan_id": plan.id, "version": version, "plan_name": plan.name,
+                "closes": f"{settings.day_deadline_at:%H:%M}",
+                "meals": [m.model_dump(mode="json") for m in meals],
+            }  # fmt: skip
+
+        return await lifecycle.open_plan_drop(
             conn,
             profile,
-            "meals",
-            profile.meal_plan_id,
+            day,
             now,
+            engine=NAME,
+            plan_id=profile.meal_plan_id,
+            known=known,
+            content=content,
+            deadline=lifecycle.deadline_of(profile, day, settings.day_deadline_at),
             title="Meal plan",
             consequence="no meals are sent",
         )
-        if found is None:
-            return "meal plan missing"
-        version, plan = found
-        meals = plan.meals_on(day)
-        if not meals:
-            return "no meals planned that day"
-        content = {
-            "plan_id": plan.id, "version": version, "plan_name": plan.name,
-            "closes": f"{settings.day_deadline_at:%H:%M}",
-            "meals": [m.model_dump(mode="json") for m in meals],
-        }  # fmt: skip
-        deadline = lifecycle.deadline_of(profile, day, settings.day_deadline_at)
-        return await open_drop(conn, profile.user_id, day, NAME, content, deadline, now)
 
     return snapshot
 

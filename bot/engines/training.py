@@ -46,19 +46,12 @@ LOG_ID = custom_ids.WORKOUT_LOG
 MODAL_ID = custom_ids.WORKOUT_FORM
 
 
-class KnownBlocks:
-    """The newest version of each block a drop trained from, kept by the process so the usual drop
-    needs no block read. Only a hint: the session is created only if the version is still the
-    newest (`repo.create_session(expect=…)`), and otherwise the drop reads the block again."""
+class KnownBlocks(lifecycle.KnownVersions[Block]):
+    """The newest version of each block a drop trained from (the built-in one from the start):
+    the session is created only if it is still the newest (`repo.create_session(expect=…)`)."""
 
     def __init__(self) -> None:
-        self._blocks: dict[str, tuple[int, Block]] = {DEFAULT_BLOCK.id: (0, DEFAULT_BLOCK)}
-
-    def get(self, block_id: str) -> tuple[int, Block] | None:
-        return self._blocks.get(block_id)
-
-    def put(self, block_id: str, found: tuple[int, Block]) -> None:
-        self._blocks[block_id] = found
+        super().__init__({DEFAULT_BLOCK.id: (0, DEFAULT_BLOCK)})
 
 
 async def _block_for(

@@ -27,10 +27,11 @@ RETURNING *
 """
 # The drop job's first statement: the day's drop as it was first snapshotted (created now, or by
 # an earlier attempt) and its close job, in one round trip. `fresh`: created by this statement.
+# A new drop is made only if `{guard}` holds (the plan it was made from is still the newest).
 OPEN = f"""
 WITH created AS (
     INSERT INTO daily_drops (user_id, local_date, engine, content, deadline, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6)
+    SELECT $1, $2, $3, $4, $5, $6 WHERE {{guard}}
     ON CONFLICT (user_id, local_date, engine) DO NOTHING
     RETURNING *
 ), close_job AS (
@@ -85,8 +86,29 @@ async def open_drop(
 ) -> tuple[DailyDrop, bool]:
     """The drop of that day (this content if it is new) and whether it was created now; its
     close job (engine "close" at the deadline) exists afterwards either way."""
-    row = await conn.fetchrow(OPEN, user_id, day, engine, content, deadline, now)
-    return DailyDrop.from_row(row), bool(row["fresh"])
+    made = await open_drop_if(conn, user_id, day, engine, content, deadline, now, guard=("true", ()))
+    assert made is not None  # unguarded: a drop always comes back
+    return made
+
+
+async def open_drop_if(
+    conn: asyncpg.Connection,
+    user_id: int,
+    day: dt.date,
+    engine: str,
+    content: dict[str, Any],
+    deadline: dt.datetime,
+    now: dt.datetime,
+    *,
+    guard: tuple[str, tuple[Any, ...]],
+) -> tuple[DailyDrop, bool] | None:
+    """As `open_drop`, but a new drop is made only if `guard` holds (an SQL condition on
+    parameters $7 on, and their values): None when it does not and no drop exists."""
+    condition, values = guard
+    row = await conn.fetchrow(
+        OPEN.replace("{guard}", condition), user_id, day, engine, content, deadline, now, *values
+    )
+    return None if row is None else (DailyDrop.from_row(row), bool(row["fresh"]))
 
 
 # A log in one statement: the client, the day's drop, and the engine's write `{write}`, which

@@ -40,6 +40,12 @@ async def latest(
         return None
 
 
+def still_newest(kind: str, plan_id: str, version: int) -> tuple[str, tuple[object, ...]]:
+    """A guard for bot.repo.drops.open_drop: `version` is still the newest of the plan."""
+    table = _TABLES[kind]  # table names come from _TABLES, never from input
+    return f"(SELECT max(version) FROM {table} WHERE plan_id = $7) = $8", (plan_id, version)
+
+
 async def exists(conn: asyncpg.Connection, kind: str, plan_id: str) -> bool:
     return bool(
         await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {_TABLES[kind]} WHERE plan_id = $1)", plan_id)

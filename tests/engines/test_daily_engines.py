@@ -8,10 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from doubles.recording import RecordingTransport
 from helpers import add_clients, all_jobs, profile, runtime, statement_logging_pool, utc
 from samples import SEVERAL_ERRORS
 
 from bot.core.clock import VirtualClock
+from bot.core.dispatcher import Dispatcher
+from bot.core.engine import EngineRegistry
+from bot.core.runtime import Runtime
 from bot.domain import timezones
 from bot.domain.errors import InputError
 from bot.domain.models import Unit
@@ -387,3 +391,86 @@ async def test_a_check_in_step_is_two_statements_and_a_cardio_log_three(database
         await logged.close()
     [row] = await rows(pool, "checkins")
     assert (row["mood"], row["status"], float(row["readiness"])) == (5, "logged", 4.0)
+
+
+async def test_a_plan_drop_reads_its_plan_once_and_follows_a_new_version(
+    database_dsn, pool, settings
+) -> None:
+    """Issue 11: once the process knows a plan's newest version, a meals or cardio drop is one
+    statement before its send (the version checked as the drop is created). A version imported
+    since is read and sent; a day the known version rests on is confirmed on the newest."""
+    begin = utc(2026, 5, 2)  # Saturday
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(
+        pool,
+        [
+            profile(
+                7,
+                "UTC",
+                begin.date(),
+                meal_plan_id="cut_2200",
+                cardio_plan_id="zone2_base",
+                dm_channel_id=500_000_007,
+            )
+        ],
+        begin,
+    )
+    registry = EngineRegistry([meals.build(settings), cardio.build(settings)])
+    transport = RecordingTransport(clock)
+    rt = Runtime(pool, clock, registry, transport, settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 2, 12))  # Saturday's meals and steps: both plans read
+    # A new cardio version: Sunday is no longer a rest day.
+    text = (
+        (EXAMPLES / "cardio_zone2.yaml")
+        .read_text()
+        .replace("sun: rest", "sun: {kind: Easy walk, minutes: 20}")
+    )
+    async with pool.acquire() as conn:
+        assert await plans_repo.store(conn, parse_plan(text, "cardio_zone2.yaml"), clock.now(), None) == 2
+    await clock.run_until(utc(2026, 5, 3, 5, 59))  # Saturday closed, Sunday planned
+    await rt.stop()
+
+    logged, texts = await statement_logging_pool(database_dsn)
+    try:
+        await clock.run_until(utc(2026, 5, 3, 6))  # Sunday 06:00: meals and cardio are due
+        ran = await Dispatcher(logged, clock, registry, transport, settings).dispatch_due()
+    finally:
+        await logged.close()
+    assert ran == 2
+    plan_reads = [t for t in texts if "FROM cardio_plans WHERE plan_id = $1 ORDER BY" in t]
+    meal_reads = [t for t in texts if "FROM meal_plans WHERE plan_id = $1 ORDER BY" in t]
+    assert (len(meal_reads), len(plan_reads)) == (0, 1)  # meals from what it knew; cardio re-read
+    work = [t for t in texts if "WITH picked AS" not in t]
+    assert len(work) == 3 + 4, work  # meals: drop, delivery, outcome; cardio: the same and the read
+    sunday = [m for m in transport.to_user(7) if m.at >= utc(2026, 5, 3)]
+    assert sorted(m.message.embeds[0].title if m.message.embeds else m.message.heading for m in sunday) == [
+        "Cardio — Sunday 03 May",
+        "Meals — Sunday 03 May",
+    ]
+    async with pool.acquire() as conn:
+        version = await conn.fetchval(
+            "SELECT content->>'version' FROM daily_drops WHERE engine = 'cardio' AND local_date = $1",
+            dt.date(2026, 5, 3),
+        )
+    assert version == "2"
+
+
+async def test_a_meal_plan_reimported_after_the_process_knew_it_is_sent_in_its_new_version(
+    pool, settings
+) -> None:
+    begin = utc(2026, 5, 4)  # Monday
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(pool, [profile(8, "UTC", begin.date(), meal_plan_id="cut_2200")], begin)
+    rt, transport = runtime(pool, clock, [meals.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 12))  # Monday's meals: version 1 is known
+    text = (EXAMPLES / "meals_cut_2200.yaml").read_text().replace("name: Breakfast", "name: First meal")
+    async with pool.acquire() as conn:
+        assert await plans_repo.store(conn, parse_plan(text, "meals_cut_2200.yaml"), clock.now(), None) == 2
+    await clock.run_until(utc(2026, 5, 5, 12))
+    await rt.stop()
+    monday, tuesday = (m.message.texts()[1] if m.message.layout else "" for m in transport.to_user(8))
+    assert "**Breakfast**" in monday and "**First meal**" in tuesday
