@@ -109,7 +109,7 @@ async def on_log_submit(
         f"Logged {logged.exercise['name']}: {show_weight(log.weight_kg, logged.unit)} × {log.reps}.{pr}",
     )
     try:
-        await training.refresh_message(bot.transport, logged, index)
+        await training.refresh_message(bot.pool, bot.transport, bot.settings, logged, index)
     except DeliveryError as exc:  # the log is saved; the message catches up on the next edit
         logger.warning("could not update the workout message: {}", exc)
 

@@ -224,12 +224,6 @@ async def render_session(
     fresh: bool = False,
 ) -> list[OutgoingMessage]:
     context = await repo.workout_context(conn, session, with_logs=not fresh)
-    return _workout(session, context, unit, settings, closed=closed)
-
-
-def _workout(
-    session: TrainingSession, context: repo.WorkoutContext, unit: Unit, settings: Settings, *, closed: bool
-) -> list[OutgoingMessage]:
     name = (
         DEFAULT_BLOCK.name if session.block_id == DEFAULT_BLOCK.id else context.block_name or session.block_id
     )
@@ -277,7 +271,6 @@ class Logged:
     log: TrainingLog
     exercise: dict[str, Any]
     unit: Unit
-    messages: list[OutgoingMessage]
 
 
 LOGBOOK = lifecycle.Logbook(
@@ -301,7 +294,8 @@ async def log_top_set(
     """Record a client's top set for one exercise of their session on `day`.
 
     InputError (nothing written) for bad numbers, a closed session or an unknown exercise. Two
-    statements: what the log needs, then the write with what the refreshed message shows."""
+    statements: what the log needs, then the write; the message is refreshed after the answer
+    (`refresh_message`)."""
     async with pool.acquire() as conn:
         profile, session, best = await repo.log_context(conn, user_id, day, index)
         if profile is None:
@@ -313,18 +307,22 @@ async def log_top_set(
         if not 0 <= index < len(session.exercises):
             raise InputError("That exercise is not part of this workout.")
         exercise = session.exercises[index]
-        pr = is_pr(top_set.weight_kg, top_set.reps, best)
-        written = await repo.log_top_set(conn, session, exercise, top_set, pr, now)
-    if written is None:  # closed between the two statements
+        log = await repo.log_top_set(
+            conn, session, exercise, top_set, is_pr(top_set.weight_kg, top_set.reps, best), now
+        )
+    if log is None:  # closed between the two statements
         raise LOGBOOK.refusal(profile, session.model_copy(update={"closed_at": now}), day, now)
-    log, context = written
-    messages = _workout(session, context, profile.unit, settings, closed=False)
-    return Logged(session, log, exercise, profile.unit, messages)
+    return Logged(session, log, exercise, profile.unit)
 
 
-async def refresh_message(transport: Transport, logged: Logged, index: int) -> None:
-    """Show the new log on every copy of the workout part that holds that exercise."""
-    await lifecycle.edit_copies(transport, logged.session, logged.messages, index)
+async def refresh_message(
+    pool: asyncpg.Pool, transport: Transport, settings: Settings, logged: Logged, index: int
+) -> None:
+    """Show the new log on every copy of the workout part that holds that exercise, drawn from a
+    read after the log committed (so it shows every log made meanwhile, too)."""
+    async with pool.acquire() as conn:
+        messages = await render_session(conn, logged.session, logged.unit, settings)
+    await lifecycle.edit_copies(transport, logged.session, messages, index)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (user_id, local_date, engine) DO NOTHING
 RETURNING *
 """
+_DROP_EXISTS = (
+    "EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM daily_drops "
+    "WHERE user_id = $1 AND local_date = $2 AND engine = $3)"
+)
 # The drop job's first statement: the day's drop as it was first snapshotted (created now, or by
 # an earlier attempt) and its close job, in one round trip. `fresh`: created by this statement.
 # A new drop is made only if `{guard}` holds (the plan it was made from is still the newest).
@@ -35,7 +39,7 @@ WITH created AS (
     ON CONFLICT (user_id, local_date, engine) DO NOTHING
     RETURNING *
 ), close_job AS (
-    {jobs.ensure_fragment("$3", "'close'", "$1", "$2", "$5", "$6")}
+    {jobs.ensure_fragment("$3", "'close'", "$1", "$2", "$5", "$6", when=_DROP_EXISTS)}
 )
 SELECT *, true AS fresh FROM created
 UNION ALL
@@ -113,10 +117,12 @@ async def open_drop_if(
 
 # A log in one statement: the client, the day's drop, and the engine's write `{write}`, which
 # reads the drop from `ok` (present only while it is open: delivered, not closed, before its
-# deadline at $4) and RETURNs one row per row it wrote. Its own parameters start at $5.
+# deadline at $4) and RETURNs one row per row it wrote. Its own parameters start at $5. The drop's
+# row lock orders the log and the close: a close that commits first leaves `ok` empty (the row is
+# read again after the wait), and a close that comes second waits for the log and sees it.
 LOG_ON_OPEN = """
 WITH c AS (SELECT * FROM client_profiles WHERE user_id = $1),
-d AS (SELECT * FROM daily_drops WHERE user_id = $1 AND local_date = $2 AND engine = $3),
+d AS (SELECT * FROM daily_drops WHERE user_id = $1 AND local_date = $2 AND engine = $3 FOR UPDATE),
 ok AS (SELECT * FROM d WHERE delivered_at IS NOT NULL AND closed_at IS NULL AND deadline > $4),
 written AS (
     {write}

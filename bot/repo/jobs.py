@@ -425,13 +425,16 @@ ON CONFLICT DO NOTHING
 """
 
 
-def ensure_fragment(engine: str, action: str, user_id: str, local_date: str, due_at: str, now: str) -> str:
+def ensure_fragment(
+    engine: str, action: str, user_id: str, local_date: str, due_at: str, now: str, *, when: str = "true"
+) -> str:
     """The same insert as `ensure`, to run inside another statement's CTE (one round trip):
-    the arguments are that statement's parameter references, e.g. "$3"."""
+    the arguments are that statement's parameter references, e.g. "$3"; `when`, an SQL condition
+    in that statement (the job is made only if it holds)."""
     return (
         "INSERT INTO jobs (engine, action, user_id, local_date, due_at, deadline, next_attempt_at, "
-        f"created_at, updated_at) VALUES ({engine}, {action}, {user_id}, {local_date}, {due_at}, NULL, "
-        f"{due_at}, {now}, {now}) ON CONFLICT DO NOTHING"
+        f"created_at, updated_at) SELECT {engine}, {action}, {user_id}, {local_date}, {due_at}, "
+        f"NULL::timestamptz, {due_at}, {now}, {now} WHERE {when} ON CONFLICT DO NOTHING"
     )
 
 

@@ -26,19 +26,26 @@ SELECT coalesce(jsonb_agg(t), '[]') FROM (
      ORDER BY exercise_id, date DESC, timestamp DESC) t
 """
 
+_SESSION_EXISTS = (
+    "EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM training_sessions "
+    "WHERE user_id = $1 AND local_date = $2)"
+)
 _IDS_OF_EXERCISES = "ARRAY(SELECT e->>'id' FROM jsonb_array_elements($7::jsonb) e)"
 
 # The session (created now, or by an earlier attempt) and its close job, in one round trip; the
 # session snapshots the last top sets and the block's name ($10). With $11 set, the session is
 # made only if the client's row still trains what the caller computed it from: day index $11 on
-# block $12, no queued block started by the day, and version $4 still the newest of block $3
-# (0: the built-in block). No row comes back when that check fails and no session exists.
+# block $12, in the zones $13–$15 its deadline came from, no queued block started by the day, and
+# version $4 still the newest of block $3 (0: the built-in block). No row comes back when that
+# check fails and no session exists (and no close job is made for it).
 CREATE_SESSION = f"""
 WITH state_ok AS (
     SELECT 1 FROM client_profiles
      WHERE user_id = $1
        AND ($11::int IS NULL OR (
              day_index = $11 AND block_id IS NOT DISTINCT FROM $12::text
+             AND timezone = $13 AND previous_timezone IS NOT DISTINCT FROM $14::text
+             AND timezone_effective_from IS NOT DISTINCT FROM $15::date
              AND (next_block_from IS NULL OR next_block_from > $2)
              AND ($4 = 0 OR (SELECT max(version) FROM training_blocks WHERE block_id = $3) = $4)))
 ), created AS (
@@ -51,7 +58,7 @@ WITH state_ok AS (
     ON CONFLICT (user_id, local_date) DO NOTHING
     RETURNING *
 ), close_job AS (
-    {jobs.ensure_fragment("'training'", "'close'", "$1", "$2", "$8", "$9")}
+    {jobs.ensure_fragment("'training'", "'close'", "$1", "$2", "$8", "$9", when=_SESSION_EXISTS)}
 )
 SELECT *, true AS fresh FROM created
 UNION ALL
@@ -118,7 +125,17 @@ async def create_session(
     With `expect` (the client's row the caller computed the session from, read without a lock),
     a new session is made only if the row still trains the same block version and day; None when
     it does not (the caller takes the locked path)."""
-    check = (expect.day_index, expect.block_id) if expect is not None else (None, None)
+    check = (
+        (
+            expect.day_index,
+            expect.block_id,
+            expect.timezone,
+            expect.previous_timezone,
+            expect.timezone_effective_from,
+        )
+        if expect is not None
+        else (None,) * 5
+    )
     row = await conn.fetchrow(
         CREATE_SESSION, user_id, local_date, block_id, block_version, day_index, day_title, exercises,
         deadline, now, block_name, *check,
@@ -183,31 +200,23 @@ SELECT (SELECT to_jsonb(c) FROM client_profiles c WHERE c.user_id = $1) AS clien
   FROM best
 """
 # The log (one round trip): written only while the session is open (delivered, not closed, before
-# its deadline at $2), under the session's row lock so the 22:00 close waits for it; then the
-# session's logs with it, and for a session from before migration 016 ($14) its last top sets.
-LOG_TOP_SET = f"""
+# its deadline at $2), under the session's row lock so the 22:00 close waits for it (and a close
+# that commits first leaves `s` empty: the row is read again after the wait). The message is
+# refreshed from a read after this commits, which sees every log made meanwhile.
+LOG_TOP_SET = """
 WITH s AS (
     SELECT * FROM training_sessions
      WHERE id = $10 AND delivered_at IS NOT NULL AND closed_at IS NULL AND deadline > $2
        FOR UPDATE
-), written AS (
-    INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, reps,
-                               block_id, day_index, status, session_id, weight_entered, unit_entered,
-                               is_pr)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'logged', s.id, $11, $12, $13 FROM s
-    ON CONFLICT (session_id, exercise_id) DO UPDATE
-       SET timestamp = EXCLUDED.timestamp, weight_kg = EXCLUDED.weight_kg, reps = EXCLUDED.reps,
-           weight_entered = EXCLUDED.weight_entered, unit_entered = EXCLUDED.unit_entered,
-           is_pr = EXCLUDED.is_pr, status = 'logged'
-    RETURNING *
 )
-SELECT (SELECT to_jsonb(w) FROM written w) AS log,
-       (SELECT coalesce(jsonb_agg(l), '[]') FROM (
-            SELECT * FROM training_logs WHERE session_id = $10 AND exercise_id <> $4
-            UNION ALL SELECT * FROM written) l) AS logs,
-       CASE WHEN $14 THEN ({_LAST_SETS.format(user="$1", ids="$15::text[]", before="$3")}) END AS last,
-       CASE WHEN $14 THEN (SELECT name FROM training_blocks WHERE block_id = $8 AND version = $16)
-       END AS block_name
+INSERT INTO training_logs (user_id, timestamp, date, exercise_id, exercise_name, weight_kg, reps,
+                           block_id, day_index, status, session_id, weight_entered, unit_entered, is_pr)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'logged', s.id, $11, $12, $13 FROM s
+ON CONFLICT (session_id, exercise_id) DO UPDATE
+   SET timestamp = EXCLUDED.timestamp, weight_kg = EXCLUDED.weight_kg, reps = EXCLUDED.reps,
+       weight_entered = EXCLUDED.weight_entered, unit_entered = EXCLUDED.unit_entered,
+       is_pr = EXCLUDED.is_pr, status = 'logged'
+RETURNING *
 """
 
 
@@ -234,20 +243,14 @@ async def log_top_set(
     top_set: TopSet,
     is_pr: bool,
     now: dt.datetime,
-) -> tuple[TrainingLog, WorkoutContext] | None:
-    """Write the top set if the session is still open, and return it with the message's context;
-    None (nothing written) when the session closed meanwhile."""
+) -> TrainingLog | None:
+    """Write the top set if the session is still open; None (nothing written) when it closed."""
     row = await conn.fetchrow(
         LOG_TOP_SET, session.user_id, now, session.local_date, exercise["id"], exercise["name"],
         round(top_set.weight_kg, 3), top_set.reps, session.block_id, session.day_index, session.id,
-        top_set.weight_entered, str(top_set.unit), is_pr, session.last_sets is None,
-        [e["id"] for e in session.exercises], session.block_version,
+        top_set.weight_entered, str(top_set.unit), is_pr,
     )  # fmt: skip
-    if row["log"] is None:
-        return None
-    return TrainingLog.model_validate(row["log"]), _context(
-        session, row["last"], row["logs"], row["block_name"]
-    )
+    return None if row is None else TrainingLog.from_row(row)
 
 
 # What the "Log" button's form needs (one round trip): the client, the day's session, and for its

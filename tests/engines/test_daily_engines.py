@@ -3,6 +3,7 @@ local times once per day, logging and its validation, missed-marking at 12:00 an
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -474,3 +475,60 @@ async def test_a_meal_plan_reimported_after_the_process_knew_it_is_sent_in_its_n
     await rt.stop()
     monday, tuesday = (m.message.texts()[1] if m.message.layout else "" for m in transport.to_user(8))
     assert "**Breakfast**" in monday and "**First meal**" in tuesday
+
+
+async def test_a_check_in_step_racing_the_close_waits_for_it_and_writes_nothing(pool, settings) -> None:
+    """The 12:00 close holds the drop (not yet committed) when the second step comes in: the step
+    waits for it, finds the check-in closed and writes nothing; the check-in stays missed."""
+    clock, rt, _ = await _delivered(pool, settings)
+    await rt.stop()
+    await clock.run_until(utc(2026, 5, 4, 11, 59))
+    day = dt.date(2026, 5, 4)
+    await checkin.record(pool, clock, user_id=7, day=day, part="feel", values=FEEL)
+    async with pool.acquire() as closer:
+        closing = closer.transaction()
+        await closing.start()
+        assert await checkin.LOGBOOK.store.close_and_miss(closer, 7, day, clock.now()) is not None
+        step = asyncio.create_task(
+            checkin.record(
+                pool, clock, user_id=7, day=day, part="body", values={"bodyweight": "80", "sleep": "7"}
+            )
+        )
+        await asyncio.sleep(0.3)
+        assert not step.done()  # waiting for the close
+        await closing.commit()
+        with pytest.raises(InputError, match="closed at 12:00; nothing was written"):
+            await step
+    [row] = await rows(pool, "checkins")
+    assert (row["status"], row["bodyweight_kg"]) == ("missed", None)
+
+
+async def test_a_day_the_new_plan_version_rests_on_sends_nothing(pool, settings) -> None:
+    """The process knew version 1 (steps on Tuesday); version 2 rests on Tuesday: the drop made
+    from what the process knew is refused by the version check, and the newest sends nothing."""
+    begin = utc(2026, 5, 4)  # Monday
+    clock = VirtualClock(begin)
+    await import_examples(pool, begin)
+    await add_clients(pool, [profile(9, "UTC", begin.date(), cardio_plan_id="zone2_base")], begin)
+    rt, transport = runtime(pool, clock, [cardio.build(settings)], settings)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 12))  # Monday's walk: version 1 is known
+    text = (
+        (EXAMPLES / "cardio_zone2.yaml")
+        .read_text()
+        .replace("tue: {kind: Daily steps, steps: 10000}", "tue: rest")
+    )
+    async with pool.acquire() as conn:
+        assert await plans_repo.store(conn, parse_plan(text, "cardio_zone2.yaml"), clock.now(), None) == 2
+    await clock.run_until(utc(2026, 5, 5, 23))
+    await rt.stop()
+    [drop_job] = [
+        j for j in await all_jobs(pool) if j.local_date == dt.date(2026, 5, 5) and j.action == "drop"
+    ]
+    assert (str(drop_job.status), (drop_job.result or {}).get("reason")) == ("skipped", "rest day")
+    async with pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT count(*) FROM daily_drops WHERE local_date = $1", dt.date(2026, 5, 5))
+            == 0
+        )
+    assert len(transport.to_user(9)) == 1

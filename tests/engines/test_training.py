@@ -3,6 +3,7 @@ drop on training days only, day_index, top-set logging and its validation, 22:00
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 import sys
@@ -239,7 +240,9 @@ async def test_prs_and_the_last_top_set_shown_on_the_next_workout(pool, settings
     )
     await rt.stop()
     assert pr.log.is_pr is True
-    assert "🏆" in next(t for t in pr.messages[0].texts() if "Back Squat" in t)
+    async with pool.acquire() as conn:
+        [shown] = await training.render_session(conn, pr.session, Unit.lb, settings)
+    assert "🏆" in next(t for t in shown.texts() if "Back Squat" in t)
 
 
 def test_epley_and_pr_rules() -> None:
@@ -373,7 +376,9 @@ async def test_a_workout_drop_is_two_statements_besides_its_claim_and_outcome_an
     finally:
         await logged.close()
     assert logged_set.log.weight_kg == 100 and logged_set.log.is_pr
-    assert "100 kg × 5" in "\n".join(logged_set.messages[0].texts())
+    async with pool.acquire() as conn:
+        [shown] = await training.render_session(conn, logged_set.session, Unit.kg, settings)
+    assert "100 kg × 5" in "\n".join(shown.texts())
     async with pool.acquire() as conn:
         assert (await clients.get(conn, 2)).day_index == 1  # type: ignore[union-attr]
         jobs = await conn.fetch("SELECT action FROM jobs WHERE user_id = 2 ORDER BY action")
@@ -395,6 +400,23 @@ async def test_a_client_row_changed_since_the_claim_takes_the_locked_path(pool, 
         known.put("steel_block_A", version_block)
         session, fresh = await training.open_session(conn, stale, MONDAY, settings, now, known)
     assert fresh and session.day_index == 2 and session.day_title == "Day 3 — Volume"
+
+
+async def test_a_zone_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
+    """The claim's copy says UTC; the client moved to Tokyo since: the session closes at 22:00 in
+    Tokyo, as the client's row says when the session is written."""
+    now = utc(2026, 5, 4, 7)
+    await import_example(pool, "steel_block_A.yaml", now)
+    stale = profile(5, "UTC", MONDAY, block_id="steel_block_A", schedule_days=MWF)
+    await add_clients(pool, [stale], now)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE client_profiles SET timezone = 'Asia/Tokyo' WHERE user_id = 5")
+        known = training.KnownBlocks()
+        found = await blocks_repo.latest(conn, "steel_block_A")
+        assert found is not None
+        known.put("steel_block_A", found)
+        session, fresh = await training.open_session(conn, stale, MONDAY, settings, now, known)
+    assert fresh and session.deadline == utc(2026, 5, 4, 13)
 
 
 async def test_a_block_reimported_after_the_process_knew_it_trains_the_new_version(pool, settings) -> None:
@@ -420,19 +442,24 @@ async def test_a_block_reimported_after_the_process_knew_it_trains_the_new_versi
     assert [v["block_version"] for v in versions] == [1, 2]
 
 
-async def test_a_top_set_sent_as_the_session_closes_is_refused_and_writes_nothing(pool, settings) -> None:
-    """The log read the session open, then the 22:00 close ran before its write: the write finds it
-    closed and the client is told, with the close's missed rows untouched."""
+async def test_a_top_set_racing_the_close_waits_for_it_and_writes_nothing(pool, settings) -> None:
+    """The 22:00 close holds the session (not yet committed) when the log's write comes: the write
+    waits for it, finds the session closed and writes nothing; the close's missed rows stand."""
     clock, rt, _ = await _deliver_monday(pool, settings)
     await rt.stop()
     await clock.run_until(utc(2026, 5, 4, 21, 59))
-    async with pool.acquire() as conn:
+    async with pool.acquire() as closer, pool.acquire() as conn:
         session = await training.repo.get_session(conn, 7, MONDAY)
         assert session is not None
-        await training.repo.close_and_miss(conn, 7, MONDAY, clock.now())
+        closing = closer.transaction()
+        await closing.start()
+        await training.repo.close_and_miss(closer, 7, MONDAY, clock.now())
         top_set = parse_top_set("100", "5", Unit.lb)
-        written = await training.repo.log_top_set(
-            conn, session, session.exercises[0], top_set, False, clock.now()
+        write = asyncio.create_task(
+            training.repo.log_top_set(conn, session, session.exercises[0], top_set, False, clock.now())
         )
-    assert written is None
+        await asyncio.sleep(0.3)
+        assert not write.done()  # waiting for the close
+        await closing.commit()
+        assert await write is None
     assert {r["status"] for r in await log_rows(pool)} == {"missed"}
