@@ -21,7 +21,8 @@ handlers the same way; two what-if runs (`before 0481bec`: asyncpg's reset query
 send burst of rate/5; `claim batch 200`). Pools are the default DB_POOL_MIN/DB_POOL_MAX here too
 (before 2026-12-01 they were dispatch_concurrency + 4 = 24 connections, which production never has).
 
-Targets (issue 7): ≥ 45 DMs/s, 0 × 429, ≤ 2 round trips per job.
+Targets: ≥ 45 DMs/s, 0 × 429 (issue 7); ≤ 4 round trips per delivered drop in mode real (issue 11;
+mode bench still reports issue 7's ≤ 2 per job, for its no-op handlers).
 
     .venv/bin/python bench/delivery.py --clients 2000 --db-latency-ms 0 5     # issue 11 headline
     .venv/bin/python bench/delivery.py --clients 200                          # a quick check
@@ -597,8 +598,8 @@ def print_real_report(runs: list[dict[str, Any]]) -> None:
                 f"targets, {r['label']} at db +{run['latency_ms']:g} ms, SEND_RATE={run['rate']:g}: "
                 "≥ 45 DMs/s "
                 f"{'met' if r['dms_per_s'] >= 45 else 'MISSED'} ({r['dms_per_s']:.1f}); 0 × 429 "
-                f"{'met' if r['limited'] == 0 else 'MISSED'} ({r['limited']}); ≤ 2 round trips/drop "
-                f"{'met' if per <= 2 else 'MISSED'} ({per:.1f}); 0 duplicates "
+                f"{'met' if r['limited'] == 0 else 'MISSED'} ({r['limited']}); ≤ 4 round trips/drop "
+                f"(issue 11) {'met' if per <= 4 else 'MISSED'} ({per:.1f}); 0 duplicates "
                 f"{'met' if r['duplicates'] == 0 else 'MISSED'}; "
                 f"0 lost {'met' if r['lost'] == 0 else 'MISSED'}"
             )
