@@ -159,8 +159,13 @@ class WorkoutContext:
     block_name: str | None  # the stored block's name (None: not stored)
 
 
-def _context(session: TrainingSession, last: list[dict[str, Any]] | None, logs: list[dict[str, Any]],
-             block_name: str | None) -> WorkoutContext:  # fmt: skip
+def _context(
+    session: TrainingSession,
+    last: list[dict[str, Any]] | None,
+    logs: list[dict[str, Any]],
+    block_name: str | None,
+) -> WorkoutContext:
+    """The session's snapshot where it has one, else what was read (`last`, `block_name`)."""
     sets = session.last_sets if session.last_sets is not None else last or []
     return WorkoutContext(
         {r["exercise_id"]: r for r in sets},
