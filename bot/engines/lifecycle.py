@@ -87,10 +87,8 @@ class Logbook(Generic[D]):
         """The day's drop, locked for a log; InputError when there is none or it is closed (the
         closed text ends with `finish`)."""
         drop = await self.store.get(conn, profile.user_id, day, lock=True)
-        if drop is None or drop.delivered_at is None:
-            raise InputError(self.missing_text.format(day=day))
-        if not is_open(drop, clock.now()):
-            raise InputError(f"{self.closed(profile, drop)}{finish}")
+        if drop is None or not is_open(drop, clock.now()):
+            raise self.refusal(profile, drop, day, clock.now(), finish=finish)
         return drop
 
     def refusal(

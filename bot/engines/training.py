@@ -80,9 +80,15 @@ async def _block_for(
     return 0, DEFAULT_BLOCK
 
 
+def _next_block_starts(profile: ClientProfile, day: dt.date) -> bool:
+    """A /reassign's block takes over by `day`."""
+    starts = profile.next_block_from
+    return profile.next_block_id is not None and starts is not None and day >= starts
+
+
 async def _start_next_block(conn: asyncpg.Connection, profile: ClientProfile, day: dt.date) -> ClientProfile:
     """Apply a /reassign whose effective date has come: the new block's run begins on that date."""
-    if profile.next_block_id is None or profile.next_block_from is None or day < profile.next_block_from:
+    if not _next_block_starts(profile, day):
         return profile
     moved = profile.model_copy(
         update={
@@ -157,11 +163,7 @@ async def open_session(
 
 def _plain_day(profile: ClientProfile, day: dt.date, known: KnownBlocks) -> tuple[int, Block] | None:
     """The block version to train from when nothing but the day index decides the session."""
-    if (
-        profile.next_block_id is not None
-        and profile.next_block_from is not None
-        and day >= profile.next_block_from
-    ):
+    if _next_block_starts(profile, day):
         return None
     found = known.get(profile.block_id or DEFAULT_BLOCK.id)
     if found is None or found[1].length_parts is not None:

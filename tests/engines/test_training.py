@@ -385,38 +385,35 @@ async def test_a_workout_drop_is_two_statements_besides_its_claim_and_outcome_an
     assert [j["action"] for j in jobs] == ["close", "drop"]
 
 
-async def test_a_client_row_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
-    """The claim's copy of the client says day 0; a coach moved them to day 2 since: the session
-    trains day 2, as the client's row says when the session is written."""
+async def _session_from_a_stale_claim(pool, settings, change: str):  # type: ignore[no-untyped-def]
+    """Monday's session made from the claim's copy of the client (UTC, day 0, the block known to
+    the process) after `change` (SQL SET clause) moved the client's row on since the claim."""
     now = utc(2026, 5, 4, 7)
     await import_example(pool, "steel_block_A.yaml", now)
     stale = profile(3, "UTC", MONDAY, block_id="steel_block_A", schedule_days=MWF)
     await add_clients(pool, [stale], now)
     async with pool.acquire() as conn:
-        await conn.execute("UPDATE client_profiles SET day_index = 2 WHERE user_id = 3")
-        known = training.KnownBlocks()
-        version_block = await blocks_repo.latest(conn, "steel_block_A")
-        assert version_block is not None
-        known.put("steel_block_A", version_block)
-        session, fresh = await training.open_session(conn, stale, MONDAY, settings, now, known)
-    assert fresh and session.day_index == 2 and session.day_title == "Day 3 — Volume"
-
-
-async def test_a_zone_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
-    """The claim's copy says UTC; the client moved to Tokyo since: the session closes at 22:00 in
-    Tokyo, as the client's row says when the session is written."""
-    now = utc(2026, 5, 4, 7)
-    await import_example(pool, "steel_block_A.yaml", now)
-    stale = profile(5, "UTC", MONDAY, block_id="steel_block_A", schedule_days=MWF)
-    await add_clients(pool, [stale], now)
-    async with pool.acquire() as conn:
-        await conn.execute("UPDATE client_profiles SET timezone = 'Asia/Tokyo' WHERE user_id = 5")
+        await conn.execute(f"UPDATE client_profiles SET {change} WHERE user_id = 3")
         known = training.KnownBlocks()
         found = await blocks_repo.latest(conn, "steel_block_A")
         assert found is not None
         known.put("steel_block_A", found)
         session, fresh = await training.open_session(conn, stale, MONDAY, settings, now, known)
-    assert fresh and session.deadline == utc(2026, 5, 4, 13)
+    assert fresh
+    return session
+
+
+async def test_a_client_row_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
+    """A coach moved the client to day 2 since the claim: the session trains day 2, as the
+    client's row says when the session is written."""
+    session = await _session_from_a_stale_claim(pool, settings, "day_index = 2")
+    assert (session.day_index, session.day_title) == (2, "Day 3 — Volume")
+
+
+async def test_a_zone_changed_since_the_claim_takes_the_locked_path(pool, settings) -> None:
+    """The client moved to Tokyo since the claim: the session closes at 22:00 in Tokyo."""
+    session = await _session_from_a_stale_claim(pool, settings, "timezone = 'Asia/Tokyo'")
+    assert session.deadline == utc(2026, 5, 4, 13)
 
 
 async def test_a_block_reimported_after_the_process_knew_it_trains_the_new_version(pool, settings) -> None:
