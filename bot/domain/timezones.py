@@ -107,6 +107,10 @@ def _wall(instant: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
+# A pure function of its arguments, asked for every zone, action and day of each planning window
+# (and again by the next, which overlaps it by a day on each side): remembered, a day of every
+# zone's instants is some 10,000 entries.
+@functools.lru_cache(maxsize=1 << 16)
 def due_instant(tz: dt.tzinfo, local_date: dt.date, at: dt.time) -> dt.datetime:
     """The UTC instant at which `at` on `local_date` falls due in `tz` (rules above)."""
     target = dt.datetime.combine(local_date, at)
