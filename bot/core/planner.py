@@ -21,7 +21,7 @@ nothing for it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -288,26 +288,62 @@ class Planner:
             )
 
 
+# The most of the schedule one transaction of the pass plans. After downtime the pass plans what
+# fell due meanwhile in pieces of this size, each committed with its watermark: at 100,000 clients
+# in one zone a day at once took 19 s (bench/RESULTS.md §15) and two days would pass the statement
+# timeout (DB_COMMAND_TIMEOUT, 30 s) every time, so planning would never catch up.
+CATCH_UP_CHUNK = dt.timedelta(hours=6)
+
+
 class PlanningPass:
     """Every engine's hourly planning in one transaction and a constant number of statements
     (watermarks, zones, one INSERT for all engines, watermarks again), however many engines and
-    clients there are. Each engine keeps its own watermark, so one added later starts from now."""
+    clients there are. Each engine keeps its own watermark, so one added later starts from now.
+    A window longer than CATCH_UP_CHUNK (after downtime) is planned chunk by chunk, a transaction
+    each."""
 
     def __init__(self, planners: Sequence[Planner]) -> None:
         self.planners = list(planners)
 
-    async def tick(self, pool: asyncpg.Pool, now: dt.datetime) -> PlanResult:
+    async def tick(
+        self,
+        pool: asyncpg.Pool,
+        now: dt.datetime,
+        on_chunk: Callable[[PlanResult], None] | None = None,
+    ) -> PlanResult:
+        """Plan every engine up to now + its horizon; `on_chunk` hears each committed chunk (the
+        runtime wakes the dispatcher for it: after downtime, what is due now goes at once)."""
+        planned = 0
+        earliest: dt.datetime | None = None
+        invalid: set[str] = set()
+        while True:
+            result, more = await self._chunk(pool, now)
+            if on_chunk is not None and result.planned:
+                on_chunk(result)
+            planned += result.planned
+            if result.earliest is not None:
+                earliest = result.earliest if earliest is None else min(earliest, result.earliest)
+            invalid.update(result.invalid_zones)
+            if not more:
+                return PlanResult(planned, earliest, tuple(sorted(invalid)))
+
+    async def _chunk(self, pool: asyncpg.Pool, now: dt.datetime) -> tuple[PlanResult, bool]:
+        """One transaction: every engine from its watermark up to CATCH_UP_CHUNK further (or its
+        end); whether any engine has more to plan after it."""
         planned = 0
         earliest: dt.datetime | None = None
         async with pool.acquire() as conn, conn.transaction():
             marks = await jobs_repo.lock_watermarks(conn, [p.name for p in self.planners])
+            until = {p.name: now + p.horizon for p in self.planners}
+            starts = {p.name: marks.get(p.name) or now for p in self.planners}
             windows = {
-                p.name: (marks.get(p.name) or now, now + p.horizon)
-                for p in self.planners
-                if now + p.horizon > (marks.get(p.name) or now)
+                name: (start, min(until[name], start + CATCH_UP_CHUNK))
+                for name, start in starts.items()
+                if until[name] > start
             }
             if not windows:
-                return PlanResult(0, None)
+                return PlanResult(0, None), False
+            more = any(end < until[name] for name, (_, end) in windows.items())
             active = [p for p in self.planners if p.name in windows]
             for planner in active:  # the weekly scan: a global job, planned on its own
                 start, end = windows[planner.name]
@@ -340,4 +376,4 @@ class PlanningPass:
             await jobs_repo.move_watermarks(conn, {name: end for name, (_, end) in windows.items()})
         if planned:
             logger.debug("planned {} jobs for {} engine(s)", planned, len(active))
-        return PlanResult(planned, earliest, tuple(sorted(invalid)))
+        return PlanResult(planned, earliest, tuple(sorted(invalid))), more

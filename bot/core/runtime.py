@@ -70,8 +70,9 @@ class Runtime:
         self._running = False
 
     async def _plan_all(self) -> None:
-        result = await self.planning.tick(self.pool, self.clock.now())
-        self.dispatcher.notify(result.earliest)
+        await self.planning.tick(
+            self.pool, self.clock.now(), lambda chunk: self.dispatcher.notify(chunk.earliest)
+        )
 
     async def plan_tick(self, engine: str) -> PlanResult:
         result = await self.planners[engine].tick(self.pool, self.clock.now())
