@@ -30,6 +30,7 @@ from bot.core import alert_buffer
 from bot.core.clock import Clock
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
 from bot.core.engine import ActionKind, EngineRegistry, JobContext, NotYet
+from bot.core.outcomes import OutcomeWriter
 from bot.domain import timezones
 from bot.domain.models import ClientProfile, Job, JobStatus
 from bot.repo import alerts, cards, clients, coaches
@@ -109,6 +110,7 @@ class Dispatcher:
         self._stopping = False
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._semaphore = asyncio.Semaphore(settings.dispatch_concurrency)
+        self.outcomes = OutcomeWriter(pool, clock)  # plain outcomes, written together
         self._log = logger.bind(worker=self.worker_id)
         # Called after every recorded outcome: metrics, the simulator's printout.
         self.listeners: list[Callable[[Job, JobStatus, dt.datetime], None]] = []
@@ -215,6 +217,8 @@ class Dispatcher:
                     await jobs_repo.renew(conn, job_ids, self.worker_id, self.clock.now() + lease)
             except _DB_ERRORS as exc:
                 self._log.warning("could not renew claims ({}); they may be retried elsewhere", exc)
+            except Exception:  # anything else (a deadlock, say): this loop must outlive it
+                self._log.exception("could not renew claims; trying again in a third of the lease")
 
     async def _run_guarded(self, job: Job, client: ClientProfile | None) -> None:
         try:
@@ -286,8 +290,7 @@ class Dispatcher:
         result: dict[str, object] | None = None,
         error: str | None = None,
     ) -> None:
-        async with self.pool.acquire() as conn:
-            recorded = await jobs_repo.finish(conn, job, status, self.clock.now(), result=result, error=error)
+        recorded = await self.outcomes.record(jobs_repo.Outcome(job, status, result, error))
         if recorded:
             self._recorded(job, status)
         else:
@@ -419,6 +422,9 @@ class Dispatcher:
             ids = [job_id for job_id, task in self._in_flight.items() if task in still]
             for task in still:
                 task.cancel()
+            # Outcomes already handed to the writer are written first; the release's fence
+            # (still running, still ours) then leaves those jobs alone.
+            await self.outcomes.drained(grace_seconds=5.0)
             if ids:
                 async with self.pool.acquire() as conn:
                     await jobs_repo.release(conn, ids, self.worker_id, self.clock.now())

@@ -225,6 +225,30 @@ UPDATE jobs
 RETURNING id
 """
 
+# Outcomes that finished together, in one statement (the dispatcher's group commit), each fenced
+# as FINISH is: (id, attempt, status, result, error, worker) per job, $7 now. The rows are locked in
+# id order first, the order RENEW and RELEASE take them in (an index scan over id = ANY): taken in
+# the order jobs happened to finish, a batch and the lease renewal could each hold a row the other
+# waits for.
+FINISH_MANY = """
+WITH u AS (
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[])
+        AS u(id, attempts, status, result, error, worker)
+), held AS (
+    SELECT j.id, u.attempts, u.status, u.result, u.error
+      FROM jobs j JOIN u ON u.id = j.id
+     WHERE j.attempts = u.attempts AND j.claimed_by = u.worker AND j.status = 'running'
+     ORDER BY j.id
+       FOR UPDATE OF j
+)
+UPDATE jobs j
+   SET status = held.status, result = held.result, last_error = held.error, finished_at = $7,
+       lease_until = NULL, updated_at = $7
+  FROM held
+ WHERE j.id = held.id
+RETURNING j.id, held.attempts
+"""
+
 RETRY = """
 UPDATE jobs
    SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL, updated_at = $5
@@ -395,6 +419,33 @@ async def finish(
         await conn.fetchval(FINISH, job.id, job.attempts, str(status), result, error, now, job.claimed_by)
         is not None
     )
+
+
+class Outcome(NamedTuple):
+    """A final outcome to record: the job as claimed (its attempt and worker fence the write)."""
+
+    job: Job
+    status: JobStatus
+    result: dict[str, Any] | None
+    error: str | None
+
+
+async def finish_many(
+    conn: asyncpg.Connection, outcomes: Sequence[Outcome], now: dt.datetime
+) -> set[tuple[int, int]]:
+    """Record final outcomes in one statement; the (id, attempt) of each job this worker still
+    held (the others' leases ran out and another worker took them)."""
+    rows = await conn.fetch(
+        FINISH_MANY,
+        [o.job.id for o in outcomes],
+        [o.job.attempts for o in outcomes],
+        [str(o.status) for o in outcomes],
+        [o.result for o in outcomes],
+        [o.error for o in outcomes],
+        [o.job.claimed_by for o in outcomes],
+        now,
+    )
+    return {(r["id"], r["attempts"]) for r in rows}
 
 
 async def retry_at(

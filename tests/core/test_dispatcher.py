@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import itertools
 
+import asyncpg
 from doubles.recording import RecordingTransport
 from helpers import add_clients, all_jobs, message_engine, profile, runtime, utc
 
@@ -338,3 +339,44 @@ async def test_claims_taken_while_stopping_are_handed_back_at_once(pool, setting
         jobs_repo.claim = original_claim  # type: ignore[assignment]
     jobs = await all_jobs(pool)
     assert [(j.status, j.attempts, j.claimed_by) for j in jobs] == [("pending", 0, None)] * 3
+
+
+async def test_the_lease_renewal_outlives_an_error_it_did_not_expect(pool, settings, monkeypatch) -> None:
+    """A deadlock (or anything not a lost database) in one renewal used to end the heartbeat for
+    the rest of the cycle, and a slow send could then outlive its lease."""
+    begin = utc(2026, 5, 4, 5, 30)
+    clock = VirtualClock(begin)
+    await add_clients(pool, [profile(450, "UTC", DAY)], begin)
+    settings = settings.model_copy(update={"lease_seconds": 6})  # renewed every 2 s of real time
+    release = asyncio.Event()
+    engine = message_engine("t", PROMPT)
+    sends = engine.handlers["prompt"]
+
+    async def slow(ctx: JobContext):  # type: ignore[no-untyped-def]
+        await release.wait()
+        return await sends(ctx)
+
+    engine.handlers["prompt"] = slow
+    await Planner("t", engine.actions, dt.timedelta(hours=2)).tick(pool, utc(2026, 5, 4, 4))
+    real = jobs_repo.renew
+    renewals: list[str] = []
+
+    async def renew(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not renewals:
+            renewals.append("deadlock")
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+        renewals.append("renewed")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs_repo, "renew", renew)
+    rt, _ = runtime(pool, clock, [engine], settings, plan=False)
+    rt.start()
+    for _ in range(100):
+        if "renewed" in renewals:
+            break
+        await asyncio.sleep(0.1)
+    release.set()
+    await rt.stop()
+    assert renewals[:2] == ["deadlock", "renewed"]
+    [job] = await all_jobs(pool)
+    assert job.status == "sent" and job.attempts == 1

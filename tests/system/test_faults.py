@@ -149,16 +149,16 @@ async def test_database_connections_killed_mid_dispatch_lose_and_double_nothing(
 
     # The worst moment, made certain: the DM went out and the connection recording its outcome
     # is killed under it, twice in the middle of the run (not at once: two slots run together).
-    record = jobs_repo.finish
-    outcomes = iter(range(1_000_000))
+    record = jobs_repo.finish_many
+    writes = iter(range(1_000_000))
     killed_while_recording: list[int] = []
 
-    async def finish(conn, job, status, now, **kwargs):  # type: ignore[no-untyped-def]
-        if next(outcomes) in (10, 20):
+    async def finish_many(conn, outcomes, now):  # type: ignore[no-untyped-def]
+        if next(writes) in (10, 20):
             killed_while_recording.append(await terminate_other_backends(database_dsn))
-        return await record(conn, job, status, now, **kwargs)
+        return await record(conn, outcomes, now)
 
-    monkeypatch.setattr(jobs_repo, "finish", finish)
+    monkeypatch.setattr(jobs_repo, "finish_many", finish_many)
     rt.start()
     advancing = asyncio.create_task(clock.run_until(utc(2026, 5, 4, 5, 31)))
     try:
