@@ -105,13 +105,17 @@ class Planner:
         first (re-timed: planned again where they now fall)."""
         async with pool.acquire() as conn, conn.transaction():
             watermark = await jobs_repo.peek_watermark(conn, self.name)
-            if watermark is None or watermark <= now:
+            if watermark is None:
                 return PlanResult(0, None)
             client = await clients.get(conn, user_id) if self.movable else None
             if client is not None:
                 await self._drop_misplaced(conn, client, watermark)
                 if self.once is not None:
                     await self._keep_one_a_week(conn, client, self.once, now)
+            if watermark <= now:
+                # A catch-up between two of its chunks: what it planned already was checked above,
+                # and its next chunks plan the rest from the client's row as it is now.
+                return PlanResult(0, None)
             return await self._plan(conn, now, watermark, now, user_id=user_id)
 
     async def _drop_misplaced(

@@ -177,3 +177,23 @@ async def test_a_tick_that_planned_the_new_day_before_the_replan_is_undone_by_it
     await rt.stop()
     assert [day for _, day in sent_at(transport)] == ["2026-05-10"]
     assert await skipped_on(pool, dt.date(2026, 5, 13)) == {"drop": "2026-05-10", "close": "2026-05-10"}
+
+
+async def test_a_day_moved_while_a_catch_up_is_between_its_chunks_still_keeps_seven_days(
+    pool, settings
+) -> None:
+    """The pass catches up in chunks, each committed: between two of them the watermark lies in
+    the past. A change made then still records the new day as skipped when it is within seven
+    days of the check-in already sent; the chunks after it plan from the changed row."""
+    clock, rt, transport = await started(pool, settings, utc(2026, 5, 2), utc(2026, 5, 11, 19))
+    await rt.stop()
+    assert [day for _, day in sent_at(transport)] == ["2026-05-03", "2026-05-10"]
+    async with pool.acquire() as conn:  # a catch-up has planned up to Sunday noon so far
+        await conn.execute("UPDATE planner_watermarks SET planned_until = $1", utc(2026, 5, 10, 11))
+    await edit(pool, clock, rt, review_day="3")  # Wednesday 13 May: 3 days after Sunday's
+    assert await skipped_on(pool, dt.date(2026, 5, 13)) == {"drop": "2026-05-10", "close": "2026-05-10"}
+    again, transport = runtime(pool, clock, [engine_with_closes()], settings)
+    again.start()
+    await clock.run_until(utc(2026, 5, 21))
+    await again.stop()
+    assert [day for _, day in sent_at(transport)] == ["2026-05-20"]
