@@ -217,16 +217,9 @@ SELECT LEAST(
 
 # Outcomes are fenced by the claim (worker and attempt): a worker whose lease ran out, or whose
 # claim was released at shutdown, cannot overwrite what the worker that took over recorded.
-FINISH = """
-UPDATE jobs
-   SET status = $3, result = $4, last_error = $5, finished_at = $6, lease_until = NULL,
-       updated_at = $6
- WHERE id = $1 AND attempts = $2 AND claimed_by = $7 AND status = 'running'
-RETURNING id
-"""
-
-# Outcomes that finished together, in one statement (the dispatcher's group commit), each fenced
-# as FINISH is: (id, attempt, status, result, error, worker) per job, $7 now. The rows are locked in
+# Final outcomes, one or a batch that finished together (the dispatcher's group commit), each
+# written only if this worker still holds that attempt of the job, running:
+# (id, attempt, status, result, error, worker) per job, $7 now. The rows are locked in
 # id order first, the order RENEW and RELEASE take them in (an index scan over id = ANY): taken in
 # the order jobs happened to finish, a batch and the lease renewal could each hold a row the other
 # waits for.
@@ -414,11 +407,9 @@ async def finish(
     result: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> bool:
-    """Record a final outcome; False if this worker no longer holds the job."""
-    return (
-        await conn.fetchval(FINISH, job.id, job.attempts, str(status), result, error, now, job.claimed_by)
-        is not None
-    )
+    """Record a final outcome (in the caller's transaction, with the rows that go with it: an
+    alert, a card); False if this worker no longer holds the job."""
+    return bool(await finish_many(conn, [Outcome(job, status, result, error)], now))
 
 
 class Outcome(NamedTuple):
