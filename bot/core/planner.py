@@ -236,19 +236,28 @@ class Planner:
         time set there (`at`; the time rules run here, in Python); and the invalid zones."""
         invalid: list[str] = []
         rows: list[DueRow] = []
+        chosen = self.client_specs if specs is None else specs
         for zone_name, own in zones.items():
             try:
                 tz = timezones.parse_timezone(zone_name)
             except timezones.InvalidTimezone:
                 invalid.append(zone_name)
                 continue
-            for spec in self.client_specs if specs is None else specs:
+            times = [
+                [spec.at] if spec.time_field is None else sorted({spec.at, *own.get(spec.time_field, ())})
+                for spec in chosen
+            ]
+            # Every time of the zone in one look-up (most hours, none of them is due there).
+            due_at: dict[dt.time, list[tuple[dt.date, dt.datetime]]] = {}
+            every_time = tuple(sorted({at for ats in times for at in ats}))
+            for at, run_date, due in timezones.due_times_between(tz, every_time, start, end):
+                due_at.setdefault(at, []).append((run_date, due))
+            if not due_at:
+                continue
+            for spec, ats in zip(chosen, times, strict=True):
                 offset = dt.timedelta(days=spec.day_offset)
-                times = (
-                    [spec.at] if spec.time_field is None else sorted({spec.at, *own.get(spec.time_field, ())})
-                )
-                for at in times:
-                    for run_date, due in timezones.due_instants_between(tz, at, start, end):
+                for at in ats:
+                    for run_date, due in due_at.get(at, ()):
                         local_date = run_date - offset  # a close runs after the day it closes
                         deadline = spec.deadline_on(tz, local_date)
                         if spec.time_field is not None and deadline is not None and due >= deadline:

@@ -81,6 +81,55 @@ def test_one_instant_per_local_date_over_any_window(
     assert local_dates == expected
 
 
+def _brute_force(
+    tz: dt.tzinfo, at: dt.time, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.date, dt.datetime]]:
+    """Every local date from two days before the window to two after it, kept if its instant lies
+    inside: what due_instants_between must find, by the slowest way there is."""
+    day = start.astimezone(tz).date() - dt.timedelta(days=2)
+    found = []
+    while day <= end.astimezone(tz).date() + dt.timedelta(days=2):
+        due = timezones.due_instant(tz, day, at)
+        if start <= due < end:
+            found.append((day, due))
+        day += dt.timedelta(days=1)
+    return found
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    zone=zones,
+    start_day=dates,
+    minute=st.integers(min_value=0, max_value=24 * 60 - 1),
+    length=st.sampled_from([1, 59, 60, 61, 120, 6 * 60, 26 * 60, 3 * 24 * 60]),
+    at=times,
+)
+def test_windows_that_start_at_any_minute_find_what_a_day_by_day_search_finds(
+    zone: str, start_day: dt.date, minute: int, length: int, at: dt.time
+) -> None:
+    """The planner's windows start wherever the last pass stopped (an hour, a catch-up of six, a
+    client's change at any minute): the remembered blocks must give exactly the day-by-day answer,
+    also across the end of a block and over a DST change."""
+    tz = timezones.parse_timezone(zone)
+    start = dt.datetime.combine(start_day, dt.time(0), tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+    end = start + dt.timedelta(minutes=length)
+    assert list(timezones.due_instants_between(tz, at, start, end)) == _brute_force(tz, at, start, end)
+
+
+def test_samoa_skipping_a_day_fires_both_dates_at_the_jump() -> None:
+    """Samoa skipped 30 December 2011: midnight of the 30th falls due at the jump, which is also
+    midnight of the 31st. Both dates are due once, at the same instant, the 30th first."""
+    tz = timezones.parse_timezone("Pacific/Apia")
+    start, end = utc(2011, 12, 29, 0, 0), utc(2011, 12, 31, 0, 0)
+    found = list(timezones.due_instants_between(tz, dt.time(0), start, end))
+    assert found == _brute_force(tz, dt.time(0), start, end)
+    jump = utc(2011, 12, 30, 10, 0)  # 23:59:59 on the 29th at UTC-10, then 00:00 on the 31st at +14
+    assert [(d, due) for d, due in found if due == jump] == [
+        (dt.date(2011, 12, 30), jump),
+        (dt.date(2011, 12, 31), jump),
+    ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(zone=zones, start_day=dates, at=times)
 def test_windows_split_anywhere_give_the_same_instants(zone: str, start_day: dt.date, at: dt.time) -> None:
