@@ -250,6 +250,8 @@ class Planner:
             # Every time of the zone in one look-up (most hours, none of them is due there).
             due_at: dict[dt.time, list[tuple[dt.date, dt.datetime]]] = {}
             every_time = tuple(sorted({at for ats in times for at in ats}))
+            if not every_time:
+                continue  # an engine with no per-client action (the notes): nothing is due
             for at, run_date, due in timezones.due_times_between(tz, every_time, start, end):
                 due_at.setdefault(at, []).append((run_date, due))
             if not due_at:

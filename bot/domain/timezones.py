@@ -168,9 +168,11 @@ def due_times_between(
 
 
 _EPOCH = dt.datetime(2000, 1, 3, tzinfo=UTC)
-_BLOCK_DAYS = 28
+_BLOCK_DAYS = 7
 
 
+# An hour's pass over every zone of the tz database asks for some 7,200 blocks (a zone and an
+# engine's times, two blocks when a window's days reach into the next): room for twice that.
 @functools.lru_cache(maxsize=1 << 14)
 def _block_of_instants(
     tz: dt.tzinfo, ats: tuple[dt.time, ...], block: int
@@ -180,12 +182,15 @@ def _block_of_instants(
     local time is never reached earlier."""
     begin = _EPOCH.date() + dt.timedelta(days=block * _BLOCK_DAYS)
     rows = [
-        (due_instant(tz, day, at), day, index, at)
+        (_due_instant(tz, day, at), day, index, at)
         for day in (begin + dt.timedelta(days=i) for i in range(_BLOCK_DAYS))
         for index, at in enumerate(ats)
     ]
     rows.sort(key=lambda row: row[:3])
     return [row[0] for row in rows], [(at, day, due) for due, day, _, at in rows]
+
+
+_due_instant = due_instant.__wrapped__  # the blocks remember these themselves
 
 
 def suggest(text: str, limit: int = 25) -> list[str]:
