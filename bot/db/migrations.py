@@ -17,6 +17,10 @@ import asyncpg
 from loguru import logger
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# A migration may rebuild an index over a large table (018: 9 s for the jobs of 10,000 clients,
+# some 90 s at 100,000): the pool's command timeout (DB_COMMAND_TIMEOUT, 30 s) is for the bot's
+# statements, and a migration cut short by it would be rolled back and tried again at every start.
+MIGRATION_TIMEOUT = 3600.0
 _LOCK_KEY = 0x5E61_4E7A  # arbitrary, fixed: "the migration lock"
 _NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")
 
@@ -78,7 +82,7 @@ async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str
                         "file and put the change in a new numbered file"
                     )
                 continue
-            await conn.execute(migration.sql)
+            await conn.execute(migration.sql, timeout=MIGRATION_TIMEOUT)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                 migration.version,
