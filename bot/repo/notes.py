@@ -49,19 +49,22 @@ class ThreadRow(Row):
 # A job of the engine, numbered after the runs of the same key (engine, action, client or none,
 # date). Concurrent inserts of the same number: the second waits for the first to commit, finds
 # the key taken and inserts nothing; the caller tries again with a fresh count (a new statement
-# sees the committed row). `jobs_unique_key` serves the count.
+# sees the committed row). The count is served by `jobs_client_key` for a client's job and by
+# `jobs_global_key` for one with no client: two forms, as no index serves "the same client or
+# both none" in one condition.
 _NEXT_JOB = """
     INSERT INTO jobs (engine, action, user_id, local_date, seq, due_at, deadline, next_attempt_at,
                       manual, requested_by, created_at, updated_at)
     SELECT $1, $2, $3::bigint, $4, COALESCE(max(seq) + 1, 0), $5, NULL, $5, true, $6, $7, $7
       FROM jobs
-     WHERE engine = $1 AND action = $2 AND COALESCE(user_id, 0) = COALESCE($3::bigint, 0)
-       AND local_date = $4
+     WHERE {whose} AND engine = $1 AND action = $2 AND local_date = $4
     ON CONFLICT DO NOTHING
     RETURNING id, seq
 """
+_CLIENTS = "user_id = $3::bigint"
+_NO_CLIENT = "user_id IS NULL"
 
-ADD = f"""
+_ADD = f"""
 WITH job AS ({_NEXT_JOB})
 INSERT INTO notes (user_id, direction, coach_id, coach_name, body, local_date, seq, reply_to,
                    job_id, created_at)
@@ -69,9 +72,11 @@ SELECT $8, $9, $10, $11, $12, $13, CASE WHEN $9 = 'to_client' THEN job.seq END, 
   FROM job
 RETURNING *
 """
+ADD_FOR_CLIENT = _ADD.replace("{whose}", _CLIENTS)
+ADD_FOR_NO_CLIENT = _ADD.replace("{whose}", _NO_CLIENT)
 
 ADD_NOTICE_JOB = f"""
-WITH job AS ({_NEXT_JOB})
+WITH job AS ({_NEXT_JOB.replace("{whose}", _NO_CLIENT)})
 UPDATE notes SET notice_job_id = job.id FROM job WHERE notes.id = $8 RETURNING job.id
 """
 
@@ -171,9 +176,10 @@ async def add(
     `job_user_id` (the client, for a note to them; none for a reply, which goes to a coach) and
     `job_date`; a note to a client is numbered by that job among the client's notes of the day."""
     action = direction
+    statement = ADD_FOR_NO_CLIENT if job_user_id is None else ADD_FOR_CLIENT
     for _ in range(_ATTEMPTS):
         row = await conn.fetchrow(
-            ADD, ENGINE, action, job_user_id, job_date, now, requested_by, now,
+            statement, ENGINE, action, job_user_id, job_date, now, requested_by, now,
             user_id, direction, coach_id, coach_name, body, local_date, reply_to,
         )  # fmt: skip
         if row is not None:
