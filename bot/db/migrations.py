@@ -18,8 +18,8 @@ from loguru import logger
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # A migration may rebuild an index over a large table (018: 9 s for the jobs of 10,000 clients,
-# some 90 s at 100,000): the pool's command timeout (DB_COMMAND_TIMEOUT, 30 s) is for the bot's
-# statements, and a migration cut short by it would be rolled back and tried again at every start.
+# some 90 s at 100,000 by extrapolation): the pool's command timeout (DB_COMMAND_TIMEOUT, 30 s) is
+# for the bot's statements, and a migration cut short by it would roll back at every start.
 MIGRATION_TIMEOUT = 3600.0
 _LOCK_KEY = 0x5E61_4E7A  # arbitrary, fixed: "the migration lock"
 _NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")

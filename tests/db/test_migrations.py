@@ -72,7 +72,8 @@ async def test_a_badly_named_file_is_refused(tmp_path) -> None:
 
 async def test_a_migration_may_outlast_the_bots_statement_timeout(empty_database_dsn, tmp_path) -> None:
     """An index built over a large table takes longer than DB_COMMAND_TIMEOUT allows the bot's own
-    statements (018: some 90 s at 100,000 clients); cut short, it would roll back at every start."""
+    statements (018: 9 s at 10,000 clients, ten times that at 100,000); cut short, it would roll
+    back at every start."""
     (tmp_path / "001_slow.sql").write_text("SELECT pg_sleep(1.5);\nCREATE TABLE built (id int);\n")
     conn = await asyncpg.connect(empty_database_dsn, command_timeout=0.5)
     try:
