@@ -22,6 +22,9 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # for the bot's statements, and a migration cut short by it would roll back at every start.
 MIGRATION_TIMEOUT = 3600.0
 _LOCK_KEY = 0x5E61_4E7A  # arbitrary, fixed: "the migration lock"
+_TAKE_THE_LOCK = (
+    f"SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; SELECT pg_advisory_xact_lock({_LOCK_KEY})"
+)
 _NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")
 
 
@@ -69,7 +72,9 @@ async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str
     applied_now: list[str] = []
     for migration in migrations:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+            # Neither this process's command timeout nor the server's own limits may cut a slow
+            # migration short, nor the wait for one that another process is applying.
+            await conn.execute(_TAKE_THE_LOCK, timeout=MIGRATION_TIMEOUT)
             await conn.execute(_CREATE_TABLE)
             row = await conn.fetchrow(
                 "SELECT name, checksum FROM schema_migrations WHERE version = $1", migration.version

@@ -81,3 +81,26 @@ async def test_a_migration_may_outlast_the_bots_statement_timeout(empty_database
         assert await conn.fetchval("SELECT to_regclass('built') IS NOT NULL")
     finally:
         await conn.close()
+
+
+async def test_a_second_process_waits_for_a_slow_migration_past_its_statement_timeout(
+    empty_database_dsn, tmp_path
+) -> None:
+    """Two processes start while one migration is slow: the second waits on the lock for as long
+    as the first takes, then finds the file applied (a server-side statement_timeout, which some
+    managed databases set for every role, does not cut either short)."""
+    (tmp_path / "001_slow.sql").write_text("SELECT pg_sleep(1.5);\nCREATE TABLE built (id int);\n")
+    setup = await asyncpg.connect(empty_database_dsn)
+    try:
+        database = await setup.fetchval("SELECT current_database()")
+        await setup.execute(f"ALTER DATABASE \"{database}\" SET statement_timeout = '1s'")
+    finally:
+        await setup.close()
+    first = await asyncpg.connect(empty_database_dsn, command_timeout=0.5)
+    second = await asyncpg.connect(empty_database_dsn, command_timeout=0.5)
+    try:
+        applied = await asyncio.gather(migrate(first, tmp_path), migrate(second, tmp_path))
+        assert sorted(applied) == [[], ["001_slow.sql"]]
+    finally:
+        await first.close()
+        await second.close()
