@@ -108,9 +108,10 @@ def _wall(instant: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
-# A pure function of its arguments, asked for every zone, action and day of each planning window
-# (and again by the next, which overlaps it by a day on each side): remembered, a day of every
-# zone's instants is some 10,000 entries.
+# A pure function of its arguments, asked again and again for the same zones and days (each
+# planned row's deadline, a changed client's schedule checked against their jobs): remembered.
+# The planner's windows do not come through here but through the blocks below, which remember
+# their own instants.
 @functools.lru_cache(maxsize=1 << 16)
 def due_instant(tz: dt.tzinfo, local_date: dt.date, at: dt.time) -> dt.datetime:
     """The UTC instant at which `at` on `local_date` falls due in `tz` (rules above)."""
@@ -169,6 +170,7 @@ def due_times_between(
 
 _EPOCH = dt.datetime(2000, 1, 3, tzinfo=UTC)
 _BLOCK_DAYS = 7
+_due_instant = due_instant.__wrapped__  # uncached: the blocks remember these themselves
 
 
 # An hour's pass over every zone of the tz database asks for some 7,200 blocks (a zone and an
@@ -188,9 +190,6 @@ def _block_of_instants(
     ]
     rows.sort(key=lambda row: row[:3])
     return [row[0] for row in rows], [(at, day, due) for due, day, _, at in rows]
-
-
-_due_instant = due_instant.__wrapped__  # the blocks remember these themselves
 
 
 def suggest(text: str, limit: int = 25) -> list[str]:
