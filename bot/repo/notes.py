@@ -154,7 +154,10 @@ SELECT n.created_at AS timestamp, n.local_date AS date, '{ENGINE}' AS engine,
  WHERE n.user_id = $1
 """
 
-_ATTEMPTS = 5  # concurrent inserts of one job key: each retry sees the rows committed meanwhile
+# Concurrent inserts of one job key: each round one of them takes the number and the others try
+# again with a fresh count, so k at once need at most k tries; this bounds them well past a pool's
+# connections (DB_POOL_MAX) and a few processes. With five tries, 32 replies at once failed every run.
+_ATTEMPTS = 64
 
 
 async def add(
