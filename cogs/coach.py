@@ -211,6 +211,7 @@ class Coach(commands.Cog):
                 measurements=measurements,
                 review_deadline=settings.review_deadline_at if settings.review_deadline_days == 0 else None,
             ),
+            registry=self.bot.registry,
             replan=self._replan,
         )  # fmt: skip
         card = to_discord_embed(

@@ -31,9 +31,10 @@ from bot.core.clock import Clock
 from bot.core.delivery import PermanentDeliveryError, RecipientUnreachable, TransientDeliveryError, Transport
 from bot.core.engine import ActionKind, EngineRegistry, JobContext, NotYet
 from bot.core.outcomes import OutcomeWriter
+from bot.core.planner import batch_rules
 from bot.domain import timezones
 from bot.domain.models import ClientProfile, Job, JobStatus
-from bot.repo import alerts, cards, clients, coaches
+from bot.repo import alerts, batches, cards, clients, coaches
 from bot.repo import jobs as jobs_repo
 
 # Errors a handler can only have met on the database connection (delivery errors arrive
@@ -111,6 +112,11 @@ class Dispatcher:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._semaphore = asyncio.Semaphore(settings.dispatch_concurrency)
         self.outcomes = OutcomeWriter(pool, clock)  # plain outcomes, written together
+        # What a batch's claim needs to pick its clients, as the planner would have.
+        self._rules, self._own_times = batch_rules(list(registry))
+        # When the earliest batch falls due (None: none known), from the last wake-up's look and
+        # the planner's word; the claim asks the batches only once one is due.
+        self._batch_due: dt.datetime | None = None
         self._log = logger.bind(worker=self.worker_id)
         # Called after every recorded outcome: metrics, the simulator's printout.
         self.listeners: list[Callable[[Job, JobStatus, dt.datetime], None]] = []
@@ -119,8 +125,12 @@ class Dispatcher:
     async def run(self) -> None:
         """Dispatch until `stop()`. Never ends on an error: a failed cycle is logged and retried."""
         with self.clock.participant():
+            looked = False
             while not self._stopping:
                 try:
+                    if not looked:  # batches left by a process before us may be due already
+                        await self._next_wakeup()
+                        looked = True
                     ran = await self.dispatch_due()
                     wake_at = await self._next_wakeup()
                     if ran == 0 and wake_at <= self.clock.now():
@@ -138,8 +148,11 @@ class Dispatcher:
                 await self._alarm.sleep_until(wake_at)
                 self._sleeping_until = None
 
-    def notify(self, due_at: dt.datetime | None) -> None:
-        """A planner inserted a job due at `due_at`: wake up early if it is nearer than our sleep."""
+    def notify(self, due_at: dt.datetime | None, batch_due: dt.datetime | None = None) -> None:
+        """A planner inserted a job due at `due_at` (its earliest batch due at `batch_due`): wake up
+        early if it is nearer than our sleep."""
+        if batch_due is not None and (self._batch_due is None or batch_due < self._batch_due):
+            self._batch_due = batch_due
         if due_at is None:
             return
         if self._sleeping_until is None or due_at < self._sleeping_until:
@@ -153,8 +166,10 @@ class Dispatcher:
         now = self.clock.now()
         cap = now + dt.timedelta(seconds=self.settings.dispatcher_max_sleep_seconds)
         async with self.pool.acquire() as conn:
-            earliest = await jobs_repo.next_wakeup(conn)
-        return cap if earliest is None else max(now, min(earliest, cap))
+            found = await jobs_repo.next_wakeup(conn, list(self._rules))
+        self._batch_due = found.batch
+        times = [t for t in found if t is not None]
+        return cap if not times else max(now, min(*times, cap))
 
     # --- claiming and running ------------------------------------------------------------
     async def dispatch_due(self) -> int:
@@ -178,7 +193,7 @@ class Dispatcher:
                 batch: list[tuple[Job, ClientProfile | None]] = []
                 if room >= refill_at or not running:
                     async with self.pool.acquire() as conn:
-                        batch = await jobs_repo.claim(conn, self.clock.now(), lease, room, self.worker_id)
+                        batch = await self._claim(conn, lease, room)
                     if batch and self._stopping:  # shutdown began while we claimed: hand them back
                         async with self.pool.acquire() as conn:
                             await jobs_repo.release(
@@ -203,6 +218,34 @@ class Dispatcher:
             await asyncio.gather(heartbeat, return_exceptions=True)
         self.stats.last_cycle_at = self.clock.now()
         return total
+
+    async def _claim(
+        self, conn: asyncpg.Connection, lease: dt.timedelta, room: int
+    ) -> list[tuple[Job, ClientProfile | None]]:
+        """Up to `room` due jobs, in the order they fell due, as if every batch were its jobs: the
+        jobs due before the earliest due batch, then the batch's (made as they are claimed:
+        bot.repo.batches), then the jobs due after it. What a later step fails to claim waits for
+        the next claim; what the first ones claimed is run."""
+        now = self.clock.now()
+        batch_due = self._batch_due
+        if batch_due is None or batch_due > now:
+            return await jobs_repo.claim(conn, now, lease, room, self.worker_id)
+        claimed = await jobs_repo.claim(conn, now, lease, room, self.worker_id, due_by=batch_due)
+        try:
+            if len(claimed) < room:
+                made, self._batch_due = await batches.claim(
+                    conn, self._rules, self._own_times, now, lease, room - len(claimed), self.worker_id
+                )
+                claimed += made
+            if len(claimed) < room:  # up to the next due batch, if any
+                claimed += await jobs_repo.claim(
+                    conn, now, lease, room - len(claimed), self.worker_id, due_by=self._batch_due
+                )
+        except _DB_ERRORS as exc:
+            if not claimed:
+                raise
+            self._log.warning("could not claim more ({}); running the {} claimed", exc, len(claimed))
+        return claimed
 
     async def _keep_claims(self, lease: dt.timedelta) -> None:
         """Renew the lease of every job in flight every third of it. Real time on purpose:

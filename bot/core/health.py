@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.core.clock import Clock
 from bot.core.runtime import Runtime
 from bot.db.pool import ping
-from bot.repo import clients
+from bot.repo import batches, clients
 from bot.repo import jobs as jobs_repo
 
 T = TypeVar("T")
@@ -123,7 +123,7 @@ class Health:
             f"regiment_database_up {0 if gauges is None else 1}",
         ]
         if gauges is not None:
-            by_status, retry_depth, unreachable = gauges
+            by_status, retry_depth, unreachable, waiting_batches = gauges
             lines += ["# HELP regiment_jobs Jobs in the jobs table by status.", "# TYPE regiment_jobs gauge"]
             lines += [f'regiment_jobs{{status="{status}"}} {n}' for status, n in by_status.items()]
             lines += [
@@ -131,6 +131,12 @@ class Health:
                 "# TYPE regiment_retry_queue_depth gauge",
             ]
             lines.append(f"regiment_retry_queue_depth {retry_depth}")
+            lines += [
+                "# HELP regiment_job_batches Zones' due actions planned as one row each, not yet"
+                " turned into jobs by the claims.",
+                "# TYPE regiment_job_batches gauge",
+                f"regiment_job_batches {waiting_batches}",
+            ]
             lines += [
                 "# TYPE regiment_unreachable_clients gauge",
                 f"regiment_unreachable_clients {unreachable}",
@@ -169,14 +175,19 @@ class Health:
             lines.append(f"regiment_delivery_lateness_seconds_count {len(stats.lateness)}")
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
-    async def _database_gauges(self) -> tuple[dict[str, int], int, int] | None:
+    async def _database_gauges(self) -> tuple[dict[str, int], int, int, int] | None:
         """The database's gauges, or None if it does not answer (quickly): a scrape must not hang."""
         if await self.database_problem() is not None:
             return None
 
-        async def read(conn: asyncpg.Connection) -> tuple[dict[str, int], int, int]:
+        async def read(conn: asyncpg.Connection) -> tuple[dict[str, int], int, int, int]:
             by_status = await jobs_repo.count_by_status(conn)
-            return by_status, await jobs_repo.retry_depth(conn), await clients.count_unreachable(conn)
+            return (
+                by_status,
+                await jobs_repo.retry_depth(conn),
+                await clients.count_unreachable(conn),
+                await batches.waiting(conn),
+            )
 
         try:
             return await self._bounded(read)

@@ -21,17 +21,17 @@ nothing for it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 from loguru import logger
 
-from bot.core.engine import ActionKind, ActionSpec
+from bot.core.engine import ActionKind, ActionSpec, Engine
 from bot.domain import timezones
 from bot.domain.eligibility import EVERYONE, Rule, one_day_a_week
 from bot.domain.models import ClientProfile, Job
-from bot.repo import cards, clients
+from bot.repo import batches, cards, clients
 from bot.repo import jobs as jobs_repo
 
 DueRow = jobs_repo.DueRow
@@ -39,9 +39,11 @@ DueRow = jobs_repo.DueRow
 
 @dataclass(frozen=True)
 class PlanResult:
-    planned: int
-    earliest: dt.datetime | None
+    planned: int  # jobs
+    earliest: dt.datetime | None  # of the jobs and batches
     invalid_zones: tuple[str, ...] = ()
+    batches: int = 0  # a zone's due action each, made into jobs by the claims (bot.repo.batches)
+    earliest_batch: dt.datetime | None = None
 
 
 def scan_instants(
@@ -60,6 +62,51 @@ def scan_instants(
         day += dt.timedelta(days=1)
 
 
+def own_times(engine: str, actions: Sequence[ActionSpec]) -> list[jobs_repo.OwnTime]:
+    """The engine's planned per-client actions at each client's own time."""
+    return [
+        jobs_repo.OwnTime(engine, s.action, s.time_field, s.at)
+        for s in actions
+        if s.planned and s.kind != ActionKind.scan and s.time_field
+    ]
+
+
+def batch_rules(engines: Iterable[Engine]) -> tuple[dict[str, Rule], list[jobs_repo.OwnTime]]:
+    """What picking a batch's clients needs of the engines (bot.repo.batches): each one's rule,
+    and its actions at clients' own times; as the planner picks them."""
+    rules = {engine.name: engine.applies for engine in engines}
+    times = [own for engine in engines for own in own_times(engine.name, engine.actions)]
+    return rules, times
+
+
+PassRow = tuple[object, ...]  # an engine's name, then a DueRow
+
+
+def split_for_batches(
+    rows: Sequence[PassRow], sizes: Mapping[str, int], budget: int, batchable: Callable[[PassRow], bool]
+) -> tuple[list[PassRow], list[PassRow]]:
+    """(the rows the pass plans a job per client for, the rows it plans as batches). Zones are
+    weighed in the order they fall due (then by name): a zone's batchable rows weigh its clients
+    each, and a zone that would take the pass past `budget` jobs is batched whole. Rows keep their
+    order. Clients' own times other than the setting's are never batched: few clients set each,
+    and a batch of them would read every client of the zone to find them."""
+    by_zone: dict[object, list[PassRow]] = {}
+    for row in rows:
+        by_zone.setdefault(row[1], []).append(row)
+    first_due = {zone: min(row[4] for row in found) for zone, found in by_zone.items()}  # type: ignore[type-var]
+    batched_zones: set[object] = set()
+    used = 0
+    for zone in sorted(by_zone, key=lambda z: (first_due[z], z)):  # type: ignore[arg-type]
+        weight = sizes.get(str(zone), 0) * sum(1 for row in by_zone[zone] if batchable(row))
+        if used + weight <= budget:
+            used += weight
+        else:
+            batched_zones.add(zone)
+    inline = [row for row in rows if row[1] not in batched_zones or not batchable(row)]
+    batched = [row for row in rows if row[1] in batched_zones and batchable(row)]
+    return inline, batched
+
+
 class Planner:
     """Plans one engine's actions."""
 
@@ -71,9 +118,7 @@ class Planner:
         self.horizon = horizon
         self.applies = applies  # the engine's eligibility rule, for every per-client action
         self.client_specs = [s for s in self.actions if s.kind != ActionKind.scan]
-        self.own_times = [
-            jobs_repo.OwnTime(name, s.action, s.time_field, s.at) for s in self.client_specs if s.time_field
-        ]
+        self.own_times = own_times(name, actions)
         self.time_fields = sorted({own.field for own in self.own_times})
         # One weekday a week: the drop whose runs are kept to one in any seven days.
         drops = [s for s in self.client_specs if s.kind == ActionKind.drop]
@@ -303,6 +348,10 @@ class Planner:
             )
 
 
+def _earlier(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 # The most of the schedule one transaction of the pass plans. After downtime the pass plans what
 # fell due meanwhile in pieces of this size, each committed with its watermark: at 100,000 clients
 # in one zone a day at once took 19 s (bench/RESULTS.md §15) and two days would pass the statement
@@ -312,13 +361,17 @@ CATCH_UP_CHUNK = dt.timedelta(hours=6)
 
 class PlanningPass:
     """Every engine's hourly planning in one transaction and a constant number of statements
-    (watermarks, zones, one INSERT for all engines, watermarks again), however many engines and
-    clients there are. Each engine keeps its own watermark, so one added later starts from now.
+    (watermarks, zones, the zones' sizes, one INSERT of jobs for all engines, one of batches,
+    watermarks again), however many engines and clients there are. At most `inline_jobs` jobs
+    are written a client at a time; the zones past that are planned as batches (split_for_batches,
+    bot.repo.batches). Each engine keeps its own watermark, so one added later starts from now.
     A window longer than CATCH_UP_CHUNK (after downtime) is planned chunk by chunk, a transaction
     each."""
 
-    def __init__(self, planners: Sequence[Planner]) -> None:
+    def __init__(self, planners: Sequence[Planner], inline_jobs: int) -> None:
         self.planners = list(planners)
+        self.inline_jobs = inline_jobs  # PLANNING_INLINE_JOBS: past it, zones go as batches
+        self._defaults = {(own.engine, own.action): own.default for p in planners for own in p.own_times}
 
     async def tick(
         self,
@@ -328,25 +381,43 @@ class PlanningPass:
     ) -> PlanResult:
         """Plan every engine up to now + its horizon; `on_chunk` hears each committed chunk (the
         runtime wakes the dispatcher for it: after downtime, what is due now goes at once)."""
-        planned = 0
+        planned = batched = 0
         earliest: dt.datetime | None = None
+        earliest_batch: dt.datetime | None = None
         invalid: set[str] = set()
         while True:
             result, more = await self._chunk(pool, now)
-            if on_chunk is not None and result.planned:
+            if on_chunk is not None and (result.planned or result.batches):
                 on_chunk(result)
             planned += result.planned
-            if result.earliest is not None:
-                earliest = result.earliest if earliest is None else min(earliest, result.earliest)
+            batched += result.batches
+            earliest = _earlier(earliest, result.earliest)
+            earliest_batch = _earlier(earliest_batch, result.earliest_batch)
             invalid.update(result.invalid_zones)
             if not more:
-                return PlanResult(planned, earliest, tuple(sorted(invalid)))
+                return PlanResult(planned, earliest, tuple(sorted(invalid)), batched, earliest_batch)
+
+    def _batchable(self, row: PassRow) -> bool:
+        at = row[6]
+        return at is None or self._defaults.get((row[0], row[2])) == at
+
+    async def _split(
+        self, conn: asyncpg.Connection, rows: list[PassRow]
+    ) -> tuple[list[PassRow], list[PassRow]]:
+        """The rows to plan a job per client for, and those to plan as batches (split_for_batches):
+        one statement counts the clients of the zones that could be batched."""
+        zones = sorted({str(row[1]) for row in rows if self._batchable(row)})
+        if not zones:
+            return rows, []
+        sizes = await batches.zone_sizes(conn, zones, self.inline_jobs + 1)
+        return split_for_batches(rows, sizes, self.inline_jobs, self._batchable)
 
     async def _chunk(self, pool: asyncpg.Pool, now: dt.datetime) -> tuple[PlanResult, bool]:
         """One transaction: every engine from its watermark up to CATCH_UP_CHUNK further (or its
         end); whether any engine has more to plan after it."""
-        planned = 0
+        planned = batched_rows = 0
         earliest: dt.datetime | None = None
+        earliest_batch: dt.datetime | None = None
         async with pool.acquire() as conn, conn.transaction():
             marks = await jobs_repo.lock_watermarks(conn, [p.name for p in self.planners])
             until = {p.name: now + p.horizon for p in self.planners}
@@ -379,16 +450,26 @@ class PlanningPass:
                 found, bad = planner.due_rows(zones, start, end)
                 rows += [(planner.name, *row) for row in found]
                 invalid.update(bad)
-            if rows:
+            inline, batched = await self._split(conn, rows)
+            if inline:
                 rules = {p.name: p.applies for p in active}
-                own_times = [own for p in active for own in p.own_times]
-                count, first = await jobs_repo.plan_all_client_jobs(conn, rules, rows, now, own_times)
+                times = [own for p in active for own in p.own_times]
+                count, first = await jobs_repo.plan_all_client_jobs(conn, rules, inline, now, times)
                 planned += count
                 if first is not None:
                     earliest = first if earliest is None else min(earliest, first)
+            if batched:
+                dues = await batches.add(conn, batched, now)
+                batched_rows = len(dues)
+                if dues:
+                    earliest_batch = min(dues)
+                    earliest = earliest_batch if earliest is None else min(earliest, earliest_batch)
             if invalid:
                 await active[0]._flag_invalid_zones(conn, sorted(invalid), now)
             await jobs_repo.move_watermarks(conn, {name: end for name, (_, end) in windows.items()})
-        if planned:
-            logger.debug("planned {} jobs for {} engine(s)", planned, len(active))
-        return PlanResult(planned, earliest, tuple(sorted(invalid))), more
+        if planned or batched_rows:
+            logger.debug(
+                "planned {} jobs and {} batches for {} engine(s)", planned, batched_rows, len(active)
+            )
+        result = PlanResult(planned, earliest, tuple(sorted(invalid)), batched_rows, earliest_batch)
+        return result, more

@@ -57,7 +57,7 @@ class Runtime:
         self.dispatcher = Dispatcher(pool, clock, registry, transport, settings, worker_id=worker_id)
         # One planning pass an hour for every engine (one transaction, a constant number of
         # statements); the per-engine planners stay for planning one client and for tests.
-        self.planning = PlanningPass(list(self.planners.values()))
+        self.planning = PlanningPass(list(self.planners.values()), settings.planning_inline_jobs)
         self.plan_loops = [PeriodicTask("plan", clock, interval, self._plan_all)]
         self.retention_loop = PeriodicTask(
             "retention", clock, dt.timedelta(minutes=settings.retention_interval_minutes), self.retention_pass
@@ -71,7 +71,9 @@ class Runtime:
 
     async def _plan_all(self) -> None:
         await self.planning.tick(
-            self.pool, self.clock.now(), lambda chunk: self.dispatcher.notify(chunk.earliest)
+            self.pool,
+            self.clock.now(),
+            lambda chunk: self.dispatcher.notify(chunk.earliest, chunk.earliest_batch),
         )
 
     async def plan_tick(self, engine: str) -> PlanResult:

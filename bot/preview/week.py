@@ -286,7 +286,7 @@ async def _coach_sets_up(
         # His coach asks for every measurement (/client edit measurements:), so each chart has a point.
         await clients_uc.edit_client(
             pool, clock, user_id=SAM, given=ClientInput(measurements=", ".join(lengths.OPTIONAL)),
-            replan=runtime.plan_client,
+            registry=registry, replan=runtime.plan_client,
         )  # fmt: skip
         made.welcome += [
             Entry("welcome", DMS, "The welcome DM of /client add: what the client gets, and when",

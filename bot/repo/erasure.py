@@ -27,6 +27,17 @@ UPDATE alerts SET job_id = NULL
 """
 
 
+# A batch's claim (bot.repo.batches) reads a zone's clients and inserts their jobs in one
+# statement: one under way could insert a job for a client erased meanwhile. Holding the batches
+# of the client's zones waits for a claim under way (its jobs are then deleted with the others)
+# and keeps the next ones out until the erasure commits.
+HOLD_BATCHES = """
+SELECT b.id FROM job_batches b JOIN client_profiles c ON c.user_id = $1
+ WHERE b.tz IN (c.timezone, c.previous_timezone)
+   FOR UPDATE OF b
+"""
+
+
 async def client_tables(conn: asyncpg.Connection) -> list[str]:
     """Every table that holds rows about a client (by their user_id)."""
     return [r["table_name"] for r in await conn.fetch(CLIENT_TABLES) if r["table_name"] not in NOT_CLIENTS]
@@ -75,6 +86,7 @@ async def client_rows(
 async def erase_client(conn: asyncpg.Connection, user_id: int) -> dict[str, int]:
     """Delete every row about `user_id` (call inside a transaction); returns rows per table."""
     tables = await client_tables(conn)
+    await conn.execute(HOLD_BATCHES, user_id)
     await conn.execute(UNLINK_ALERTS, user_id)
     deleted: dict[str, int] = {}
     pending = list(tables)

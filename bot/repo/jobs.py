@@ -44,8 +44,8 @@ _MOVED = """
     SELECT * FROM client_profiles
      WHERE timezone_effective_from IS NOT NULL AND previous_timezone IS NOT NULL
 """
-# (the clients, the zone column that governs, when it governs)
-_ZONES = (
+# (the clients, the zone column that governs, when it governs): also the batches' claim's.
+GOVERNING_ZONES = (
     (
         "client_profiles",
         "timezone",
@@ -54,13 +54,15 @@ _ZONES = (
     ),
     ("moved", "previous_timezone", "z.local_date < c.timezone_effective_from"),
 )
+# A client gets a date's jobs from their first day on, and not while paused (also the batches').
+ACTIVE_ON_DATE = """c.start_date <= z.local_date
+       AND NOT (c.paused AND (c.paused_until IS NULL OR z.local_date < c.paused_until))"""
 _BRANCH = """
     SELECT z.engine, z.action, c.user_id, z.local_date, z.due_at, z.deadline
       FROM z JOIN {clients} c ON c.{zone} = z.tz{time_join}
      WHERE {rows}
        AND {zone_rule}
-       AND c.start_date <= z.local_date
-       AND NOT (c.paused AND (c.paused_until IS NULL OR z.local_date < c.paused_until))
+       AND {active}
        AND ($9::bigint IS NULL OR c.user_id = $9)
        AND {client_filter}"""
 _INSERT = """
@@ -92,10 +94,10 @@ class OwnTime(NamedTuple):
 def plan_jobs_sql(rules: Mapping[str, str], own_times: Sequence[OwnTime] = ()) -> str:
     """The planning statement for engines with these eligibility rules (engine -> SQL) and
     actions at clients' own times."""
-    cases = " ".join(f"WHEN {_literal(engine)} THEN ({sql})" for engine, sql in rules.items())
+    cases = " ".join(f"WHEN {literal(engine)} THEN ({sql})" for engine, sql in rules.items())
     client_filter = f"CASE z.engine {cases} ELSE false END"
     branches = []
-    for clients, zone, zone_rule in _ZONES:
+    for clients, zone, zone_rule in GOVERNING_ZONES:
         branches.append(
             _BRANCH.format(
                 clients=clients,
@@ -103,6 +105,7 @@ def plan_jobs_sql(rules: Mapping[str, str], own_times: Sequence[OwnTime] = ()) -
                 time_join="",
                 rows="z.at IS NULL",
                 zone_rule=zone_rule,
+                active=ACTIVE_ON_DATE,
                 client_filter=client_filter,
             )
         )
@@ -112,9 +115,10 @@ def plan_jobs_sql(rules: Mapping[str, str], own_times: Sequence[OwnTime] = ()) -
                 _BRANCH.format(
                     clients=clients,
                     zone=zone,
-                    time_join=f" AND COALESCE(c.{_name(own.field)}, {at}) = z.at",
-                    rows=f"z.engine = {_literal(own.engine)} AND z.action = {_literal(own.action)}",
+                    time_join=f" AND COALESCE(c.{sql_name(own.field)}, {at}) = z.at",
+                    rows=f"z.engine = {literal(own.engine)} AND z.action = {literal(own.action)}",
                     zone_rule=zone_rule,
+                    active=ACTIVE_ON_DATE,
                     client_filter=client_filter,
                 )
             )
@@ -133,7 +137,7 @@ ON CONFLICT DO NOTHING
 RETURNING due_at
 """
 
-# Every zone clients are in, read as a loose index scan (one probe of client_profiles_timezone
+# Every zone clients are in, read as a loose index scan (one probe of client_profiles_zone_user
 # per distinct zone: some 600 probes, 4 ms, where a DISTINCT over every client took 90 ms at
 # 100,000 clients), and the few previous zones of clients in the middle of a change (a partial
 # index).
@@ -162,9 +166,9 @@ def distinct_zones_sql(fields: Sequence[str], *, one_client: bool) -> str:
     the weekly check-in's review_at has one, migration 017). For one client ($1), theirs."""
     parts = [_ONE_CLIENTS_ZONES if one_client else _ALL_ZONES]
     for field in fields:
-        column = f"c.{_name(field)}"
+        column = f"c.{sql_name(field)}"
         parts.append(f"""
-SELECT DISTINCT v.zone, {_literal(field)}, {column}
+SELECT DISTINCT v.zone, {literal(field)}, {column}
   FROM client_profiles c, LATERAL (VALUES (c.timezone), (c.previous_timezone)) AS v(zone)
  WHERE {column} IS NOT NULL AND v.zone IS NOT NULL{" AND c.user_id = $1" if one_client else ""}
 """)
@@ -186,12 +190,13 @@ WATERMARK_PEEK = "SELECT planned_until FROM planner_watermarks WHERE planner = $
 # Held by a timezone change, so no tick re-plans the old zone under it.
 WATERMARKS_SHARE = "SELECT planner FROM planner_watermarks FOR SHARE"
 
-# Claim due work: pending jobs whose time has come, and running jobs whose lease ran out (their
-# worker died). One round trip returns the jobs with their clients.
+# Claim due work: pending jobs whose time has come (by $5: now, or a due batch's time, so that
+# the jobs due before it go first), and running jobs whose lease ran out (their worker died).
+# One round trip returns the jobs with their clients.
 CLAIM = """
 WITH picked AS (
     SELECT id, started_at IS NOT NULL AS resumed FROM jobs
-     WHERE (status = 'pending' AND next_attempt_at <= $1)
+     WHERE (status = 'pending' AND next_attempt_at <= $5)
         OR (status = 'running' AND lease_until <= $1)
      ORDER BY next_attempt_at, id
      LIMIT $3
@@ -208,11 +213,11 @@ SELECT claimed.*, to_jsonb(c) AS client
  ORDER BY claimed.next_attempt_at, claimed.id
 """
 
+# The next time there is work: a job's, and a batch's (bot.repo.batches), apart.
 NEXT_WAKEUP = """
-SELECT LEAST(
-    (SELECT min(next_attempt_at) FROM jobs WHERE status = 'pending'),
-    (SELECT min(lease_until) FROM jobs WHERE status = 'running')
-)
+SELECT LEAST((SELECT min(next_attempt_at) FROM jobs WHERE status = 'pending'),
+             (SELECT min(lease_until) FROM jobs WHERE status = 'running')) AS job,
+       (SELECT min(due_at) FROM job_batches WHERE engine = ANY($1::text[])) AS batch
 """
 
 # Outcomes are fenced by the claim (worker and attempt): a worker whose lease ran out, or whose
@@ -268,11 +273,11 @@ UPDATE jobs
 DueRow = tuple[str, str, dt.date, dt.datetime, dt.datetime | None, dt.time | None]
 
 
-def _literal(name: str) -> str:
-    return f"'{_name(name)}'"
+def literal(name: str) -> str:
+    return f"'{sql_name(name)}'"
 
 
-def _name(name: str) -> str:
+def sql_name(name: str) -> str:
     if not name.replace("_", "").isalnum():
         raise ValueError(f"{name!r} is not a name")
     return name
@@ -384,9 +389,20 @@ async def hold_watermarks(conn: asyncpg.Connection) -> None:
 
 
 async def claim(
-    conn: asyncpg.Connection, now: dt.datetime, lease: dt.timedelta, limit: int, worker: str
+    conn: asyncpg.Connection,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    limit: int,
+    worker: str,
+    due_by: dt.datetime | None = None,
 ) -> list[tuple[Job, ClientProfile | None]]:
-    rows = await conn.fetch(CLAIM, now, lease, limit, worker)
+    """Up to `limit` due jobs (pending ones due by `due_by`, if earlier than now), claimed."""
+    due = now if due_by is None else min(now, due_by)
+    return claimed_rows(await conn.fetch(CLAIM, now, lease, limit, worker, due))
+
+
+def claimed_rows(rows: Sequence[asyncpg.Record]) -> list[tuple[Job, ClientProfile | None]]:
+    """A claim's rows (the job's columns, `resumed` and the client as JSON) as jobs and clients."""
     claimed = []
     for row in rows:
         client = row["client"]
@@ -394,8 +410,15 @@ async def claim(
     return claimed
 
 
-async def next_wakeup(conn: asyncpg.Connection) -> dt.datetime | None:
-    return await conn.fetchval(NEXT_WAKEUP)
+class Wakeup(NamedTuple):
+    job: dt.datetime | None
+    batch: dt.datetime | None
+
+
+async def next_wakeup(conn: asyncpg.Connection, engines: Sequence[str]) -> Wakeup:
+    """The next job's time, and the next batch's of these engines (bot.repo.batches)."""
+    row = await conn.fetchrow(NEXT_WAKEUP, list(engines))
+    return Wakeup(row["job"], row["batch"])
 
 
 async def finish(
@@ -518,6 +541,7 @@ ADD_MANUAL = """
 INSERT INTO jobs (engine, action, user_id, local_date, seq, due_at, deadline, next_attempt_at, manual,
                   requested_by, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $6, true, $8, $6, $6)
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 
@@ -543,9 +567,10 @@ async def add_manual(
     now: dt.datetime,
     deadline: dt.datetime | None,
     requested_by: int,
-) -> int:
-    return int(
-        await conn.fetchval(ADD_MANUAL, engine, action, user_id, local_date, seq, now, deadline, requested_by)
+) -> int | None:
+    """The new run's id; None if that number was taken meanwhile (a batch's claim made the run)."""
+    return await conn.fetchval(
+        ADD_MANUAL, engine, action, user_id, local_date, seq, now, deadline, requested_by
     )
 
 
@@ -666,8 +691,10 @@ async def skip_ahead(
 # the bot looks back over; they are deleted in small batches, oldest first, each batch its own
 # short statement. SKIP LOCKED: a row another transaction holds is left for the next batch, never
 # waited for. Pending and running jobs are never touched (status is spelled out, not inferred
-# from finished_at). Nothing plans behind its watermark, so a deleted job's key is never planned
-# again. jobs_finished (001: finished_at WHERE finished_at IS NOT NULL) serves the scan:
+# from finished_at). Nothing plans behind its watermark, and a batch's claim makes the jobs of a
+# batch still waiting, claimed as soon as it is due (only a batch left unclaimed longer than the
+# retention could meet a key deleted meanwhile), so a deleted job's key is not planned again.
+# jobs_finished (001: finished_at WHERE finished_at IS NOT NULL) serves the scan:
 # `finished_at < $1` implies the index's predicate. The ids go on as an array (`= ANY(ARRAY(…))`):
 # index lookups by primary key whatever the planner guesses of the batch (a join on the CTE can
 # come out as a hash join over the whole table in a generic plan).

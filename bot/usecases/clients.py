@@ -24,13 +24,14 @@ from bot.core import dm
 from bot.core.clock import Clock
 from bot.core.delivery import DeliveryError, RecipientUnreachable, Transport
 from bot.core.engine import ActionKind, EngineRegistry
+from bot.core.planner import batch_rules
 from bot.domain import photos
 from bot.domain.blocks import BlockEnd
 from bot.domain.compliance import DayOutcome
 from bot.domain.flag_rules import expected_change_text
 from bot.domain.measurements import MEASUREMENTS
 from bot.domain.models import ClientProfile, Job
-from bot.repo import clients, reports
+from bot.repo import batches, clients, reports
 from bot.repo import compliance as compliance_repo
 from bot.repo import jobs as jobs_repo
 from bot.repo import measurements as measurements_repo
@@ -44,6 +45,7 @@ OVERVIEW_DAYS = 90  # compliance shown by /client show
 LAST_LOGS = 5
 CONVERSATION_LINES = 3
 PHOTO_DATES = 8  # check-in dates with photos that /client show lists, newest first
+NEXT_RUNS = 10  # the next runs a client card lists
 
 
 class Told(StrEnum):
@@ -217,9 +219,20 @@ async def add_client(
     welcome = welcome_message(profile, registry)
     told = await _tell(pool, transport, clock, user_id, welcome, one_off_nonce("w", user_id))
     async with pool.acquire() as conn:
-        upcoming = await jobs_repo.next_for_client(conn, user_id)
+        upcoming = await next_runs(conn, registry, user_id)
         profile = await clients.get(conn, user_id) or profile
     return Onboarded(profile, upcoming, now, told)
+
+
+async def next_runs(
+    conn: asyncpg.Connection, registry: EngineRegistry, user_id: int, limit: int = NEXT_RUNS
+) -> list[Job]:
+    """A client's next runs: their pending jobs, and their runs still in a batch (a zone planned
+    in batches: bot.repo.batches), soonest first."""
+    planned = await jobs_repo.next_for_client(conn, user_id, limit)
+    rules, times = batch_rules(list(registry))
+    batched = await batches.upcoming_for(conn, user_id, rules, times, limit)
+    return sorted(planned + batched, key=lambda job: job.next_attempt_at)[:limit]
 
 
 async def edit_client(
@@ -228,6 +241,7 @@ async def edit_client(
     *,
     user_id: int,
     given: coaching.ClientInput,
+    registry: EngineRegistry,
     replan: Replan | None = None,
 ) -> ClientCard:
     now = clock.now()
@@ -236,7 +250,7 @@ async def edit_client(
     if replan is not None:
         await replan(user_id)
     async with pool.acquire() as conn:
-        upcoming = await jobs_repo.next_for_client(conn, user_id)
+        upcoming = await next_runs(conn, registry, user_id)
     return ClientCard(profile, upcoming, now)
 
 
@@ -246,7 +260,7 @@ async def show_client(
     now = clock.now()
     async with pool.acquire() as conn:
         profile = await coaching.require_client(conn, user_id)
-        upcoming = await jobs_repo.next_for_client(conn, user_id)
+        upcoming = await next_runs(conn, registry, user_id)
         today = coaching.client_today(profile, now)
         start = today - dt.timedelta(days=OVERVIEW_DAYS)
         # Up to and including today (rates still end yesterday; a fully logged today counts for the

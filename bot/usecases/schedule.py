@@ -108,16 +108,24 @@ async def trigger(
         raise InputError(
             f"Today's {label} closed at {spec.deadline_at:%H:%M} for this client; nothing to send."
         )
-    jobs = await jobs_repo.runs_of(conn, engine, name, user_id, day)
-    ran = [j for j in jobs if j.status in ("sent", "running")]
-    if ran and not force:
-        raise InputError(
-            f"The {label} already went out for {day:%A %d %B} ({ran[-1].status}); set force to send it again."
+    # Twice at most: the run may be made meanwhile by a batch's claim (bot.repo.batches), whose
+    # job then holds the number this run was to take; read again, it is a run like any other.
+    for _ in range(2):
+        jobs = await jobs_repo.runs_of(conn, engine, name, user_id, day)
+        ran = [j for j in jobs if j.status in ("sent", "running")]
+        if ran and not force:
+            raise InputError(
+                f"The {label} already went out for {day:%A %d %B} ({ran[-1].status}); "
+                "set force to send it again."
+            )
+        pending = next((j for j in jobs if j.status == "pending"), None)
+        if pending is not None and not ran:
+            if await jobs_repo.move_up(conn, pending.id, now, requested_by):
+                return Triggered(pending.id, day, True)
+        seq = max((j.seq for j in jobs), default=-1) + 1
+        job_id = await jobs_repo.add_manual(
+            conn, engine, name, user_id, day, seq, now, deadline, requested_by
         )
-    pending = next((j for j in jobs if j.status == "pending"), None)
-    if pending is not None and not ran:
-        if await jobs_repo.move_up(conn, pending.id, now, requested_by):
-            return Triggered(pending.id, day, True)
-    seq = max((j.seq for j in jobs), default=-1) + 1
-    job_id = await jobs_repo.add_manual(conn, engine, name, user_id, day, seq, now, deadline, requested_by)
-    return Triggered(int(job_id), day, False)
+        if job_id is not None:
+            return Triggered(job_id, day, False)
+    raise InputError(f"The {label} is being sent to {name_shown} right now; try again in a moment.")

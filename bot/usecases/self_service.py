@@ -11,10 +11,11 @@ import asyncpg
 
 from bot.core.clock import Clock
 from bot.core.engine import EngineRegistry
+from bot.core.planner import batch_rules
 from bot.domain.compliance import DayOutcome
 from bot.domain.errors import InputError
 from bot.domain.models import ClientProfile, Job
-from bot.repo import clients
+from bot.repo import batches, clients
 from bot.repo import compliance as compliance_repo
 from bot.repo import jobs as jobs_repo
 from bot.usecases import coaching
@@ -22,6 +23,7 @@ from bot.usecases.coaching import Replan
 
 NOT_A_CLIENT = "You are not a client of The Regiment yet: your coach adds you."
 STATS_DAYS = 90
+DAY_RUNS = 50  # runs of one day still in batches /today looks for (a day has a dozen at most)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ async def today(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user
         profile = await _client(conn, user_id)
         day = coaching.client_today(profile, now)
         jobs = await jobs_repo.for_client_on(conn, user_id, day)
+        rules, times = batch_rules(list(registry))  # and the day's runs still in a batch
+        jobs += await batches.upcoming_for(conn, user_id, rules, times, DAY_RUNS, day)
+        jobs.sort(key=lambda job: job.due_at)
         statuses = await compliance_repo.day_statuses(conn, registry.day_status_sources(), user_id, day)
         found = await compliance_repo.outcomes(
             conn, registry.outcome_sources(), day, day + dt.timedelta(days=1), [user_id]

@@ -11,6 +11,7 @@ from bot_harness import CLIENT, COACH, GUILD, add_client, running_bot
 from helpers import all_jobs, all_rows, utc
 
 from bot.core.clock import VirtualClock
+from bot.core.engine import EngineRegistry
 from bot.domain.errors import InputError
 from bot.domain.models import ClientProfile
 from bot.repo import clients
@@ -159,11 +160,15 @@ async def test_a_forged_weekday_is_refused_and_writes_nothing(pool) -> None:
             InputError, match=r"review day: .* is not a weekday; choose Monday to Sunday, or default"
         ):
             await clients_uc.edit_client(
-                pool, clock, user_id=CLIENT, given=coaching.ClientInput(review_day=day, review_time="08:00")
+                pool,
+                clock,
+                user_id=CLIENT,
+                given=coaching.ClientInput(review_day=day, review_time="08:00"),
+                registry=EngineRegistry(),
             )
     assert await all_rows(pool) == before
     for day, iso in (("Wed", 3), ("wednesday", 3), ("3", 3), ("SUNDAY", 7), ("default", None)):
         edited = await clients_uc.edit_client(
-            pool, clock, user_id=CLIENT, given=coaching.ClientInput(review_day=day)
+            pool, clock, user_id=CLIENT, given=coaching.ClientInput(review_day=day), registry=EngineRegistry()
         )
         assert edited.profile.review_weekday == iso, day

@@ -42,7 +42,7 @@ async def set_up(pool):  # type: ignore[no-untyped-def]
     await add_clients(pool, [profile(10 + i, ZONES[i % len(ZONES)], BEGIN.date()) for i in range(10)], BEGIN)
     engines = {name: message_engine(name, ACTIONS) for name in ("a", "b")}
     planners = {name: Planner(name, e.actions, HORIZON) for name, e in engines.items()}
-    pass_ = PlanningPass([planners["a"]])
+    pass_ = PlanningPass([planners["a"]], inline_jobs=10_000)
     await pass_.tick(pool, BEGIN)
     await planners["b"].tick(pool, BEGIN)
     await planners["b"].tick(pool, BACK)  # the reference: one window, one statement

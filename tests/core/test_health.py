@@ -56,6 +56,7 @@ async def test_health_follows_gateway_and_dispatcher_and_metrics_count_outcomes(
         assert 'regiment_jobs{status="sent"} 1' in metrics
         assert 'regiment_jobs{status="pending"} 1' in metrics  # client 2 waits for its retry
         assert "regiment_retry_queue_depth 1" in metrics
+        assert "regiment_job_batches 0" in metrics  # the zone fits in the pass: no batch
         assert 'regiment_outcomes_total{status="sent"} 1' in metrics
         assert 'regiment_delivery_lateness_seconds{quantile="0.5"} 0.000' in metrics
         assert "regiment_last_planning_tick_age_seconds" in metrics

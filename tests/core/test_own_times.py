@@ -188,7 +188,8 @@ async def _statements_of_a_tick(dsn: str, clients: list[ClientProfile], now: dt.
             await conn.execute("DELETE FROM jobs; DELETE FROM planner_watermarks")
             conn.add_query_logger(lambda record: texts.append(record.query))
         engine = review_engine()
-        planning = PlanningPass([Planner(engine.name, engine.actions, dt.timedelta(hours=2), engine.applies)])
+        planner = Planner(engine.name, engine.actions, dt.timedelta(hours=2), engine.applies)
+        planning = PlanningPass([planner], inline_jobs=10_000)
         await planning.tick(pool, now - dt.timedelta(hours=2))  # the first: plans nothing, sets the mark
         texts.clear()
         result = await planning.tick(pool, now)

@@ -52,8 +52,9 @@ async def started(pool, settings, begin: dt.datetime, until: dt.datetime, **clie
 
 async def edit(pool, clock, rt, **given: str) -> None:  # type: ignore[no-untyped-def]
     await clients_uc.edit_client(
-        pool, clock, user_id=USER, given=coaching.ClientInput(**given), replan=rt.plan_client
-    )
+        pool, clock, user_id=USER, given=coaching.ClientInput(**given), registry=rt.registry,
+        replan=rt.plan_client,
+    )  # fmt: skip
 
 
 async def drops(pool) -> list[Job]:  # type: ignore[no-untyped-def]
