@@ -50,6 +50,10 @@ _DB_LOST = (
 # tries again.
 _DB_ERRORS = (*_DB_LOST, OSError, TimeoutError)
 
+# How often a claim looks for batches while none is known to be due: a batch planned by another
+# process mid-cycle is found this late at most, for one statement per BATCH_LOOK.
+BATCH_LOOK = dt.timedelta(seconds=5)
+
 # Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)
 _FAILURE_REASONS = {
     JobStatus.dead: "retries_exhausted",
@@ -117,6 +121,7 @@ class Dispatcher:
         # When the earliest batch falls due (None: none known), from the last wake-up's look and
         # the planner's word; the claim asks the batches only once one is due.
         self._batch_due: dt.datetime | None = None
+        self._batch_looked_at: dt.datetime | None = None
         self._log = logger.bind(worker=self.worker_id)
         # Called after every recorded outcome: metrics, the simulator's printout.
         self.listeners: list[Callable[[Job, JobStatus, dt.datetime], None]] = []
@@ -167,7 +172,7 @@ class Dispatcher:
         cap = now + dt.timedelta(seconds=self.settings.dispatcher_max_sleep_seconds)
         async with self.pool.acquire() as conn:
             found = await jobs_repo.next_wakeup(conn, list(self._rules))
-        self._batch_due = found.batch
+        self._batch_due, self._batch_looked_at = found.batch, now
         times = [t for t in found if t is not None]
         return cap if not times else max(now, min(*times, cap))
 
@@ -224,28 +229,44 @@ class Dispatcher:
     ) -> list[tuple[Job, ClientProfile | None]]:
         """Up to `room` due jobs, in the order they fell due, as if every batch were its jobs: the
         jobs due before the earliest due batch, then the batch's (made as they are claimed:
-        bot.repo.batches), then the jobs due after it. What a later step fails to claim waits for
-        the next claim; what the first ones claimed is run."""
+        bot.repo.batches), then the jobs due up to the next batch. A batch that cannot be claimed
+        does not hold up the jobs after it, and what an earlier step claimed is always run."""
         now = self.clock.now()
+        await self._look_for_batches(conn, now)
         batch_due = self._batch_due
         if batch_due is None or batch_due > now:
             return await jobs_repo.claim(conn, now, lease, room, self.worker_id)
         claimed = await jobs_repo.claim(conn, now, lease, room, self.worker_id, due_by=batch_due)
         try:
             if len(claimed) < room:
-                made, self._batch_due = await batches.claim(
-                    conn, self._rules, self._own_times, now, lease, room - len(claimed), self.worker_id
-                )
-                claimed += made
-            if len(claimed) < room:  # up to the next due batch, if any
+                try:
+                    made, self._batch_due = await batches.claim(
+                        conn, self._rules, self._own_times, now, lease, room - len(claimed), self.worker_id
+                    )
+                    claimed += made
+                except Exception:
+                    self._log.exception("could not claim from the batches; the other due jobs go on")
+                    self._batch_due = None  # until the next look
+            if len(claimed) < room:
                 claimed += await jobs_repo.claim(
                     conn, now, lease, room - len(claimed), self.worker_id, due_by=self._batch_due
                 )
-        except _DB_ERRORS as exc:
+        except Exception as exc:
             if not claimed:
                 raise
             self._log.warning("could not claim more ({}); running the {} claimed", exc, len(claimed))
         return claimed
+
+    async def _look_for_batches(self, conn: asyncpg.Connection, now: dt.datetime) -> None:
+        """While no batch is known to be due, look again every BATCH_LOOK since the last look (the
+        loop looks at every wake-up): another process may have planned one mid-cycle, or the
+        planner's word may have crossed a claim's."""
+        if self._batch_due is not None and self._batch_due <= now:
+            return
+        if self._batch_looked_at is None or now - self._batch_looked_at < BATCH_LOOK:
+            return
+        self._batch_looked_at = now
+        self._batch_due = await batches.earliest(conn, list(self._rules))
 
     async def _keep_claims(self, lease: dt.timedelta) -> None:
         """Renew the lease of every job in flight every third of it. Real time on purpose:

@@ -9,8 +9,9 @@ goes with its last client. From there a job is a job: the same lease, fence, out
 
 Who is in a batch is decided when it is claimed, by the planning statement's conditions
 (bot.repo.jobs: the governing zone, first day, pause, the engine's rule, the client's own time)
-as they stand then, for the clients there were when the batch was planned (one who joins later is
-planned on their own, as the pass would have left them). A key already taken (the client was
+as they stand then, for the clients there were when the batch fell due (one who joins before is
+planned on their own too, and the key keeps it to one job; one who joins after is left out, as
+planning them from the time they joined leaves them out). A key already taken (the client was
 planned on their own, a coach's run, a skipped date) is passed over by the unique key, so nothing
 is planned twice.
 """
@@ -70,12 +71,13 @@ EARLIEST = "SELECT min(due_at) FROM job_batches WHERE engine = ANY($1::text[])"
 # the conditions pass are taken, their jobs inserted as claimed and the cursor moved to the last
 # of them; fewer than $9 means no one is left and the batch goes.
 # Parameters: $1 engine, $2 action, $3 zone, $4 local date, $5 due, $6 deadline, $7 the time
-# (own times), $8 the cursor, $9 how many, $10 now, $11 the lease, $12 the worker, $13 the batch,
-# $14 when the batch was planned.
+# (own times), $8 the cursor, $9 how many, $10 now, $11 the lease, $12 the worker, $13 the batch.
+# Clients who joined after the batch fell due are not in it: planning them on their own (from the
+# time they joined) leaves them out as well.
 _BRANCH = """
     (SELECT c.user_id FROM client_profiles c, z
       WHERE c.{zone} = $3 AND c.user_id > $8
-        AND c.created_at <= $14
+        AND c.created_at <= $5
         AND {zone_rule}
         AND {active}
         AND ({rule}){own_time}
@@ -142,7 +144,7 @@ def upcoming_sql(rules: Mapping[str, str], own_times: Sequence[OwnTime]) -> str:
 SELECT z.engine, z.action, c.user_id, z.local_date, z.due_at, z.deadline, z.created_at
   FROM job_batches z JOIN client_profiles c ON c.user_id = $1
  WHERE c.user_id > COALESCE(z.after_user, {_BEFORE_EVERYONE})
-   AND c.created_at <= z.created_at
+   AND c.created_at <= z.due_at
    AND ($3::date IS NULL OR z.local_date = $3)
    AND ({zones})
    AND {ACTIVE_ON_DATE}
@@ -221,10 +223,8 @@ async def claim(
             rows = await conn.fetch(
                 sql, batch["engine"], batch["action"], batch["tz"], batch["local_date"], batch["due_at"],
                 batch["deadline"], batch["at"], after, limit, now, lease, worker, batch["id"],
-                batch["created_at"],
             )  # fmt: skip
-            if len(rows) == limit:
-                return claimed_rows(rows), batch["due_at"]  # it has more, or goes at the next claim
             if rows:
+                # The earliest left, which may be one another worker holds (SKIP LOCKED above).
                 return claimed_rows(rows), await conn.fetchval(EARLIEST, engines)
         return [], await conn.fetchval(EARLIEST, engines)

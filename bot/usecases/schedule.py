@@ -108,8 +108,9 @@ async def trigger(
         raise InputError(
             f"Today's {label} closed at {spec.deadline_at:%H:%M} for this client; nothing to send."
         )
-    # Twice at most: the run may be made meanwhile by a batch's claim (bot.repo.batches), whose
-    # job then holds the number this run was to take; read again, it is a run like any other.
+    # Twice at most: between reading the runs and writing, a dispatcher may claim the pending run
+    # or a batch's claim (bot.repo.batches) make it, taking the number this run was to take; read
+    # again, it is a run like any other. Another coach's run taking it is their send: refused.
     for _ in range(2):
         jobs = await jobs_repo.runs_of(conn, engine, name, user_id, day)
         ran = [j for j in jobs if j.status in ("sent", "running")]
@@ -122,10 +123,16 @@ async def trigger(
         if pending is not None and not ran:
             if await jobs_repo.move_up(conn, pending.id, now, requested_by):
                 return Triggered(pending.id, day, True)
+            continue  # claimed meanwhile
         seq = max((j.seq for j in jobs), default=-1) + 1
         job_id = await jobs_repo.add_manual(
             conn, engine, name, user_id, day, seq, now, deadline, requested_by
         )
         if job_id is not None:
             return Triggered(job_id, day, False)
+        taken = next(
+            (j for j in await jobs_repo.runs_of(conn, engine, name, user_id, day) if j.seq == seq), None
+        )
+        if taken is not None and taken.manual:
+            raise InputError(f"Another coach has just sent the {label} to {name_shown}.")
     raise InputError(f"The {label} is being sent to {name_shown} right now; try again in a moment.")

@@ -317,10 +317,11 @@ async def batch_of(pool, settings, users: list[int]) -> Runtime:  # type: ignore
     return rt
 
 
-async def test_a_client_who_joins_after_a_batch_was_planned_is_left_to_their_own_planning(
-    pool, settings
-) -> None:
+async def test_a_batch_takes_the_clients_there_were_when_it_fell_due(pool, settings) -> None:
     rt = await batch_of(pool, settings, [1000, 1002])
+    # Joined at 05:00, after the pass that planned the batch and before it fell due, and not
+    # planned on their own (the pass of a catch-up still going, say): the batch takes them.
+    await add_clients(pool, [profile(1003, "UTC", BEGIN.date())], utc(2026, 5, 4, 5))
     # Joined at 05:45, the batch due since 05:30: the pass would not have planned them, nor does
     # planning them on their own from now (plan_client), so neither does the batch.
     await add_clients(pool, [profile(1001, "UTC", BEGIN.date())], utc(2026, 5, 4, 5, 45))
@@ -329,7 +330,7 @@ async def test_a_client_who_joins_after_a_batch_was_planned_is_left_to_their_own
     rules, times = batch_rules(list(rt.registry))
     async with pool.acquire() as conn:
         claimed, left = await batches.claim(conn, rules, times, utc(2026, 5, 4, 5, 50), LEASE, 10, "w")
-    assert [job.user_id for job, _ in claimed] == [1000, 1002] and left is None
+    assert [job.user_id for job, _ in claimed] == [1000, 1002, 1003] and left is None
 
 
 async def test_today_lists_the_drops_still_in_a_batch(pool, settings) -> None:
@@ -408,3 +409,28 @@ async def test_a_trigger_before_the_batch_takes_the_clients_run_and_the_batch_pa
         assert [job.user_id for job, _ in claimed] == [1302] and left is None
     runs = sorted((job.user_id, job.seq, job.manual) for job in await all_jobs(pool))
     assert runs == [(1300, 0, True), (1301, 0, False), (1302, 0, False)]  # one run each
+
+
+async def test_a_batch_that_cannot_be_claimed_does_not_hold_up_the_jobs_after_it(
+    pool, settings, monkeypatch
+) -> None:
+    london = [profile(1400 + i, "Europe/London", BEGIN.date()) for i in range(6)]
+    await add_clients(pool, [*london, profile(1490, "UTC", BEGIN.date())], BEGIN)
+    engine = message_engine("t", PROMPT)
+    tuned = settings.model_copy(update={"planning_inline_jobs": 1})
+    planning, _ = runtime(pool, VirtualClock(BEGIN), [engine], tuned, plan=False, dispatch=False)
+    await planning.planning.tick(pool, utc(2026, 5, 4, 2))
+    await planning.planning.tick(pool, utc(2026, 5, 4, 4))
+
+    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a rule this process cannot run")
+
+    monkeypatch.setattr(batches, "claim", broken)
+    clock = VirtualClock(utc(2026, 5, 4, 6))
+    rt, transport = runtime(pool, clock, [engine], tuned, plan=False)
+    rt.start()
+    await clock.run_until(utc(2026, 5, 4, 6, 5))
+    await rt.stop()
+    assert [m.user_id for m in transport.messages] == [1490]  # London's batch waits, logged
+    async with pool.acquire() as conn:
+        assert await batches.waiting(conn) == 1
