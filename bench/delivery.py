@@ -437,6 +437,8 @@ async def real_run(
     overrides: dict[str, Any] = {}
     if args.rate is not None:
         overrides["send_rate_per_second"] = args.rate
+    if args.inline_jobs is not None:
+        overrides["planning_inline_jobs"] = args.inline_jobs
     settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
     registry = build_registry(settings)
     tz = timezones.parse_timezone(args.zone)
@@ -737,6 +739,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     real.add_argument("--zone", default="America/Chicago")
     real.add_argument(
         "--rate", type=float, default=None, help="SEND_RATE_PER_SECOND (default: the setting's)"
+    )
+    real.add_argument(
+        "--inline-jobs",
+        type=int,
+        default=None,
+        help="PLANNING_INLINE_JOBS (default: the setting's; 0: every zone planned as batches, "
+        "its jobs made by the claims, as a zone of 100,000 clients would be)",
     )
     real.add_argument("--burst-timeout", type=float, default=480.0, help="seconds to wait for one burst")
     bench = parser.add_argument_group("mode bench")
