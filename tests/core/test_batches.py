@@ -15,7 +15,7 @@ from helpers import add_clients, all_jobs, message_engine, profile, runtime, utc
 
 from bot.config import Settings
 from bot.core.clock import VirtualClock
-from bot.core.engine import ActionKind, EngineRegistry
+from bot.core.engine import ActionKind, ActionSpec, EngineRegistry
 from bot.core.planner import PlanningPass, batch_rules, own_times, split_for_batches
 from bot.core.runtime import Runtime
 from bot.db.pool import create_pool
@@ -80,7 +80,7 @@ async def planned(pool) -> set[tuple[object, ...]]:  # type: ignore[no-untyped-d
 
 
 async def a_week_of_passes(rt: Runtime, *, hourly: bool, claim_as_due: bool = False) -> int:
-    """Every hour of a week, or its first hour and then its last (six days down: a catch-up);
+    """Every hour of a week, or its first hour and then its last (6 days 23 hours down: a catch-up);
     with `claim_as_due`, each pass followed by the claims of the batches due by then, as the
     dispatcher makes them (a client's own time planned after a batch of the setting's time fell
     due must find the batch passed them by, not their key taken)."""
@@ -434,3 +434,95 @@ async def test_a_batch_that_cannot_be_claimed_does_not_hold_up_the_jobs_after_it
     assert [m.user_id for m in transport.messages] == [1490]  # London's batch waits, logged
     async with pool.acquire() as conn:
         assert await batches.waiting(conn) == 1
+
+
+async def test_a_batch_at_the_setting_time_keeps_it_when_the_setting_changes(pool, settings) -> None:
+    """A batch of clients' own times is the setting's time when it was planned (09:00): a process
+    whose setting is now 10:00 still takes the clients who set none, and those who set 09:00."""
+    spec = ActionSpec("w", "drop", dt.time(9), ActionKind.drop, dt.time(22), time_field="review_at")
+    engine = dataclasses.replace(
+        message_engine("w", [("drop", dt.time(9), ActionKind.drop, None)]), actions=[spec]
+    )
+    await add_clients(
+        pool,
+        [
+            profile(1500, "UTC", BEGIN.date()),
+            profile(1501, "UTC", BEGIN.date(), review_at=dt.time(9)),
+            profile(1502, "UTC", BEGIN.date(), review_at=dt.time(10)),
+        ],
+        BEGIN,
+    )
+    rt, _ = runtime(pool, VirtualClock(BEGIN), [engine], settings, plan=False, dispatch=False)
+    rt.planning = PlanningPass(list(rt.planners.values()), inline_jobs=0)
+    await rt.planning.tick(pool, utc(2026, 5, 4, 7))
+    await rt.planning.tick(pool, utc(2026, 5, 4, 8))  # plans [09:00, 10:00): the 09:00 batch
+    later = [jobs_repo.OwnTime("w", "drop", "review_at", dt.time(10))]  # REVIEW_AT=10:00 now
+    async with pool.acquire() as conn:
+        claimed, _ = await batches.claim(
+            conn, {"w": engine.applies}, later, utc(2026, 5, 4, 9), LEASE, 10, "w"
+        )
+    assert [job.user_id for job, _ in claimed] == [1500, 1501]
+
+
+async def test_a_claim_mid_cycle_finds_a_batch_another_process_planned(pool, settings) -> None:
+    engine = message_engine("t", PROMPT)
+    clock = VirtualClock(utc(2026, 5, 4, 5, 29))
+    await add_clients(pool, [profile(1600 + i, "UTC", BEGIN.date()) for i in range(3)], BEGIN)
+    rt, _ = runtime(pool, clock, [engine], settings, plan=False, dispatch=False)
+    await rt.dispatcher._next_wakeup()  # the loop's look at a wake-up: no batch yet
+    other, _ = runtime(pool, VirtualClock(BEGIN), [engine], settings, plan=False, dispatch=False)
+    other.planning = PlanningPass(list(other.planners.values()), inline_jobs=0)
+    await other.planning.tick(pool, utc(2026, 5, 4, 3))
+    await other.planning.tick(pool, utc(2026, 5, 4, 4))  # another process: the 05:30 batch
+    await clock.run_until(utc(2026, 5, 4, 5, 30))  # a minute on, in the same cycle
+    assert await rt.dispatcher.dispatch_due() == 3
+
+
+async def test_a_trigger_that_loses_its_pending_run_to_a_claim_does_not_add_a_second(
+    pool, settings, monkeypatch
+) -> None:
+    engine = dataclasses.replace(message_engine("t", PROMPT), triggerable=("prompt",))
+    await add_clients(pool, [profile(1700, "UTC", BEGIN.date())], BEGIN)
+    rt, _ = runtime(pool, VirtualClock(BEGIN), [engine], settings, plan=False, dispatch=False)
+    await rt.planning.tick(pool, utc(2026, 5, 4, 3))
+    await rt.planning.tick(pool, utc(2026, 5, 4, 4))  # 1700's 05:30 prompt, a pending job
+    real = jobs_repo.move_up
+
+    async def claimed_first(conn, job_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        await jobs_repo.claim(conn, utc(2026, 5, 4, 5, 30), LEASE, 1, "w")  # a dispatcher wins
+        return await real(conn, job_id, *args, **kwargs)
+
+    monkeypatch.setattr(jobs_repo, "move_up", claimed_first)
+    async with pool.acquire() as conn:
+        with pytest.raises(InputError, match="already went out"):
+            await schedule.trigger(
+                conn, rt.registry, user_id=1700, action="t.prompt", force=False, requested_by=9,
+                now=utc(2026, 5, 4, 5, 30),
+            )  # fmt: skip
+    assert [(job.seq, job.status) for job in await all_jobs(pool)] == [(0, "running")]
+
+
+async def test_a_trigger_that_another_coachs_run_beats_is_refused(pool, settings, monkeypatch) -> None:
+    rt = await batch_of(pool, settings, [1800])
+    registry = EngineRegistry([dataclasses.replace(rt.registry.get("t"), triggerable=("prompt",))])
+    real = jobs_repo.runs_of
+    calls = 0
+
+    async def another_coach_first(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # the other coach's /trigger commits between this one's read and write
+            await jobs_repo.add_manual(
+                conn, "t", "prompt", 1800, dt.date(2026, 5, 4), 0, utc(2026, 5, 4, 5), None, 8
+            )
+            return []
+        return await real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(jobs_repo, "runs_of", another_coach_first)
+    async with pool.acquire() as conn:
+        with pytest.raises(InputError, match="Another coach has just sent"):
+            await schedule.trigger(
+                conn, registry, user_id=1800, action="t.prompt", force=False, requested_by=9,
+                now=utc(2026, 5, 4, 5),
+            )  # fmt: skip
+    assert [(job.seq, job.requested_by) for job in await all_jobs(pool)] == [(0, 8)]
