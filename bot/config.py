@@ -95,11 +95,12 @@ class Settings(BaseSettings):
     # --- Scheduling and delivery ---------------------------------------------------------
     planning_interval_minutes: int = Field(default=60, ge=1, le=240)
     planning_slack_minutes: int = Field(default=60, ge=0, le=24 * 60)
-    # How many jobs one planning pass may write a client at a time, counted as a zone's clients
-    # (up to this many) times its due actions at the setting's time, an upper bound of what they
-    # get (a job row costs about 10 µs: 20,000 keep a pass near 0.2 s). A zone that would take the
-    # pass past this is planned as batches, one row per due action, which the dispatcher's claims
-    # turn into jobs when they fall due (bot/repo/batches.py; bench/RESULTS.md §28).
+    # A budget for the jobs one planning pass writes a client at a time, reckoned as each zone's
+    # clients (counted up to this many) times its due actions at the setting's time (clients' own
+    # other times, and those mid-change of zone, are not counted). A job row costs about 10 µs:
+    # 20,000 kept the worst hour under 0.3 s. A zone that would take the pass past this is planned
+    # as batches, one row per due action, which the dispatcher's claims turn into jobs when they
+    # fall due (bot/repo/batches.py; bench/RESULTS.md §28).
     planning_inline_jobs: int = Field(default=20_000, ge=0, le=10_000_000)
     lease_seconds: int = Field(default=120, ge=5, le=3600)
     claim_batch_size: int = Field(default=50, ge=1, le=1000)

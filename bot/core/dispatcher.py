@@ -50,8 +50,10 @@ _DB_LOST = (
 # tries again.
 _DB_ERRORS = (*_DB_LOST, OSError, TimeoutError)
 
-# How often a claim looks for batches while none is known to be due: a batch planned by another
-# process mid-cycle is found this late at most, for one statement per BATCH_LOOK.
+# How often a claim looks for batches while none is known to be due (after the loop's look at a
+# wake-up): a batch another process plans while this one is claiming is found this late at most,
+# for one statement per BATCH_LOOK; while it sleeps, at its next wake-up (at most
+# DISPATCHER_MAX_SLEEP_SECONDS, as for that process's jobs).
 BATCH_LOOK = dt.timedelta(seconds=5)
 
 # Outcomes counted as failures in /metrics, by reason. (Unreachable clients are counted apart.)

@@ -85,11 +85,11 @@ PassRow = tuple[object, ...]  # an engine's name, then a DueRow
 def split_for_batches(
     rows: Sequence[PassRow], sizes: Mapping[str, int], budget: int, batchable: Callable[[PassRow], bool]
 ) -> tuple[list[PassRow], list[PassRow]]:
-    """(the rows the pass plans a job per client for, the rows it plans as batches). Zones are
-    weighed in the order they fall due (then by name): a zone's batchable rows weigh its clients
-    each, and a zone that would take the pass past `budget` jobs is batched whole. Rows keep their
-    order. Clients' own times other than the setting's are never batched: few clients set each,
-    and a batch of them would read every client of the zone to find them."""
+    """(the rows the pass plans a job per client for, the rows it plans as batches). Zones are weighed in
+    the order they fall due (then by name): a zone's batchable rows weigh its clients each, and a zone
+    that would take the pass past `budget` jobs has all its batchable rows batched. Rows keep their
+    order. Clients' own times other than the setting's are never batched: few clients set each, and a
+    batch of them would read every client of the zone to find them."""
     by_zone: dict[object, list[PassRow]] = {}
     for row in rows:
         by_zone.setdefault(row[1], []).append(row)
@@ -360,13 +360,12 @@ CATCH_UP_CHUNK = dt.timedelta(hours=6)
 
 
 class PlanningPass:
-    """Every engine's hourly planning in one transaction and a constant number of statements
-    (watermarks, zones, the zones' sizes, one INSERT of jobs for all engines, one of batches,
-    watermarks again), however many engines and clients there are. At most `inline_jobs` jobs
-    are written a client at a time; the zones past that are planned as batches (split_for_batches,
-    bot.repo.batches). Each engine keeps its own watermark, so one added later starts from now.
-    A window longer than CATCH_UP_CHUNK (after downtime) is planned chunk by chunk, a transaction
-    each."""
+    """Every engine's hourly planning in one transaction and a constant number of statements (watermarks,
+    zones, the zones' sizes, one INSERT of jobs for all engines, one of batches, watermarks again),
+    however many engines and clients there are. The jobs written a client at a time are kept within a
+    budget of `inline_jobs` (as split_for_batches reckons them); the zones past it are planned as
+    batches (bot.repo.batches). Each engine keeps its own watermark, so one added later starts from now.
+    A window longer than CATCH_UP_CHUNK (after downtime) is planned chunk by chunk, a transaction each."""
 
     def __init__(self, planners: Sequence[Planner], inline_jobs: int) -> None:
         self.planners = list(planners)

@@ -1,11 +1,12 @@
 """job_batches: a zone's due action planned as one row, turned into jobs by the claims.
 
-The planning pass writes a job per client while the pass stays within PLANNING_INLINE_JOBS; a
-zone that would take it past that gets one batch per due row instead (engine, action, zone, local
-date, due, deadline, time). When a batch falls due the dispatcher's claim takes the zone's next
-clients in user_id order (`after_user`: the last one taken), inserts their jobs already claimed
-(running, attempt 1, leased to the worker) and moves the batch on, in one statement; the batch
-goes with its last client. From there a job is a job: the same lease, fence, outcome and retries.
+The planning pass writes a job per client while its reckoning of them stays within
+PLANNING_INLINE_JOBS (bot.core.planner.split_for_batches); a zone that would take it past that gets
+one batch per due row instead (engine, action, zone, local date, due, deadline, time). When a batch
+falls due the dispatcher's claim takes the zone's next clients in user_id order (`after_user`: the
+last one taken), inserts their jobs already claimed (running, attempt 1, leased to the worker) and
+moves the batch on, in one statement; the batch goes with its last client. From there a job is a
+job: the same lease, fence, outcome and retries.
 
 Who is in a batch is decided when it is claimed, by the planning statement's conditions
 (bot.repo.jobs: the governing zone, first day, pause, the engine's rule, the client's own time)
