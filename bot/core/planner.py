@@ -241,8 +241,7 @@ class Planner:
         def note(count: int, first: dt.datetime | None) -> None:
             nonlocal planned, earliest
             planned += count
-            if first is not None and (earliest is None or first < earliest):
-                earliest = first
+            earliest = _earlier(earliest, first)
 
         for spec in (s for s in self.actions if s.kind == ActionKind.scan):
             if user_id is not None:
@@ -439,7 +438,7 @@ class PlanningPass:
                         )
                         if due is not None:
                             planned += 1
-                            earliest = due if earliest is None else min(earliest, due)
+                            earliest = _earlier(earliest, due)
             fields = sorted({field for p in active for field in p.time_fields})
             zones = await jobs_repo.distinct_zones(conn, None, fields)
             rows: list[tuple[object, ...]] = []
@@ -455,14 +454,13 @@ class PlanningPass:
                 times = [own for p in active for own in p.own_times]
                 count, first = await jobs_repo.plan_all_client_jobs(conn, rules, inline, now, times)
                 planned += count
-                if first is not None:
-                    earliest = first if earliest is None else min(earliest, first)
+                earliest = _earlier(earliest, first)
             if batched:
                 dues = await batches.add(conn, batched, now)
                 batched_rows = len(dues)
                 if dues:
                     earliest_batch = min(dues)
-                    earliest = earliest_batch if earliest is None else min(earliest, earliest_batch)
+                    earliest = _earlier(earliest, earliest_batch)
             if invalid:
                 await active[0]._flag_invalid_zones(conn, sorted(invalid), now)
             await jobs_repo.move_watermarks(conn, {name: end for name, (_, end) in windows.items()})

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import random
+from zoneinfo import ZoneInfo
 
 import pytest
 from doubles.recording import RecordingTransport
@@ -28,12 +29,16 @@ from bot.usecases import erasure as erasure_uc
 from bot.usecases import schedule, self_service
 
 BEGIN = utc(2026, 5, 3)  # a Sunday
+# London springs forward at 01:00 UTC on the 29th, Chatham falls back on 4 April at 14:00 UTC, and
+# New York is on summer time already: a week whose local days of 23 and 25 hours the batches'
+# due times must match the planner's on.
+DST_WEEK = utc(2026, 3, 29)
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Europe/London"]
 PROMPT = [("prompt", dt.time(5, 30), ActionKind.drop, dt.time(12, 0))]
 LEASE = dt.timedelta(minutes=2)
 
 
-def roster(count: int) -> list:  # type: ignore[type-arg]
+def roster(count: int, begin: dt.datetime = BEGIN) -> list:  # type: ignore[type-arg]
     """Clients in five zones, ids out of order, with every condition the planner checks: paused
     until a date, not started yet, mid-change of zone, their own check-in time and weekday, plans
     or none, other training days."""
@@ -45,16 +50,16 @@ def roster(count: int) -> list:  # type: ignore[type-arg]
             "cardio_plan_id": "c" if i % 3 == 0 else None,
             "block_id": "b" if i % 2 == 1 else None,
         }
-        start = BEGIN.date()
+        start = begin.date()
         match i % 7:
             case 0:
-                extra |= {"paused": True, "paused_until": BEGIN.date() + dt.timedelta(days=3)}
+                extra |= {"paused": True, "paused_until": begin.date() + dt.timedelta(days=3)}
             case 1:
                 start += dt.timedelta(days=2)
             case 2:
                 extra |= {
                     "previous_timezone": ZONES[i % 5],
-                    "timezone_effective_from": BEGIN.date() + dt.timedelta(days=2),
+                    "timezone_effective_from": begin.date() + dt.timedelta(days=2),
                 }
             case 3:
                 extra |= {"review_at": dt.time(10, 15), "review_weekday": 3}  # after the setting's 09:00
@@ -65,10 +70,12 @@ def roster(count: int) -> list:  # type: ignore[type-arg]
     return found
 
 
-def real_engines(settings: Settings, pool, inline_jobs: int) -> Runtime:  # type: ignore[no-untyped-def]
+def real_engines(  # type: ignore[no-untyped-def]
+    settings: Settings, pool, inline_jobs: int, begin: dt.datetime = BEGIN
+) -> Runtime:
     tuned = settings.model_copy(update={"planning_inline_jobs": inline_jobs})
     return Runtime(
-        pool, VirtualClock(BEGIN), build_registry(tuned), RecordingTransport(VirtualClock(BEGIN)), tuned,
+        pool, VirtualClock(begin), build_registry(tuned), RecordingTransport(VirtualClock(begin)), tuned,
         plan=False, dispatch=False, retain=False,
     )  # fmt: skip
 
@@ -79,14 +86,16 @@ async def planned(pool) -> set[tuple[object, ...]]:  # type: ignore[no-untyped-d
     return {tuple(r) for r in rows}
 
 
-async def a_week_of_passes(rt: Runtime, *, hourly: bool, claim_as_due: bool = False) -> int:
+async def a_week_of_passes(
+    rt: Runtime, *, hourly: bool, claim_as_due: bool = False, begin: dt.datetime = BEGIN
+) -> int:
     """Every hour of a week, or its first hour and then its last (6 days 23 hours down: a catch-up);
     with `claim_as_due`, each pass followed by the claims of the batches due by then, as the
     dispatcher makes them (a client's own time planned after a batch of the setting's time fell
     due must find the batch passed them by, not their key taken)."""
     batched = 0
     for hour in range(0, 24 * 7) if hourly else (0, 24 * 7 - 1):
-        now = BEGIN + dt.timedelta(hours=hour)
+        now = begin + dt.timedelta(hours=hour)
         if claim_as_due:  # what fell due since the last pass, claimed before this one plans more
             await claim_every_batch(rt, step=7, now=now)
         result = await rt.planning.tick(rt.pool, now)
@@ -98,7 +107,7 @@ async def claim_every_batch(rt: Runtime, step: int, now: dt.datetime | None = No
     """Claim everything the batches due by `now` (default: everything) hold, `step` jobs a claim;
     how many claims made jobs."""
     rules, times = batch_rules(list(rt.registry))
-    later = now or BEGIN + dt.timedelta(days=30)
+    later = now or BEGIN + dt.timedelta(days=400)  # past every test's week
     claims = 0
     async with rt.pool.acquire() as conn:
         while True:
@@ -131,18 +140,30 @@ def test_a_zone_that_would_take_the_pass_past_its_budget_is_batched_whole() -> N
     assert split_for_batches(rows, sizes, 0, batchable) == ([rows[3]], [r for r in rows if r[6] is None])
 
 
+@pytest.mark.parametrize("begin", [BEGIN, DST_WEEK], ids=["may", "dst-week"])
 @pytest.mark.parametrize("hourly", [True, False], ids=["hourly", "after-downtime"])
-async def test_batches_make_the_same_jobs_as_planning_each_client(pool, settings, hourly: bool) -> None:
-    await add_clients(pool, roster(140), BEGIN - dt.timedelta(days=1))
-    one_by_one = real_engines(settings, pool, inline_jobs=1_000_000)
-    await a_week_of_passes(one_by_one, hourly=True)
+async def test_batches_make_the_same_jobs_as_planning_each_client(
+    pool, settings, hourly: bool, begin: dt.datetime
+) -> None:
+    clients = roster(140, begin)
+    await add_clients(pool, clients, begin - dt.timedelta(days=1))
+    one_by_one = real_engines(settings, pool, inline_jobs=1_000_000, begin=begin)
+    await a_week_of_passes(one_by_one, hourly=True, begin=begin)
     expected = await planned(pool)
     assert len(expected) > 500
+    if begin == DST_WEEK:  # the week does hold a zone's check-ins on both sides of a change of offset
+        chatham = {p.user_id for p in clients if p.timezone == "Pacific/Chatham" and not p.previous_timezone}
+        offsets = {
+            due.astimezone(ZoneInfo("Pacific/Chatham")).utcoffset()
+            for engine, action, user_id, _, due, _ in expected
+            if (engine, action) == ("checkin", "drop") and user_id in chatham
+        }
+        assert len(offsets) == 2
     async with pool.acquire() as conn:
         await conn.execute("DELETE FROM jobs; DELETE FROM planner_watermarks")
 
-    in_batches = real_engines(settings, pool, inline_jobs=0)
-    assert await a_week_of_passes(in_batches, hourly=hourly, claim_as_due=hourly) > 0
+    in_batches = real_engines(settings, pool, inline_jobs=0, begin=begin)
+    assert await a_week_of_passes(in_batches, hourly=hourly, claim_as_due=hourly, begin=begin) > 0
     if not hourly:
         assert await planned(pool) < expected  # only clients' own times were planned one by one
     claims = await claim_every_batch(in_batches, step=7)
