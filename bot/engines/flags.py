@@ -331,7 +331,7 @@ async def escalate(ctx: JobContext) -> Outcome:
             ctx.registry.outcome_sources(),
             day - dt.timedelta(days=rules.missed_days + 7),
             day + dt.timedelta(days=1),
-            ctx.client.user_id,
+            [ctx.client.user_id],
         )
         card = escalation_due(history.get(ctx.client.user_id, []), day, rules, include_today=True)
         if card is None:

@@ -21,9 +21,9 @@ from bot.domain.week_numbers import Lift
 
 # Each engine that counts brings its own statement (bot.core.engine.ComplianceSource): per client
 # and local day, what was due and what was done. `{only_clients}` is "" (everyone) or a filter on
-# one client, $3: two forms, not one with "$3 IS NULL OR …", because PostgreSQL's generic plan for
-# the latter cannot use the user_id indexes.
-_ONE_CLIENT = "AND user_id = $3::bigint"
+# $3: two forms, not one with "$3 IS NULL OR …", because PostgreSQL's generic plan for the latter
+# cannot use the user_id indexes.
+_ONLY = "AND user_id = ANY($3::bigint[])"
 
 
 # One row per paused local day in [$1, $2): a period covers [paused_from, paused_until).
@@ -38,7 +38,8 @@ SELECT user_id, g.day::date AS day, '{PAUSED}' AS engine, 0 AS due, 0 AS done
 """
 
 
-def _outcomes_sql(sources: Sequence[str], only: str) -> str:
+def _outcomes_sql(sources: Sequence[str], only_clients: bool) -> str:
+    only = _ONLY if only_clients else ""
     return "\nUNION ALL\n".join(f"({s.replace('{only_clients}', only)})" for s in [*sources, PAUSED_DAYS])
 
 
@@ -68,18 +69,18 @@ async def outcomes(
     sources: Sequence[str],
     start: dt.date,
     end: dt.date,
-    user_id: int | None = None,
+    user_ids: list[int] | None = None,
 ) -> dict[int, list[DayOutcome]]:
-    """Per client (of one client, if given), one DayOutcome per engine and local day in
-    [start, end) that had something due, and a `paused_day` for every day a stored pause covers.
-    `sources`: the counting statements of the engines (EngineRegistry.outcome_sources())."""
+    """Per client, one DayOutcome per engine and local day in [start, end) that had something due,
+    and a `paused_day` for every day a stored pause covers. `sources`: the counting statements of
+    the engines (EngineRegistry.outcome_sources())."""
     by_client: dict[int, list[DayOutcome]] = {}
     if not sources:
         return by_client
     rows = (
-        await conn.fetch(_outcomes_sql(sources, ""), start, end)
-        if user_id is None
-        else await conn.fetch(_outcomes_sql(sources, _ONE_CLIENT), start, end, user_id)
+        await conn.fetch(_outcomes_sql(sources, False), start, end)
+        if user_ids is None
+        else await conn.fetch(_outcomes_sql(sources, True), start, end, user_ids)
     )
     for row in rows:
         if row["engine"] == PAUSED:

@@ -47,7 +47,7 @@ async def read(
     `outcome_sources`: EngineRegistry.outcome_sources()."""
     start = day - WEEK
     user = profile.user_id
-    found = await compliance.outcomes(conn, outcome_sources, start, day, user)
+    found = await compliance.outcomes(conn, outcome_sources, start, day, [user])
     row = await conn.fetchrow(FIGURES, start - WEEK, day, [user], start)
     return tally(
         day,

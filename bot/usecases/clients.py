@@ -266,7 +266,7 @@ async def show_client(
         # Up to and including today (rates still end yesterday; a fully logged today counts for the
         # streak, as on the client's own /stats).
         found = await compliance_repo.outcomes(
-            conn, registry.outcome_sources(), start, today + dt.timedelta(days=1), user_id
+            conn, registry.outcome_sources(), start, today + dt.timedelta(days=1), [user_id]
         )
         last = await reports.recent_logs(conn, registry.log_sources(), user_id, None, LAST_LOGS, 0)
         ending = (await coaching.block_endings(conn, [profile], {user_id: today})).get(user_id)

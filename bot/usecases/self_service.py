@@ -68,7 +68,7 @@ async def today(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user
         jobs.sort(key=lambda job: job.due_at)
         statuses = await compliance_repo.day_statuses(conn, registry.day_status_sources(), user_id, day)
         found = await compliance_repo.outcomes(
-            conn, registry.outcome_sources(), day, day + dt.timedelta(days=1), user_id
+            conn, registry.outcome_sources(), day, day + dt.timedelta(days=1), [user_id]
         )
     return Today(profile, jobs, registry.day_lines(statuses), now, _complete(found.get(user_id, [])))
 
@@ -89,7 +89,7 @@ async def stats(pool: asyncpg.Pool, registry: EngineRegistry, clock: Clock, user
         day = coaching.client_today(profile, clock.now())
         start = day - dt.timedelta(days=STATS_DAYS)
         end = day + dt.timedelta(days=1)  # today so far too: rates leave it out, the streak does not
-        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, end, user_id)
+        found = await compliance_repo.outcomes(conn, registry.outcome_sources(), start, end, [user_id])
     return Stats(profile, found.get(user_id, []), day)
 
 

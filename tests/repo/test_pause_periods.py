@@ -97,7 +97,7 @@ async def test_outcomes_mark_every_paused_day_in_the_window_and_only_those(pool)
         assert everyone == {}, "no engine counts: nothing to leave out either"
         found = await compliance_repo.outcomes(conn, [WEDNESDAY_CHECKIN], MONDAY, dt.date(2026, 5, 11))
         only = await compliance_repo.outcomes(
-            conn, [WEDNESDAY_CHECKIN], dt.date(2026, 5, 7), dt.date(2026, 5, 10), 2
+            conn, [WEDNESDAY_CHECKIN], dt.date(2026, 5, 7), dt.date(2026, 5, 10), [2]
         )
     assert sorted(found[1], key=lambda o: (o.day, o.engine)) == [
         DayOutcome(dt.date(2026, 5, 6), "checkin", 1, 0),
