@@ -15,7 +15,7 @@ durability as `python -m bot simulate` sets it):
 
 With the simulator's statement count (`--statements` a simulated client-day; the default, 33, is
 what the server's own log counted for `simulate --days 7 --clients 300` on 2026-12-02: 67,107
-prepared executions and 2,115 simple statements for 2,100 client-days, RESULTS.md §29) it prints
+prepared executions and 2,115 simple statements for 2,100 client-days, RESULTS.md §30) it prints
 the floor of a simulated month for `--clients` clients: the time those statements would take if
 each were the empty SELECT, before any engine, rendering or index work.
 
@@ -30,23 +30,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import time
-from pathlib import Path
 
 import _common
 
 from bot.db.embedded import without_durability
 from bot.db.pool import create_pool
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def backend_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of one server process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def own_cpu() -> float:
@@ -66,11 +56,11 @@ async def measure(pool, tasks: int, per_task: int, write: bool) -> dict[str, flo
             for i in range(per_task):
                 await one(conn, i, write)
 
-        server_before = sum(backend_cpu(p) for p in pids)
+        server_before = sum(_common.tree_cpu_seconds(p) for p in pids)
         cpu_before, began = own_cpu(), time.perf_counter()
         await asyncio.gather(*(run(c) for c in conns))
         wall, cpu = time.perf_counter() - began, own_cpu() - cpu_before
-        server = sum(backend_cpu(p) for p in pids) - server_before
+        server = sum(_common.tree_cpu_seconds(p) for p in pids) - server_before
     finally:
         for c in conns:
             await pool.release(c)
